@@ -41,6 +41,22 @@ pub struct ModelState {
     pub operations: BTreeMap<u64, Operation>,
     /// Counters for ids that must never be reused within the model.
     pub counters: Counters,
+    /// Base delay before a failed hook is retried (doubles per attempt, capped at 5 minutes);
+    /// milliseconds so tests can make it short.
+    #[serde(default = "default_retry_delay_ms")]
+    pub hook_retry_delay_ms: u64,
+    /// Milliseconds between update-status hooks; overrides `update_status_interval_secs` when set,
+    /// because model-config accepts sub-second Go durations (`500ms`).
+    #[serde(default)]
+    pub update_status_interval_ms: Option<u64>,
+    /// Pid of the process that created the model (env `JUJU_LOCAL_OWNER_PID`); when it dies the
+    /// agent destroys the model, so a killed test run leaks no processes.
+    #[serde(default)]
+    pub owner_pid: Option<u32>,
+}
+
+fn default_retry_delay_ms() -> u64 {
+    5000
 }
 
 /// Monotonic id sources.
@@ -56,6 +72,9 @@ pub struct Counters {
     pub secret: u64,
     /// Next machine number.
     pub machine: u32,
+    /// Next storage instance number (`data/N`), model-wide like Juju's.
+    #[serde(default)]
+    pub storage: u32,
 }
 
 /// A deployed application.
@@ -146,6 +165,9 @@ pub struct Unit {
     pub storage: BTreeMap<String, PathBuf>,
     /// True once `install` has succeeded (a unit that never installed is still `allocating`).
     pub installed: bool,
+    /// True once `start` has succeeded: actions and update-status wait for it, as in Juju.
+    #[serde(default)]
+    pub started: bool,
 }
 
 impl Default for Unit {
@@ -168,6 +190,7 @@ impl Default for Unit {
             opened_ports: BTreeSet::new(),
             storage: BTreeMap::new(),
             installed: false,
+            started: false,
         }
     }
 }
@@ -255,11 +278,17 @@ pub struct Secret {
     /// Description given at creation, if any.
     pub description: Option<String>,
     /// Content of each revision, revision numbers from 1.
+    #[serde(deserialize_with = "number_keys::deserialize")]
     pub revisions: BTreeMap<u32, Bag>,
     /// Relation id → units/applications the secret was granted to over that relation.
+    #[serde(deserialize_with = "number_keys::deserialize")]
     pub grants: BTreeMap<u32, BTreeSet<String>>,
     /// Which revision each consumer unit is tracking (set by `secret-get`, moved by `--refresh`).
     pub tracking: BTreeMap<String, u32>,
+    /// Labels consumers gave the secret (`secret-get <id> --label L`), by consumer unit, so they
+    /// can later find it with `secret-get --label L` alone.
+    #[serde(default)]
+    pub consumer_labels: BTreeMap<String, String>,
 }
 
 /// An action or a `juju-exec` command and, once it ran, its outcome.
@@ -345,6 +374,15 @@ pub enum SecretChange {
         /// Unit or application granted.
         grantee: String,
     },
+    /// `secret-revoke`: the opposite of a grant.
+    Revoke {
+        /// Secret id.
+        id: String,
+        /// Relation id.
+        relation_id: u32,
+        /// Unit or application whose access ends.
+        grantee: String,
+    },
     /// `secret-remove` (all revisions, or one).
     Remove {
         /// Secret id.
@@ -361,6 +399,56 @@ pub enum SecretChange {
         /// Revision now tracked.
         revision: u32,
     },
+    /// `secret-get <id> --label L` by a consumer: its own name for the secret.
+    ConsumerLabel {
+        /// Secret id.
+        id: String,
+        /// Consumer unit.
+        unit: String,
+        /// The label.
+        label: String,
+    },
+}
+
+/// Reading maps with number keys (JSON writes them as strings) where serde cannot convert the
+/// keys by itself: a [`Secret`] inside [`SecretChange::Add`] is buffered by the internally tagged
+/// enum, and a buffered `"1"` key no longer turns into a `u32` on its own.
+mod number_keys {
+    use serde::de::{Deserialize, Deserializer, Error, Visitor};
+    use std::collections::BTreeMap;
+
+    /// A map key accepted as a JSON number or a string holding one.
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Key(u32);
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl Visitor<'_> for KeyVisitor {
+                type Value = Key;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a number or a string holding one")
+                }
+                fn visit_u64<E: Error>(self, v: u64) -> Result<Key, E> {
+                    u32::try_from(v).map(Key).map_err(E::custom)
+                }
+                fn visit_str<E: Error>(self, v: &str) -> Result<Key, E> {
+                    v.parse().map(Key).map_err(E::custom)
+                }
+            }
+            d.deserialize_any(KeyVisitor)
+        }
+    }
+
+    /// Deserialises a `BTreeMap<u32, V>` whose keys may arrive as strings.
+    pub fn deserialize<'de, D, V>(d: D) -> Result<BTreeMap<u32, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        V: Deserialize<'de>,
+    {
+        let raw: BTreeMap<Key, V> = BTreeMap::deserialize(d)?;
+        Ok(raw.into_iter().map(|(k, v)| (k.0, v)).collect())
+    }
 }
 
 /// The state-file format this build reads and writes.

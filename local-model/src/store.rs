@@ -171,6 +171,36 @@ impl Store {
         write_atomically(&path, &bytes)
     }
 
+    /// Reads the state and a hook context's held-back changes together under a shared lock, so a
+    /// hook tool sees one consistent picture (the agent commits pending files under the same lock).
+    pub fn read_with_pending(&self, context_id: &str, unit: &str) -> Result<(ModelState, PendingChanges)> {
+        let _lock = self.lock(false)?;
+        Ok((self.load()?, self.read_pending(context_id, unit)?))
+    }
+
+    /// Runs `f` on the state (read-only) and a hook context's held-back changes under the exclusive
+    /// lock, and saves the changes if `f` succeeds and changed them. Hook tools that hold changes
+    /// back (relation-set, state-set, ...) use this so two tools of one hook never lose a write.
+    pub fn update_pending<T, E>(
+        &self,
+        context_id: &str,
+        unit: &str,
+        f: impl FnOnce(&ModelState, &mut PendingChanges) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let _lock = self.lock(true)?;
+        let state = self.load()?;
+        let mut pending = self.read_pending(context_id, unit)?;
+        let before = pending.clone();
+        let out = f(&state, &mut pending)?;
+        if pending != before {
+            self.write_pending(context_id, &pending)?;
+        }
+        Ok(out)
+    }
+
     /// Takes the model lock (shared or exclusive) until the returned file is dropped.
     pub fn lock(&self, exclusive: bool) -> Result<File> {
         let path = self.dir.join("state.lock");
@@ -180,7 +210,8 @@ impl Store {
             .write(true)
             .open(&path)
             .map_err(io("cannot open", &path))?;
-        let locked = if exclusive { file.lock_exclusive() } else { file.lock_shared() };
+        // Through the fs2 trait explicitly: std has same-named inherent methods only since Rust 1.89.
+        let locked = if exclusive { FileExt::lock_exclusive(&file) } else { FileExt::lock_shared(&file) };
         locked.map_err(io("cannot lock", &path))?;
         Ok(file)
     }

@@ -1,0 +1,176 @@
+//! `juju-exec [--timeout D] <unit> -- <command...>` (or `-u <unit>`): runs a command in a hook
+//! context on a unit, the way a process outside any hook (a Sentinel `client-reconfig-script`)
+//! dispatches an event. It queues an operation for the unit's agent, waits for its outcome and
+//! relays the command's output and exit code. Needs no hook environment, only the model.
+
+use super::args::{self, Flag};
+use super::context::HookEnv;
+use super::{now, Streams, ToolError};
+use crate::state::{Operation, QueuedEvent};
+use crate::store::Store;
+use std::time::{Duration, Instant};
+
+/// How often the operation is polled while waiting.
+const POLL: Duration = Duration::from_millis(20);
+/// Juju's default wait.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Parses a Go duration (`300ms`, `5m`, `1h30m`, `2.5s`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    if text == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut rest = text;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+/// Joins a command line for `sh -c`: a single argument is taken as a shell command already;
+/// several are quoted where needed so each stays one word.
+pub fn shell_join(words: &[String]) -> String {
+    if let [only] = words {
+        return only.clone();
+    }
+    let quote = |w: &String| {
+        let plain = !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+        if plain {
+            w.clone()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// Runs `juju-exec`; returns the command's exit code.
+pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32, ToolError> {
+    let flags = [
+        Flag::value(&["u", "unit"]),
+        Flag::value(&["timeout"]),
+        Flag::switch(&["wait"]),
+        Flag::switch(&["no-context"]),
+        Flag::switch(&["operator"]),
+        Flag::value(&["r", "relation"]),
+        Flag::value(&["remote-unit"]),
+        Flag::value(&["remote-app"]),
+    ];
+    let parsed = args::parse_with(&flags, args, false)?;
+    let mut words = parsed.positionals.clone();
+    let unit = match parsed.value("u") {
+        Some(unit) => unit.to_string(),
+        None if !words.is_empty() => words.remove(0),
+        None => return Err(ToolError::Usage("missing unit name".into())),
+    };
+    if words.first().map(String::as_str) == Some("--") {
+        words.remove(0);
+    }
+    if words.is_empty() {
+        return Err(ToolError::Usage("missing commands".into()));
+    }
+    let timeout = match parsed.value("timeout") {
+        None => DEFAULT_TIMEOUT,
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            ToolError::Usage(format!(
+                "invalid value {q} for option --timeout: time: invalid duration {q}",
+                q = args::go_quote(text)
+            ))
+        })?,
+    };
+    let dir = env.model_dir.ok_or_else(|| {
+        ToolError::Failed(
+            "cannot locate the model: JUJU_LOCAL_MODEL_DIR is unset and juju-exec was not run by path".into(),
+        )
+    })?;
+    let store = Store::open(dir)?;
+    let command = shell_join(&words);
+    let id = store.update(|state| {
+        if !state.units.contains_key(&unit) {
+            return Err(ToolError::Failed(format!("unit \"{unit}\" not found")));
+        }
+        // Never reuse an id, whichever convention other writers of the counter follow.
+        let next_free = state.operations.keys().next_back().map_or(0, |last| last + 1);
+        let id = state.counters.operation.max(next_free);
+        state.counters.operation = id + 1;
+        let op = Operation {
+            id,
+            unit: unit.clone(),
+            command: Some(command),
+            status: "pending".into(),
+            enqueued: now(),
+            ..Operation::default()
+        };
+        state.operations.insert(id, op);
+        if let Some(u) = state.units.get_mut(&unit) {
+            u.queue.push_back(QueuedEvent::Operation { id });
+        }
+        Ok(id)
+    })?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = store.read()?;
+        let op = state
+            .operations
+            .get(&id)
+            .ok_or_else(|| ToolError::Failed(format!("operation {id} disappeared")))?;
+        if op.status == "completed" || op.status == "failed" {
+            io.stdout.write_all(op.stdout.as_bytes())?;
+            io.stderr.write_all(op.stderr.as_bytes())?;
+            let fallback = if op.status == "failed" { 1 } else { 0 };
+            return Ok(op.return_code.unwrap_or(fallback));
+        }
+        if Instant::now() >= deadline {
+            return Err(ToolError::Failed(format!(
+                "timed out waiting for operation {id} on unit \"{unit}\""
+            )));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2.5s"), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        for bad in ["", "5", "m", "5x", "1.2.3s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn commands_are_joined_for_sh() {
+        let words = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(shell_join(&words(&["echo hi && true"])), "echo hi && true");
+        assert_eq!(
+            shell_join(&words(&["env", "JUJU_DISPATCH_PATH=hooks/x", "./dispatch"])),
+            "env JUJU_DISPATCH_PATH=hooks/x ./dispatch"
+        );
+        assert_eq!(shell_join(&words(&["echo", "a b", "it's"])), "echo 'a b' 'it'\\''s'");
+    }
+}
