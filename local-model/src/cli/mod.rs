@@ -1,0 +1,266 @@
+//! The `juju-local` command line: the subset of `juju` the charm's scenarios use, with the same
+//! arguments and output shapes, plus the local `wait` and the hidden `agent`.
+//!
+//! - [`deploy`] — deploy, add-unit, remove-unit, scale-application, refresh, attach-resource.
+//! - [`models`] — add-model, destroy-model, models, model-config.
+//! - [`config`] — application config.
+//! - [`operations`] — run (actions) and exec.
+//! - [`status`] — status as JSON, YAML or juju's table.
+//! - [`wait`] — block until the model settles.
+//! - [`log`] — debug-log.
+
+pub mod config;
+pub mod deploy;
+pub mod log;
+pub mod models;
+pub mod operations;
+pub mod status;
+pub mod wait;
+
+use crate::model::{home::Home, ModelError};
+use crate::store::StoreError;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Errors of CLI commands; printed as one `ERROR ...` line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A model operation failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The state could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Bad arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// The command already printed what went wrong; exit with this code.
+    #[error("")]
+    Exit(i32),
+}
+
+/// Shorthand for CLI results.
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+/// `juju-local` — a single-machine stand-in for a Juju controller.
+#[derive(Debug, Parser)]
+#[command(name = "juju-local", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Model to operate on.
+    #[arg(short = 'm', long = "model", global = true, env = "JUJU_MODEL", default_value = "default")]
+    pub model: String,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats shared by several commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// JSON, one document.
+    Json,
+    /// YAML.
+    Yaml,
+    /// Juju's table (status only).
+    Tabular,
+    /// Plain text (run, exec).
+    Plain,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a model.
+    AddModel {
+        /// Model name.
+        name: String,
+    },
+    /// Destroy a model and everything it runs.
+    DestroyModel {
+        /// Model name.
+        name: String,
+        /// Do not ask for confirmation (nothing is asked anyway).
+        #[arg(long)]
+        no_prompt: bool,
+        /// Also destroy storage (always done).
+        #[arg(long)]
+        destroy_storage: bool,
+        /// Same as --no-prompt.
+        #[arg(short = 'y')]
+        yes: bool,
+        /// Accepted for compatibility.
+        #[arg(long)]
+        force: bool,
+        /// Accepted for compatibility.
+        #[arg(long)]
+        no_wait: bool,
+        /// Accepted for compatibility (destruction is synchronous).
+        #[arg(long)]
+        timeout: Option<String>,
+    },
+    /// List models.
+    Models {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Deploy a charm directory.
+    Deploy(deploy::DeployArgs),
+    /// Add units to an application.
+    AddUnit {
+        /// Application.
+        app: String,
+        /// How many.
+        #[arg(short = 'n', long = "num-units", default_value_t = 1)]
+        n: u32,
+    },
+    /// Remove units.
+    RemoveUnit(deploy::RemoveArgs),
+    /// Set the number of units.
+    ScaleApplication {
+        /// Application.
+        app: String,
+        /// Wanted number of units.
+        scale: u32,
+    },
+    /// Show or change application config.
+    Config(config::ConfigArgs),
+    /// Show or change model config.
+    ModelConfig {
+        /// `key` to show, `key=value` to set.
+        settings: Vec<String>,
+        /// Reset keys to their defaults.
+        #[arg(long, value_delimiter = ',')]
+        reset: Vec<String>,
+    },
+    /// Run an action.
+    Run(operations::RunArgs),
+    /// Run a command on units, in a hook context.
+    Exec(operations::ExecArgs),
+    /// Show the model's status.
+    Status {
+        /// Only these applications or units (`valkey`, `valkey/0`).
+        filters: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "tabular")]
+        format: Format,
+        /// Accepted for compatibility (relations are not listed separately).
+        #[arg(long)]
+        relations: bool,
+        /// Accepted for compatibility.
+        #[arg(long)]
+        color: bool,
+    },
+    /// Print the model's log.
+    DebugLog(log::LogArgs),
+    /// Upgrade an application's charm from a directory.
+    Refresh {
+        /// Application.
+        app: String,
+        /// New charm directory.
+        #[arg(long)]
+        path: PathBuf,
+    },
+    /// Attach a file resource.
+    AttachResource {
+        /// Application.
+        app: String,
+        /// `name=PATH`.
+        resource: String,
+    },
+    /// Wait until the model settles.
+    Wait(wait::WaitArgs),
+    /// Run the model's agent (started automatically).
+    #[command(hide = true)]
+    Agent(AgentArgs),
+}
+
+/// Arguments of the hidden `agent` command.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Model directory (default: the model named by -m).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Parses the arguments, runs the command and returns the process exit code. Errors are printed
+/// as one `ERROR ...` line.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return 0;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return 2;
+            }
+            eprintln!("ERROR {}", clap_message(&e));
+            return 2;
+        }
+    };
+    match execute(cli) {
+        Ok(()) => 0,
+        Err(CliError::Exit(code)) => code,
+        Err(e) => {
+            eprintln!("ERROR {}", e.to_string().lines().next().unwrap_or("failed"));
+            1
+        }
+    }
+}
+
+/// The first meaningful line of a clap error, without clap's `error: ` prefix and hints.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let line = first.join(" ");
+    let line = line.trim_start_matches("error: ");
+    if line.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        line.to_string()
+    }
+}
+
+/// Runs a parsed command.
+pub fn execute(cli: Cli) -> Result<()> {
+    let home = Home::from_env();
+    let model = cli.model;
+    match cli.command {
+        Command::AddModel { name } => models::add_model(&home, &name),
+        Command::DestroyModel { name, .. } => models::destroy_model(&home, &name),
+        Command::Models { format } => models::list(&home, &model, format),
+        Command::Deploy(args) => deploy::deploy(&home, &model, args),
+        Command::AddUnit { app, n } => deploy::add_unit(&home, &model, &app, n),
+        Command::RemoveUnit(args) => deploy::remove_unit(&home, &model, args),
+        Command::ScaleApplication { app, scale } => deploy::scale(&home, &model, &app, scale),
+        Command::Config(args) => config::config(&home, &model, args),
+        Command::ModelConfig { settings, reset } => models::model_config(&home, &model, &settings, &reset),
+        Command::Run(args) => operations::run(&home, &model, args),
+        Command::Exec(args) => operations::exec(&home, &model, args),
+        Command::Status { format, filters, .. } => status::status(&home, &model, format, &filters),
+        Command::DebugLog(args) => log::debug_log(&home, &model, args),
+        Command::Refresh { app, path } => deploy::refresh(&home, &model, &app, &path),
+        Command::AttachResource { app, resource } => deploy::attach_resource(&home, &model, &app, &resource),
+        Command::Wait(args) => wait::wait(&home, &model, args),
+        Command::Agent(args) => {
+            let dir = args.dir.unwrap_or_else(|| home.model_dir(&model));
+            crate::agent::run(&dir).map_err(|e| CliError::Usage(e.to_string()))
+        }
+    }
+}
+
+/// Splits `key=value`, with a clear error for anything else.
+pub fn split_kv(arg: &str) -> Result<(&str, &str)> {
+    arg.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| CliError::Usage(format!("expected key=value, got {arg:?}")))
+}

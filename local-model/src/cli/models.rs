@@ -1,0 +1,144 @@
+//! Model-level commands: add-model, destroy-model, models and model-config.
+
+use super::{split_kv, CliError, Format, Result};
+use crate::agent::spawn;
+use crate::model::duration;
+use crate::model::home::{self, Home};
+use crate::state::ModelState;
+use std::time::Duration;
+
+/// `add-model NAME`.
+pub fn add_model(home: &Home, name: &str) -> Result<()> {
+    let store = home.create(name)?;
+    spawn::ensure_running(&store)?;
+    eprintln!("Added '{name}' model");
+    Ok(())
+}
+
+/// `destroy-model NAME`: stops the agent and every unit process, frees the addresses, removes the
+/// directory.
+pub fn destroy_model(home: &Home, name: &str) -> Result<()> {
+    let store = home.open(name)?;
+    home::destroy(&store)?;
+    eprintln!("Model destroyed.");
+    Ok(())
+}
+
+/// `models`.
+pub fn list(home: &Home, current: &str, format: Option<Format>) -> Result<()> {
+    let names = home.models();
+    match format {
+        Some(Format::Json) | Some(Format::Yaml) => {
+            let models: Vec<serde_json::Value> = names
+                .iter()
+                .map(|n| serde_json::json!({"name": n, "short-name": n, "type": "iaas"}))
+                .collect();
+            let doc = serde_json::json!({"models": models, "current-model": current});
+            if format == Some(Format::Json) {
+                println!("{doc}");
+            } else {
+                print!("{}", serde_yaml::to_string(&doc).expect("yaml"));
+            }
+        }
+        _ => {
+            println!("Model");
+            for n in names {
+                println!("{n}{}", if n == current { "*" } else { "" });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The model-config keys this model understands.
+const KEYS: [&str; 3] = ["update-status-hook-interval", "hook-timeout", "hook-retry-delay"];
+
+/// Reads one model-config value as a Go duration string.
+fn get(state: &ModelState, key: &str) -> String {
+    let d = match key {
+        "update-status-hook-interval" => match state.update_status_interval_ms {
+            Some(ms) => Duration::from_millis(ms),
+            None => Duration::from_secs(state.update_status_interval_secs),
+        },
+        "hook-timeout" => Duration::from_secs(state.hook_timeout_secs),
+        _ => Duration::from_millis(state.hook_retry_delay_ms),
+    };
+    duration::format(d)
+}
+
+/// Sets one model-config value from a Go duration string.
+fn set(state: &mut ModelState, key: &str, value: &str) -> Result<()> {
+    let d = duration::parse(value).map_err(CliError::Usage)?;
+    match key {
+        "update-status-hook-interval" => {
+            state.update_status_interval_secs = d.as_secs();
+            state.update_status_interval_ms = Some(d.as_millis() as u64);
+        }
+        "hook-timeout" => {
+            if d < Duration::from_secs(1) {
+                return Err(CliError::Usage("hook-timeout must be at least 1s".into()));
+            }
+            state.hook_timeout_secs = d.as_secs();
+        }
+        _ => state.hook_retry_delay_ms = d.as_millis() as u64,
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if KEYS.contains(&key) {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("unknown model config key \"{key}\" (known: {})", KEYS.join(", "))))
+    }
+}
+
+/// `model-config [key | key=value ...] [--reset k,...]`.
+pub fn model_config(home: &Home, model: &str, settings: &[String], reset: &[String]) -> Result<()> {
+    let store = home.open(model)?;
+    let sets: Vec<&String> = settings.iter().filter(|s| s.contains('=')).collect();
+    let gets: Vec<&String> = settings.iter().filter(|s| !s.contains('=')).collect();
+    if !gets.is_empty() && (!sets.is_empty() || !reset.is_empty() || gets.len() > 1) {
+        return Err(CliError::Usage("can only retrieve a single value, or all values".into()));
+    }
+    if let Some(key) = gets.first() {
+        check_key(key)?;
+        println!("{}", get(&store.read()?, key));
+        return Ok(());
+    }
+    if sets.is_empty() && reset.is_empty() {
+        let state = store.read()?;
+        println!("{:<30}{:<9}Value", "Attribute", "From");
+        for key in KEYS {
+            println!("{key:<30}{:<9}{}", "model", get(&state, key));
+        }
+        return Ok(());
+    }
+    let mut pairs = Vec::new();
+    for spec in sets {
+        let (k, v) = split_kv(spec)?;
+        check_key(k)?;
+        duration::parse(v).map_err(CliError::Usage)?;
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    for key in reset {
+        check_key(key)?;
+    }
+    store.update(|s: &mut ModelState| -> Result<()> {
+        for key in reset {
+            match key.as_str() {
+                "update-status-hook-interval" => {
+                    s.update_status_interval_secs = home::DEFAULT_UPDATE_STATUS_SECS;
+                    s.update_status_interval_ms = None;
+                }
+                "hook-timeout" => s.hook_timeout_secs = home::DEFAULT_HOOK_TIMEOUT_SECS,
+                _ => s.hook_retry_delay_ms = home::DEFAULT_RETRY_DELAY_MS,
+            }
+        }
+        for (k, v) in &pairs {
+            set(s, k, v)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! `status`: the model as `juju status` shows it — the same JSON/YAML field names, and a table
+//! like juju's default output. [`document`] is pure (state in, JSON out).
+
+use super::{Format, Result};
+use crate::agent::hook::JUJU_VERSION;
+use crate::model::clock::juju_time;
+use crate::model::home::Home;
+use crate::state::{ModelState, QueuedEvent, StatusRecord, Unit};
+use serde_json::{json, Map, Value};
+
+fn status_json(s: &StatusRecord, version: bool) -> Value {
+    let mut v = json!({"current": s.status, "since": juju_time(s.since)});
+    if !s.message.is_empty() {
+        v["message"] = json!(s.message);
+    }
+    if version {
+        v["version"] = json!(JUJU_VERSION);
+    }
+    v
+}
+
+/// A unit's (workload, agent) status as Juju reports them: a unit whose hook failed shows the
+/// error as its workload status and an idle agent.
+pub fn unit_statuses(u: &Unit) -> (StatusRecord, StatusRecord) {
+    if u.agent_status.status == "error" {
+        let workload = u.agent_status.clone();
+        let agent =
+            StatusRecord { status: "idle".into(), message: String::new(), since: u.agent_status.since };
+        return (workload, agent);
+    }
+    // Between two queued hooks the agent is not idle in any useful sense: reporting `executing`
+    // keeps a status poller from settling on the state before a change was processed.
+    let next = u.queue.iter().find(|e| !matches!(e, QueuedEvent::Hook(h) if h.name == "update-status"));
+    match next {
+        Some(event) if u.agent_status.status == "idle" => {
+            let message = match event {
+                QueuedEvent::Hook(h) => format!("queued {} hook", h.name),
+                QueuedEvent::Operation { id } => format!("queued operation {id}"),
+            };
+            let agent = StatusRecord { status: "executing".into(), message, since: u.agent_status.since };
+            (u.workload_status.clone(), agent)
+        }
+        _ => (u.workload_status.clone(), u.agent_status.clone()),
+    }
+}
+
+fn severity(status: &str) -> u8 {
+    match status {
+        "error" => 6,
+        "blocked" => 5,
+        "maintenance" => 4,
+        "waiting" => 3,
+        "active" => 2,
+        "unknown" => 1,
+        _ => 0,
+    }
+}
+
+/// The application status: what the leader set, else the most severe unit status.
+pub fn application_status(state: &ModelState, app: &str) -> StatusRecord {
+    let set = state.applications.get(app).map(|a| a.status.clone()).unwrap_or_default();
+    if !set.status.is_empty() && set.status != "unknown" {
+        return set;
+    }
+    state
+        .units_of(app)
+        .into_iter()
+        .map(|u| unit_statuses(u).0)
+        .max_by_key(|s| severity(&s.status))
+        .unwrap_or(StatusRecord { status: "unknown".into(), ..set })
+}
+
+/// The `juju status --format json` document for the model.
+pub fn document(state: &ModelState) -> Value {
+    let first_since =
+        state.units.values().map(|u| u.agent_status.since).fold(crate::model::clock::now(), f64::min);
+    let mut machines = Map::new();
+    let mut applications = Map::new();
+    for u in state.units.values() {
+        let addr = u.address.to_string();
+        let started =
+            StatusRecord { status: "started".into(), message: String::new(), since: u.workload_status.since };
+        let running = StatusRecord {
+            status: "running".into(),
+            message: "running".into(),
+            since: u.workload_status.since,
+        };
+        machines.insert(
+            u.machine.to_string(),
+            json!({"juju-status": status_json(&started, true), "hostname": format!("juju-local-{}", u.machine),
+                "dns-name": addr, "ip-addresses": [addr], "instance-id": format!("local-{}", u.machine),
+                "machine-status": status_json(&running, false), "base": {"name": "ubuntu", "channel": "24.04"}}),
+        );
+    }
+    for (name, a) in &state.applications {
+        let mut units = Map::new();
+        for u in state.units_of(name) {
+            let (workload, agent) = unit_statuses(u);
+            let mut entry = json!({"workload-status": status_json(&workload, false),
+                "juju-status": status_json(&agent, true), "machine": u.machine.to_string(),
+                "public-address": u.address.to_string()});
+            if a.leader.as_deref() == Some(u.name.as_str()) {
+                entry["leader"] = json!(true);
+            }
+            if !u.opened_ports.is_empty() {
+                entry["open-ports"] = json!(u.opened_ports.iter().collect::<Vec<_>>());
+            }
+            units.insert(u.name.clone(), entry);
+        }
+        let relations: Map<String, Value> = a
+            .peer_endpoints
+            .iter()
+            .map(|e| (e.clone(), json!([{"related-application": name, "scope": "global"}])))
+            .collect();
+        let mut entry = json!({"charm": a.charm_name, "base": {"name": "ubuntu", "channel": "24.04"},
+            "charm-origin": "local", "charm-name": a.charm_name, "charm-rev": a.charm_revision,
+            "exposed": false, "application-status": status_json(&application_status(state, name), false),
+            "relations": relations, "units": units});
+        if !a.workload_version.is_empty() {
+            entry["version"] = json!(a.workload_version);
+        }
+        applications.insert(name.clone(), entry);
+    }
+    let now = crate::model::clock::now();
+    json!({
+        "model": {"name": state.name, "type": "iaas", "controller": "juju-local", "cloud": "localhost",
+            "region": "localhost", "version": JUJU_VERSION,
+            "model-status": {"current": "available", "since": juju_time(first_since)}, "sla": "unsupported"},
+        "machines": machines,
+        "applications": applications,
+        "storage": {},
+        "controller": {"timestamp": juju_time(now).rsplit(' ').next().unwrap_or_default()},
+    })
+}
+
+/// Lays rows out in columns separated by two spaces, like juju's tables.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Juju's default tabular status.
+pub fn tabular(state: &ModelState) -> String {
+    let row = |cells: &[&str]| cells.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let now = juju_time(crate::model::clock::now());
+    let mut out = table(&[
+        row(&["Model", "Controller", "Cloud/Region", "Version", "SLA", "Timestamp"]),
+        row(&[
+            &state.name,
+            "juju-local",
+            "localhost/localhost",
+            JUJU_VERSION,
+            "unsupported",
+            now.rsplit(' ').next().unwrap_or_default(),
+        ]),
+    ]);
+    let mut apps =
+        vec![row(&["App", "Version", "Status", "Scale", "Charm", "Channel", "Rev", "Exposed", "Message"])];
+    let mut units =
+        vec![row(&["Unit", "Workload", "Agent", "Machine", "Public address", "Ports", "Message"])];
+    let mut machines = vec![row(&["Machine", "State", "Address", "Inst id", "Base", "AZ", "Message"])];
+    for (name, a) in &state.applications {
+        let st = application_status(state, name);
+        let scale = state.units_of(name).len().to_string();
+        apps.push(row(&[
+            name,
+            &a.workload_version,
+            &st.status,
+            &scale,
+            &a.charm_name,
+            "",
+            &a.charm_revision.to_string(),
+            "no",
+            &st.message,
+        ]));
+        for u in state.units_of(name) {
+            let (w, ag) = unit_statuses(u);
+            let leader = if a.leader.as_deref() == Some(u.name.as_str()) { "*" } else { "" };
+            let ports = u.opened_ports.iter().cloned().collect::<Vec<_>>().join(",");
+            units.push(row(&[
+                &format!("{}{leader}", u.name),
+                &w.status,
+                &ag.status,
+                &u.machine.to_string(),
+                &u.address.to_string(),
+                &ports,
+                &w.message,
+            ]));
+        }
+    }
+    for u in state.units.values() {
+        machines.push(row(&[
+            &u.machine.to_string(),
+            "started",
+            &u.address.to_string(),
+            &format!("local-{}", u.machine),
+            "ubuntu@24.04",
+            "",
+            "running",
+        ]));
+    }
+    machines[1..].sort_by_key(|r| r[0].parse::<u32>().unwrap_or(u32::MAX));
+    if state.applications.is_empty() {
+        out.push_str("\nModel \"");
+        out.push_str(&state.name);
+        out.push_str("\" is empty.\n");
+        return out;
+    }
+    for t in [apps, units, machines] {
+        out.push('\n');
+        out.push_str(&table(&t));
+    }
+    out
+}
+
+/// `status [--format json|yaml|tabular]`.
+pub fn status(home: &Home, model: &str, format: Format, filters: &[String]) -> Result<()> {
+    let mut state = home.open(model)?.read()?;
+    if !filters.is_empty() {
+        // Like juju's patterns: an application name keeps the application, a unit name the unit.
+        let keep_unit = |u: &str| filters.iter().any(|f| f == u || f == crate::state::application_of(u));
+        state.units.retain(|name, _| keep_unit(name));
+        state
+            .applications
+            .retain(|app, _| filters.iter().any(|f| f == app || crate::state::application_of(f) == app));
+    }
+    match format {
+        Format::Json => println!("{}", document(&state)),
+        Format::Yaml => print!("{}", serde_yaml::to_string(&document(&state)).expect("yaml")),
+        _ => print!("{}", tabular(&state)),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::lifecycle::hook;
+
+    #[test]
+    fn failed_hook_shows_as_workload_error_and_queued_work_as_executing() {
+        let idle = StatusRecord { status: "idle".into(), ..StatusRecord::default() };
+        let active = StatusRecord { status: "active".into(), message: "ok".into(), since: 0.0 };
+        let mut u = Unit { agent_status: idle, workload_status: active, ..Unit::default() };
+        assert_eq!(unit_statuses(&u).1.status, "idle");
+        u.queue.push_back(QueuedEvent::Hook(hook("update-status")));
+        assert_eq!(unit_statuses(&u).1.status, "idle", "update-status alone is idle");
+        u.queue.push_back(QueuedEvent::Hook(hook("config-changed")));
+        assert_eq!(unit_statuses(&u).1.status, "executing");
+        u.agent_status =
+            StatusRecord { status: "error".into(), message: "hook failed: \"x\"".into(), since: 0.0 };
+        let (w, a) = unit_statuses(&u);
+        assert_eq!(
+            (w.status.as_str(), w.message.as_str(), a.status.as_str()),
+            ("error", "hook failed: \"x\"", "idle")
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! Pure state transitions of the unit lifecycle, in Juju's event order (juju-contract §3):
+//! adding a unit, entering a relation's scope, removing a unit, leadership, and the queue.
+//!
+//! Nothing here touches the disk or processes; [`super::units`] and the agent do the effects.
+
+use super::ModelError;
+use crate::state::{
+    application_of, unit_number, Bag, HookEvent, Life, ModelState, QueuedEvent, StatusRecord, Unit,
+};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// A hook event with only a name.
+pub fn hook(name: impl Into<String>) -> HookEvent {
+    HookEvent { name: name.into(), ..HookEvent::default() }
+}
+
+/// A relation hook about `remote` (a unit) on relation `rel`.
+pub fn relation_hook(endpoint: &str, kind: &str, rel: u32, remote: Option<&str>, app: &str) -> HookEvent {
+    HookEvent {
+        name: format!("{endpoint}-relation-{kind}"),
+        relation_id: Some(rel),
+        remote_unit: remote.map(str::to_string),
+        remote_app: Some(app.to_string()),
+        ..HookEvent::default()
+    }
+}
+
+/// Appends `event` to the unit's queue, dropping a relation-changed identical to one still queued
+/// (running it twice would show the same data twice).
+pub fn enqueue(unit: &mut Unit, event: QueuedEvent) {
+    if let QueuedEvent::Hook(h) = &event {
+        if h.name.ends_with("-relation-changed") && unit.queue.contains(&event) {
+            return;
+        }
+    }
+    unit.queue.push_back(event);
+}
+
+/// Queues a hook on a unit (ignored if the unit is gone).
+pub fn enqueue_hook(state: &mut ModelState, unit: &str, event: HookEvent) {
+    if let Some(u) = state.units.get_mut(unit) {
+        enqueue(u, QueuedEvent::Hook(event));
+    }
+}
+
+/// The address of machine `machine` in the model's block: `.2` for machine 0, `.3` for 1, ...
+pub fn machine_address(block: [u8; 3], machine: u32) -> Result<Ipv4Addr, ModelError> {
+    let host = machine + 2;
+    if host > 254 {
+        return Err(ModelError::Usage(format!(
+            "no address left in 127.{}.{}.0/24 (a model holds at most 253 machines)",
+            block[1], block[2]
+        )));
+    }
+    Ok(Ipv4Addr::new(block[0], block[1], block[2], host as u8))
+}
+
+/// Adds a new unit of `app` to the state with its initial queue (storage-attached per storage,
+/// install, relation-created per peer endpoint, leader-elected if it leads, config-changed, start).
+/// `storage_dir(unit, storage_id)` says where a storage instance lives. Returns the unit name.
+pub fn add_unit(
+    state: &mut ModelState,
+    app: &str,
+    storage_dir: impl Fn(&str, &str) -> PathBuf,
+    now: f64,
+) -> Result<String, ModelError> {
+    let application = state
+        .applications
+        .get_mut(app)
+        .ok_or_else(|| ModelError::Usage(format!("application \"{app}\" not found")))?;
+    let name = format!("{app}/{}", application.next_unit);
+    let machine = state.counters.machine;
+    let address = machine_address(state.address_block, machine)?;
+    application.next_unit += 1;
+    state.counters.machine += 1;
+    let leads = application.leader.is_none();
+    if leads {
+        application.leader = Some(name.clone());
+    }
+    let peers = application.peer_endpoints.clone();
+    let storage_names = application.storage_names.clone();
+    let mut unit = Unit {
+        name: name.clone(),
+        application: app.to_string(),
+        machine,
+        address,
+        workload_status: StatusRecord {
+            status: "waiting".into(),
+            message: "waiting for machine".into(),
+            since: now,
+        },
+        agent_status: StatusRecord { status: "allocating".into(), message: String::new(), since: now },
+        ..Unit::default()
+    };
+    for storage in &storage_names {
+        let id = format!("{storage}/{}", state.counters.storage);
+        state.counters.storage += 1;
+        unit.storage.insert(id.clone(), storage_dir(&name, &id));
+        let event = HookEvent { storage_id: Some(id), ..hook(format!("{storage}-storage-attached")) };
+        enqueue(&mut unit, QueuedEvent::Hook(event));
+    }
+    enqueue(&mut unit, QueuedEvent::Hook(hook("install")));
+    for endpoint in &peers {
+        if let Some(rel) = state.peer_relation(app, endpoint).map(|r| r.id) {
+            let event = relation_hook(endpoint, "created", rel, None, app);
+            enqueue(&mut unit, QueuedEvent::Hook(event));
+            let bag: Bag = [
+                ("private-address", address.to_string()),
+                ("ingress-address", address.to_string()),
+                ("egress-subnets", format!("{address}/32")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            state.relations.get_mut(&rel).expect("peer relation").unit_bags.insert(name.clone(), bag);
+        }
+    }
+    if leads {
+        enqueue(&mut unit, QueuedEvent::Hook(hook("leader-elected")));
+    }
+    enqueue(&mut unit, QueuedEvent::Hook(hook("config-changed")));
+    enqueue(&mut unit, QueuedEvent::Hook(hook("start")));
+    state.units.insert(name.clone(), unit);
+    Ok(name)
+}
+
+/// Creates the peer relations of a newly deployed application (one per peer endpoint).
+pub fn create_peer_relations(state: &mut ModelState, app: &str) {
+    let endpoints = state.applications.get(app).map(|a| a.peer_endpoints.clone()).unwrap_or_default();
+    for endpoint in endpoints {
+        if state.peer_relation(app, &endpoint).is_some() {
+            continue;
+        }
+        let id = state.counters.relation;
+        state.counters.relation += 1;
+        let relation = crate::state::Relation {
+            id,
+            endpoint,
+            applications: [app.to_string()].into(),
+            app_bags: [(app.to_string(), Bag::new())].into(),
+            unit_bags: Default::default(),
+        };
+        state.relations.insert(id, relation);
+    }
+}
+
+/// `unit` has run its relation-created hook for `rel`: it enters the relation's scope. Every other
+/// alive unit already in scope gets -joined then -changed for it, and it gets the same for each of
+/// them (sorted by unit number; queued after its start hook, as in Juju).
+pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
+    let Some(relation) = state.relations.get(&rel) else { return };
+    let endpoint = relation.endpoint.clone();
+    let Some(me) = state.units.get_mut(unit) else { return };
+    if me.life != Life::Alive {
+        return;
+    }
+    me.relation_views.entry(rel).or_default();
+    let app = me.application.clone();
+    let mut others: Vec<String> = state
+        .units
+        .values()
+        .filter(|u| u.name != unit && u.life == Life::Alive && u.relation_views.contains_key(&rel))
+        .filter(|u| relation.applications.contains(&u.application))
+        .map(|u| u.name.clone())
+        .collect();
+    others.sort_by_key(|u| unit_number(u));
+    for other in &others {
+        for kind in ["joined", "changed"] {
+            enqueue_hook(state, other, relation_hook(&endpoint, kind, rel, Some(unit), &app));
+            let their_app = application_of(other).to_string();
+            enqueue_hook(state, unit, relation_hook(&endpoint, kind, rel, Some(other), &their_app));
+        }
+    }
+}
+
+/// Bookkeeping done when a hook *starts*: -joined adds the remote unit to the unit's view of the
+/// relation (so `relation-list` shows it), -departed removes it.
+pub fn on_hook_start(unit: &mut Unit, event: &HookEvent) {
+    let (Some(rel), Some(remote)) = (event.relation_id, event.remote_unit.as_ref()) else { return };
+    if event.name.ends_with("-relation-joined") {
+        unit.relation_views.entry(rel).or_default().insert(remote.clone());
+    } else if event.name.ends_with("-relation-departed") {
+        if let Some(view) = unit.relation_views.get_mut(&rel) {
+            view.remove(remote);
+        }
+    }
+}
+
+/// Makes the lowest-numbered alive unit of `app` the leader and queues `leader-elected` on it.
+pub fn elect_leader(state: &mut ModelState, app: &str) {
+    let next = state.units_of(app).into_iter().find(|u| u.life == Life::Alive).map(|u| u.name.clone());
+    if let Some(a) = state.applications.get_mut(app) {
+        a.leader.clone_from(&next);
+    }
+    if let Some(leader) = next {
+        enqueue_hook(state, &leader, hook("leader-elected"));
+    }
+}
+
+/// Starts removing `unit`: it becomes dying and gets its teardown hooks (storage-detaching,
+/// -departed per peer it has seen, stop, remove); the peers that have seen it get -departed; a
+/// new leader is elected if it led. With `force` no hooks run on it: the caller removes it at once
+/// with [`finish_removal`].
+pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<(), ModelError> {
+    let me =
+        state.units.get_mut(unit).ok_or_else(|| ModelError::Usage(format!("unit \"{unit}\" not found")))?;
+    if me.life == Life::Dying && !force {
+        return Err(ModelError::Usage(format!("unit \"{unit}\" is already being removed")));
+    }
+    me.life = Life::Dying;
+    let app = me.application.clone();
+    let views = me.relation_views.clone();
+    let about_peer = |e: &QueuedEvent| {
+        matches!(e, QueuedEvent::Hook(h) if h.remote_unit.is_some()
+            && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")))
+    };
+    me.queue.retain(|e| !about_peer(e));
+    if force {
+        me.queue.clear();
+        me.failed = None;
+    } else {
+        let storage: Vec<String> = me.storage.keys().cloned().collect();
+        for id in storage {
+            let name = id.split('/').next().unwrap_or_default();
+            let event =
+                HookEvent { storage_id: Some(id.clone()), ..hook(format!("{name}-storage-detaching")) };
+            enqueue(me, QueuedEvent::Hook(event));
+        }
+    }
+    for (rel, peers) in &views {
+        let Some(endpoint) = state.relations.get(rel).map(|r| r.endpoint.clone()) else { continue };
+        let mut peers: Vec<&String> = peers.iter().collect();
+        peers.sort_by_key(|u| unit_number(u));
+        if !force {
+            for peer in peers {
+                let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
+                e.departing_unit = Some(unit.to_string());
+                enqueue_hook(state, unit, e);
+            }
+        }
+        let others: Vec<String> = state.units.keys().filter(|u| *u != unit).cloned().collect();
+        for other in others {
+            let o = state.units.get_mut(&other).expect("listed unit");
+            o.queue.retain(|e| {
+                !matches!(e, QueuedEvent::Hook(h) if h.remote_unit.as_deref() == Some(unit)
+                && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")))
+            });
+            if o.relation_views.get(rel).is_some_and(|v| v.contains(unit)) {
+                let mut e = relation_hook(&endpoint, "departed", *rel, Some(unit), &app);
+                e.departing_unit = Some(unit.to_string());
+                enqueue(o, QueuedEvent::Hook(e));
+            }
+        }
+    }
+    if !force {
+        enqueue_hook(state, unit, hook("stop"));
+        enqueue_hook(state, unit, hook("remove"));
+    }
+    if state.applications.get(&app).and_then(|a| a.leader.as_deref()) == Some(unit) {
+        elect_leader(state, &app);
+    }
+    Ok(())
+}
+
+/// Deletes `unit` from the state (after its `remove` hook, or at once when forced): its relation
+/// bags and every trace of it in other units' views. Returns it, for directory cleanup.
+pub fn finish_removal(state: &mut ModelState, unit: &str) -> Option<Unit> {
+    let removed = state.units.remove(unit)?;
+    // Operations that never ran fail, so whoever waits for them (`run`, `juju-exec`) returns.
+    for event in &removed.queue {
+        if let QueuedEvent::Operation { id } = event {
+            if let Some(op) = state.operations.get_mut(id) {
+                op.status = "failed".into();
+                op.failure = Some(format!("unit {unit} was removed"));
+            }
+        }
+    }
+    for relation in state.relations.values_mut() {
+        relation.unit_bags.remove(unit);
+    }
+    for other in state.units.values_mut() {
+        for view in other.relation_views.values_mut() {
+            view.remove(unit);
+        }
+    }
+    if state.applications.get(&removed.application).and_then(|a| a.leader.as_deref()) == Some(unit) {
+        elect_leader(state, &removed.application.clone());
+    }
+    Some(removed)
+}
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

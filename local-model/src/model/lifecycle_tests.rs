@@ -1,0 +1,134 @@
+//! Unit tests of the pure lifecycle rules (event order, scope, removal, leadership).
+
+use super::*;
+use crate::state::Application;
+
+fn names(unit: &Unit) -> Vec<String> {
+    unit.queue
+        .iter()
+        .map(|e| match e {
+            QueuedEvent::Hook(h) => match &h.remote_unit {
+                Some(r) => format!("{}:{r}", h.name),
+                None => h.name.clone(),
+            },
+            QueuedEvent::Operation { id } => format!("op{id}"),
+        })
+        .collect()
+}
+
+fn model(n: u32) -> ModelState {
+    let mut s = ModelState { address_block: [127, 0, 9], ..ModelState::default() };
+    s.applications.insert(
+        "a".into(),
+        Application {
+            name: "a".into(),
+            peer_endpoints: vec!["p".into()],
+            storage_names: vec!["data".into()],
+            ..Application::default()
+        },
+    );
+    create_peer_relations(&mut s, "a");
+    for _ in 0..n {
+        add_unit(&mut s, "a", |u, id| PathBuf::from(format!("/x/{u}/{id}")), 0.0).unwrap();
+    }
+    s
+}
+
+#[test]
+fn new_units_get_setup_hooks_and_the_first_leads() {
+    let s = model(2);
+    let setup = [
+        "data-storage-attached",
+        "install",
+        "p-relation-created",
+        "leader-elected",
+        "config-changed",
+        "start",
+    ];
+    assert_eq!(names(&s.units["a/0"]), setup);
+    let follower: Vec<&str> = setup.iter().copied().filter(|n| *n != "leader-elected").collect();
+    assert_eq!(names(&s.units["a/1"]), follower);
+    assert_eq!(s.units["a/1"].address, Ipv4Addr::new(127, 0, 9, 3));
+    assert_eq!(s.units["a/1"].storage.keys().collect::<Vec<_>>(), ["data/1"]);
+    assert_eq!(s.applications["a"].leader.as_deref(), Some("a/0"));
+    assert_eq!(s.relations[&0].unit_bags["a/1"]["ingress-address"], "127.0.9.3");
+}
+
+#[test]
+fn entering_scope_joins_units_already_in_scope_both_ways() {
+    let mut s = model(3);
+    for u in s.units.values_mut() {
+        u.queue.clear();
+    }
+    enter_scope(&mut s, "a/2", 0);
+    assert!(names(&s.units["a/0"]).is_empty(), "a/0 is not in scope yet");
+    enter_scope(&mut s, "a/0", 0);
+    enter_scope(&mut s, "a/1", 0);
+    assert_eq!(
+        names(&s.units["a/1"]),
+        [
+            "p-relation-joined:a/0",
+            "p-relation-changed:a/0",
+            "p-relation-joined:a/2",
+            "p-relation-changed:a/2"
+        ]
+    );
+    assert_eq!(
+        names(&s.units["a/0"]),
+        [
+            "p-relation-joined:a/2",
+            "p-relation-changed:a/2",
+            "p-relation-joined:a/1",
+            "p-relation-changed:a/1"
+        ]
+    );
+}
+
+#[test]
+fn removal_departs_both_ways_and_reelects() {
+    let mut s = model(3);
+    for u in s.units.values_mut() {
+        u.queue.clear();
+        u.relation_views.insert(0, Default::default());
+    }
+    for (me, other) in
+        [("a/0", "a/1"), ("a/0", "a/2"), ("a/1", "a/0"), ("a/2", "a/0"), ("a/1", "a/2"), ("a/2", "a/1")]
+    {
+        s.units.get_mut(me).unwrap().relation_views.get_mut(&0).unwrap().insert(other.into());
+    }
+    s.units.get_mut("a/1").unwrap().queue.push_back(QueuedEvent::Hook(relation_hook(
+        "p",
+        "changed",
+        0,
+        Some("a/0"),
+        "a",
+    )));
+    begin_removal(&mut s, "a/0", false).unwrap();
+    assert_eq!(
+        names(&s.units["a/0"]),
+        ["data-storage-detaching", "p-relation-departed:a/1", "p-relation-departed:a/2", "stop", "remove"]
+    );
+    assert_eq!(
+        names(&s.units["a/1"]),
+        ["p-relation-departed:a/0", "leader-elected"],
+        "stale -changed dropped"
+    );
+    assert_eq!(names(&s.units["a/2"]), ["p-relation-departed:a/0"]);
+    assert_eq!(s.applications["a"].leader.as_deref(), Some("a/1"));
+    assert!(begin_removal(&mut s, "a/0", false).is_err(), "twice");
+    assert!(begin_removal(&mut s, "a/9", false).is_err());
+    finish_removal(&mut s, "a/0");
+    assert!(!s.units.contains_key("a/0"));
+    assert!(!s.relations[&0].unit_bags.contains_key("a/0"));
+}
+
+#[test]
+fn dedupes_identical_queued_relation_changed() {
+    let mut u = Unit::default();
+    let e = QueuedEvent::Hook(relation_hook("p", "changed", 0, Some("a/1"), "a"));
+    enqueue(&mut u, e.clone());
+    enqueue(&mut u, e);
+    enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
+    enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
+    assert_eq!(names(&u), ["p-relation-changed:a/1", "config-changed", "config-changed"]);
+}
