@@ -6,9 +6,13 @@ pub mod context;
 pub mod error;
 pub mod event;
 pub mod fake;
+mod fake_tools;
 pub mod hook_tools;
+mod process;
 
 pub use context::Context;
+pub use context::ContextError;
 pub use error::HookToolError;
-pub use event::Event;
+pub use event::{ActionKind, Event};
+pub use fake::FakeHookTools;
 pub use hook_tools::{Bag, HookTools, LogLevel, NetworkInfo, ProcessHookTools, SecretRef, StatusKind};

@@ -1,0 +1,211 @@
+//! Supervision without systemd: a detached `dispatch supervise` process per service (see
+//! [`super::supervise`]), started in its own session with its output in the service's
+//! supervisor log and the hook's environment inherited (the local model finds a unit's
+//! processes by `JUJU_MODEL_UUID`/`JUJU_UNIT_NAME` in their environment, so it is never cleared).
+
+use super::files::{create_private_dir, io_err};
+use super::pidfile::{self, PidRecord};
+use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
+use super::supervise::child_pidfile;
+use super::{Installed, Paths, WorkloadError};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long [`Direct::start`] waits for the supervisor to have started its child.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// Poll interval while waiting for processes.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Services supervised by detached `dispatch supervise` processes.
+#[derive(Debug, Clone)]
+pub struct Direct {
+    /// The charm's `dispatch` binary (it implements `supervise`).
+    pub dispatch: PathBuf,
+    /// The server binary.
+    pub server: PathBuf,
+    /// Config files, pid files and logs.
+    pub paths: Paths,
+    /// Delay before Valkey is restarted after an unexpected exit.
+    pub valkey_restart_delay: Duration,
+}
+
+impl Direct {
+    /// A direct supervisor running `dispatch`.
+    pub fn new(
+        dispatch: &Path,
+        paths: &Paths,
+        installed: &Installed,
+        valkey_restart_delay: Duration,
+    ) -> Direct {
+        Direct {
+            dispatch: dispatch.to_path_buf(),
+            server: installed.server.clone(),
+            paths: paths.clone(),
+            valkey_restart_delay,
+        }
+    }
+
+    /// `run/<svc>.supervisor.pid`.
+    pub fn supervisor_pidfile(&self, svc: Service) -> PathBuf {
+        self.paths.run_dir().join(format!("{}.supervisor.pid", svc.name()))
+    }
+
+    /// `log/<svc>-supervisor.log`: the supervisor's notes and the server's own stdout/stderr.
+    pub fn supervisor_log(&self, svc: Service) -> PathBuf {
+        self.paths.log_dir().join(format!("{}-supervisor.log", svc.name()))
+    }
+
+    /// The supervisor's arguments after `dispatch`.
+    pub fn supervise_args(&self, svc: Service) -> Vec<String> {
+        let (conf, delay) = match svc {
+            Service::Valkey => (self.paths.valkey_conf(), self.valkey_restart_delay),
+            Service::Sentinel => (self.paths.sentinel_conf(), SENTINEL_RESTART_DELAY),
+        };
+        let mut args = vec![
+            "supervise".to_string(),
+            "--pidfile".to_string(),
+            self.supervisor_pidfile(svc).to_string_lossy().into_owned(),
+            "--restart-delay-ms".to_string(),
+            delay.as_millis().to_string(),
+            "--".to_string(),
+            self.server.to_string_lossy().into_owned(),
+            conf.to_string_lossy().into_owned(),
+        ];
+        if svc == Service::Sentinel {
+            args.push("--sentinel".to_string());
+        }
+        args
+    }
+
+    /// The live supervisor of `svc`, if any.
+    fn supervisor(&self, svc: Service) -> Option<PidRecord> {
+        pidfile::live(&self.supervisor_pidfile(svc))
+    }
+
+    /// The live server process of `svc`, if any (also found when its supervisor died).
+    fn child(&self, svc: Service) -> Option<PidRecord> {
+        pidfile::live(&child_pidfile(&self.supervisor_pidfile(svc)))
+    }
+
+    /// The last lines of the supervisor log, for error messages.
+    fn log_tail(&self, svc: Service) -> String {
+        let text = std::fs::read_to_string(self.supervisor_log(svc)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().rev().take(3).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    }
+}
+
+/// Polls `done` every [`POLL`] until it holds or `timeout` passes; returns whether it held.
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+impl Supervisor for Direct {
+    fn start(&self, svc: Service) -> Result<(), WorkloadError> {
+        if self.supervisor(svc).is_some() {
+            return Ok(());
+        }
+        if self.child(svc).is_some() {
+            // Its supervisor was killed: stop the orphan, or a second server would fight it for
+            // the port and crash-loop.
+            self.stop(svc)?;
+        }
+        create_private_dir(&self.paths.run_dir())?;
+        create_private_dir(&self.paths.log_dir())?;
+        let log_path = self.supervisor_log(svc);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_err("open", &log_path))?;
+        let log2 = log.try_clone().map_err(io_err("open", &log_path))?;
+        let mut cmd = Command::new(&self.dispatch);
+        cmd.args(self.supervise_args(svc))
+            .current_dir(self.paths.run_dir())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
+        // SAFETY: setsid(2) is async-signal-safe; it detaches the supervisor from the hook's
+        // session and process group, so the agent ending the hook does not end the service.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| WorkloadError::Command {
+            command: format!("{} supervise", self.dispatch.display()),
+            detail: e.to_string(),
+        })?;
+        let started = wait_until(START_TIMEOUT, || {
+            self.child(svc).is_some() || matches!(child.try_wait(), Ok(Some(_)))
+        });
+        if self.child(svc).is_some() {
+            return Ok(());
+        }
+        if started {
+            // The supervisor exited before its child ran.
+            let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+            return Err(WorkloadError::Command {
+                command: format!("{} supervise ({svc})", self.dispatch.display()),
+                detail: format!("{status}: {}", self.log_tail(svc)),
+            });
+        }
+        Err(WorkloadError::Timeout {
+            service: svc.to_string(),
+            what: "start",
+            seconds: START_TIMEOUT.as_secs(),
+        })
+    }
+
+    fn stop(&self, svc: Service) -> Result<(), WorkloadError> {
+        let sup = self.supervisor(svc);
+        let child = self.child(svc);
+        match (sup, child) {
+            (None, None) => return Ok(()),
+            (Some(s), _) => s.signal(libc::SIGTERM),
+            (None, Some(c)) => c.signal(libc::SIGTERM),
+        };
+        let gone = |r: Option<PidRecord>| r.is_none_or(|r| !r.is_alive());
+        if wait_until(STOP_TIMEOUT, || gone(sup) && gone(child)) {
+            return Ok(());
+        }
+        for rec in [child, sup].into_iter().flatten() {
+            rec.signal(libc::SIGKILL);
+        }
+        if wait_until(Duration::from_secs(5), || gone(sup) && gone(child)) {
+            Ok(())
+        } else {
+            Err(WorkloadError::Timeout {
+                service: svc.to_string(),
+                what: "stop",
+                seconds: STOP_TIMEOUT.as_secs() + 5,
+            })
+        }
+    }
+
+    fn pid(&self, svc: Service) -> Option<u32> {
+        self.child(svc).map(|r| r.pid)
+    }
+
+    fn is_supervised(&self, svc: Service) -> bool {
+        self.supervisor(svc).is_some() || self.child(svc).is_some()
+    }
+}
+
+#[cfg(test)]
+#[path = "direct_tests.rs"]
+mod tests;

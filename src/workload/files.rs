@@ -1,0 +1,102 @@
+//! Writing configuration files safely: atomically (a reader never sees half a file), with the
+//! right mode from the first byte (a password hash is never world-readable, not even briefly), and
+//! only when the content changed (so callers know whether a restart or reload is due).
+
+use super::WorkloadError;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Wraps an I/O error with what was done to which path.
+pub(crate) fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> WorkloadError + 'a {
+    move |source| WorkloadError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// Creates `dir` and its parents with mode 0700 (existing directories are tightened to 0700).
+pub fn create_private_dir(dir: &Path) -> Result<(), WorkloadError> {
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io_err("create directory", dir))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("chmod", dir))
+}
+
+/// Writes `contents` to `path` with `mode`, atomically (temp file + rename in the same
+/// directory), only if the content or mode differ. Returns whether anything changed.
+pub fn write_file(path: &Path, contents: &str, mode: u32) -> Result<bool, WorkloadError> {
+    if let Ok(meta) = fs::metadata(path) {
+        if meta.permissions().mode() & 0o7777 == mode {
+            if let Ok(existing) = fs::read(path) {
+                if existing == contents.as_bytes() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
+        // The umask may have narrowed the mode given to open(); set it exactly.
+        f.set_permissions(fs::Permissions::from_mode(mode)).map_err(io_err("chmod", &tmp))?;
+        f.write_all(contents.as_bytes()).map_err(io_err("write", &tmp))?;
+        f.sync_all().map_err(io_err("sync", &tmp))?;
+        fs::rename(&tmp, path).map_err(io_err("rename into", path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map(|()| true)
+}
+
+/// [`write_file`] with mode 0600: configuration holding password hashes or passwords.
+pub fn write_private(path: &Path, contents: &str) -> Result<bool, WorkloadError> {
+    write_file(path, contents, 0o600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn writes_only_when_different_and_keeps_mode_0600() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("valkey.conf");
+        assert!(write_private(&path, "port 6379\n").unwrap(), "first write changes");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "port 6379\n");
+        assert_eq!(mode(&path), 0o600);
+        assert!(!write_private(&path, "port 6379\n").unwrap(), "same content is not rewritten");
+        assert!(write_private(&path, "port 6380\n").unwrap());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "port 6380\n");
+        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_mode_change_alone_rewrites() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("script.sh");
+        fs::write(&path, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(write_file(&path, "#!/bin/sh\n", 0o700).unwrap());
+        assert_eq!(mode(&path), 0o700);
+    }
+
+    #[test]
+    fn missing_directory_is_a_clear_error() {
+        let err = write_private(Path::new("/nonexistent-dir-for-test/x.conf"), "x").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent-dir-for-test"), "{err}");
+    }
+}

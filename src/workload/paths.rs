@@ -1,0 +1,122 @@
+//! Where a unit's workload files live: everything under the `data` storage, so a unit's state is
+//! one directory (several local-model units share a host without colliding).
+
+use std::path::{Path, PathBuf};
+
+/// The layout under one root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The unit's `data` storage location.
+    pub root: PathBuf,
+}
+
+impl Paths {
+    /// A layout rooted at `root` (the storage location).
+    pub fn new(root: impl Into<PathBuf>) -> Paths {
+        Paths { root: root.into() }
+    }
+
+    /// `root/db`: Valkey's `dir` (RDB and AOF files).
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("db")
+    }
+
+    /// `root/etc`: rendered configuration (0600: it holds password hashes).
+    pub fn etc_dir(&self) -> PathBuf {
+        self.root.join("etc")
+    }
+
+    /// `root/etc/valkey.conf`.
+    pub fn valkey_conf(&self) -> PathBuf {
+        self.etc_dir().join("valkey.conf")
+    }
+
+    /// `root/etc/sentinel.conf`: Sentinel rewrites it as it learns; the charm renders it only when
+    /// (re)starting Sentinel.
+    pub fn sentinel_conf(&self) -> PathBuf {
+        self.etc_dir().join("sentinel.conf")
+    }
+
+    /// `root/etc/client-reconfig.sh`: what Sentinel runs at `+switch-master`.
+    pub fn reconfig_script(&self) -> PathBuf {
+        self.etc_dir().join("client-reconfig.sh")
+    }
+
+    /// `root/run`: pid files.
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    /// `root/log`: Valkey's and Sentinel's log files and the supervisors' output.
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("log")
+    }
+
+    /// `root/bin`: the installed `valkey-server` (copy of the resource, or a link to the apt binary).
+    pub fn bin_dir(&self) -> PathBuf {
+        self.root.join("bin")
+    }
+
+    /// `root/run/valkey.pid`: written by valkey-server itself.
+    pub fn valkey_pidfile(&self) -> PathBuf {
+        self.run_dir().join("valkey.pid")
+    }
+
+    /// `root/run/sentinel.pid`: written by the Sentinel itself.
+    pub fn sentinel_pidfile(&self) -> PathBuf {
+        self.run_dir().join("sentinel.pid")
+    }
+
+    /// `root/log/valkey.log`.
+    pub fn valkey_log(&self) -> PathBuf {
+        self.log_dir().join("valkey.log")
+    }
+
+    /// `root/log/sentinel.log`.
+    pub fn sentinel_log(&self) -> PathBuf {
+        self.log_dir().join("sentinel.log")
+    }
+
+    /// Creates every directory of the layout (mode 0700: they hold credentials and data).
+    pub fn create_dirs(&self) -> Result<(), super::WorkloadError> {
+        for dir in [self.data_dir(), self.etc_dir(), self.run_dir(), self.log_dir(), self.bin_dir()] {
+            super::files::create_private_dir(&dir)?;
+        }
+        Ok(())
+    }
+
+    /// The root, borrowed.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_under_root() {
+        let p = Paths::new("/srv/v");
+        assert_eq!(p.data_dir(), PathBuf::from("/srv/v/db"));
+        assert_eq!(p.valkey_conf(), PathBuf::from("/srv/v/etc/valkey.conf"));
+        assert_eq!(p.sentinel_conf(), PathBuf::from("/srv/v/etc/sentinel.conf"));
+        assert_eq!(p.reconfig_script(), PathBuf::from("/srv/v/etc/client-reconfig.sh"));
+        assert_eq!(p.run_dir(), PathBuf::from("/srv/v/run"));
+        assert_eq!(p.log_dir(), PathBuf::from("/srv/v/log"));
+        assert_eq!(p.bin_dir(), PathBuf::from("/srv/v/bin"));
+    }
+
+    #[test]
+    fn create_dirs_makes_private_directories() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Paths::new(tmp.path().join("unit"));
+        p.create_dirs().unwrap();
+        p.create_dirs().unwrap();
+        for dir in [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir(), p.bin_dir()] {
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Keeping Valkey and its Sentinel running: the [`Supervisor`] trait and the choice between
+//! systemd and the charm's own direct supervisor.
+
+use super::{direct::Direct, systemd::Systemd, Installed, Paths, WorkloadError};
+use crate::juju::Context;
+use std::path::Path;
+use std::time::Duration;
+
+/// The two processes every unit runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// The Valkey data node.
+    Valkey,
+    /// The Sentinel beside it.
+    Sentinel,
+}
+
+impl Service {
+    /// A short name for unit files, pid files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Valkey => "valkey",
+            Service::Sentinel => "sentinel",
+        }
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Restart delay of the Sentinel after it exits unexpectedly: a Sentinel coming back quickly
+/// never harms data, so only a small pause against crash loops.
+pub const SENTINEL_RESTART_DELAY: Duration = Duration::from_millis(1000);
+/// How long [`Supervisor::stop`] waits for a service to exit before killing it: Valkey flushes
+/// its AOF and may write an RDB on shutdown.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts, stops and observes the services. Every method is idempotent: starting a running
+/// service or stopping a stopped one succeeds without doing anything.
+pub trait Supervisor {
+    /// Starts `svc` (with the configuration already written) and keeps it running: restarts
+    /// after an unexpected exit, after the restart delay. A service already under supervision
+    /// is left alone (a changed restart delay applies from the next [`Supervisor::restart`]).
+    fn start(&self, svc: Service) -> Result<(), WorkloadError>;
+    /// Stops `svc` and waits (bounded by [`STOP_TIMEOUT`]) until its process is gone.
+    fn stop(&self, svc: Service) -> Result<(), WorkloadError>;
+    /// Stops then starts `svc` (to load a changed config file).
+    fn restart(&self, svc: Service) -> Result<(), WorkloadError> {
+        self.stop(svc)?;
+        self.start(svc)
+    }
+    /// Whether the service's process is alive right now.
+    fn is_running(&self, svc: Service) -> bool {
+        self.pid(svc).is_some()
+    }
+    /// The pid of the service's process (valkey-server itself), if it runs.
+    fn pid(&self, svc: Service) -> Option<u32>;
+    /// Whether the service is under supervision, even if its process is down right now (it
+    /// crashed and the supervisor is waiting out the restart delay). A caller that finds
+    /// `is_running` false but `is_supervised` true should wait, not re-render and restart:
+    /// Sentinel's rewritten config (peers, epoch, current primary) would be lost.
+    fn is_supervised(&self, svc: Service) -> bool {
+        self.is_running(svc)
+    }
+}
+
+/// Whether systemd runs this host and the charm may use it: `/run/systemd/system` exists and
+/// the unit is not in the local model. The local model runs many units on one host; host-wide
+/// systemd units would outlive a destroyed model and collide between models, so there the charm
+/// supervises its own processes.
+pub fn use_systemd(ctx: &Context) -> bool {
+    ctx.local_model_dir.is_none() && Path::new("/run/systemd/system").is_dir()
+}
+
+/// The supervisor for this unit. `valkey_restart_delay` is how long Valkey stays down after an
+/// unexpected exit (the HA logic chooses it: a crashed primary must not return before Sentinel
+/// has failed it over).
+pub fn supervisor_for(
+    ctx: &Context,
+    paths: &Paths,
+    installed: &Installed,
+    valkey_restart_delay: Duration,
+) -> Box<dyn Supervisor> {
+    if use_systemd(ctx) {
+        Box::new(Systemd::new(ctx, paths, installed, valkey_restart_delay))
+    } else {
+        Box::new(Direct::new(&ctx.charm_dir.join("dispatch"), paths, installed, valkey_restart_delay))
+    }
+}
+
+/// Entry point of `dispatch supervise ...` (the whole argv): runs the direct supervisor loop
+/// and returns the process exit code.
+pub fn supervise_main(args: &[String]) -> i32 {
+    super::supervise::main(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(local_model: Option<&str>) -> Context {
+        Context::from_env(|k| match k {
+            "JUJU_UNIT_NAME" => Some("valkey/1".into()),
+            "JUJU_CHARM_DIR" => Some("/charm".into()),
+            "JUJU_MODEL_NAME" => Some("m".into()),
+            "JUJU_MODEL_UUID" => Some("u".into()),
+            "JUJU_LOCAL_MODEL_DIR" => local_model.map(str::to_string),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_local_model_never_gets_systemd_units() {
+        assert!(!use_systemd(&ctx(Some("/tmp/model"))));
+        assert_eq!(use_systemd(&ctx(None)), Path::new("/run/systemd/system").is_dir());
+    }
+
+    #[test]
+    fn the_local_model_gets_the_direct_supervisor_running_dispatch() {
+        let installed = Installed { server: "/d/bin/valkey-server".into(), version: "9.1.2".into() };
+        let sup = supervisor_for(&ctx(Some("/tmp/model")), &Paths::new("/d"), &installed, Duration::ZERO);
+        // Nothing runs under /d: the direct supervisor finds no pid files.
+        assert_eq!(sup.pid(Service::Valkey), None);
+        assert!(!sup.is_running(Service::Sentinel));
+        assert!(!sup.is_supervised(Service::Valkey));
+        let direct = Direct::new(Path::new("/charm/dispatch"), &Paths::new("/d"), &installed, Duration::ZERO);
+        assert_eq!(direct.supervise_args(Service::Valkey)[0], "supervise");
+        assert_eq!(Service::Sentinel.to_string(), "sentinel");
+    }
+}

@@ -1,0 +1,237 @@
+//! The direct supervisor: `dispatch supervise --pidfile P --restart-delay-ms N -- <cmd> <args>`.
+//!
+//! What systemd's `Restart=always` + `RestartSec` do, in one small detached process per service:
+//! run the command, restart it after `N` ms when it exits on its own, and on SIGTERM (or SIGINT)
+//! forward SIGTERM to it, wait for it to exit, then exit 0. The supervisor's identity goes to
+//! `P`, the child's to `P.child` (both as [`PidRecord`]s, safe against pid reuse). Its output —
+//! normally nothing but these notes — goes wherever its stdout/stderr point (the service's
+//! supervisor log, set up by [`super::direct::Direct`]).
+
+use super::pidfile::PidRecord;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Set by the signal handler; read by the loop.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// How often the loop looks at the child and the stop flag.
+const TICK: Duration = Duration::from_millis(50);
+/// The shortest restart delay, so a command that fails at once cannot spin a core.
+const MIN_DELAY: Duration = Duration::from_millis(100);
+
+/// Parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuperviseArgs {
+    /// Where the supervisor records itself.
+    pub pidfile: PathBuf,
+    /// Pause before restarting the child after it exits on its own.
+    pub restart_delay: Duration,
+    /// The child's program and arguments.
+    pub command: Vec<String>,
+}
+
+/// The child's pid file beside the supervisor's.
+pub fn child_pidfile(pidfile: &Path) -> PathBuf {
+    let mut name = pidfile.as_os_str().to_owned();
+    name.push(".child");
+    PathBuf::from(name)
+}
+
+/// Parses the whole argv (`dispatch supervise --pidfile P --restart-delay-ms N -- cmd...`);
+/// everything up to and including `supervise` is skipped.
+pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
+    let start = args.iter().position(|a| a == "supervise").map_or(0, |i| i + 1);
+    let mut rest = args[start..].iter();
+    let (mut pidfile, mut delay) = (None, None);
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--pidfile" => pidfile = Some(PathBuf::from(rest.next().ok_or("--pidfile needs a path")?)),
+            "--restart-delay-ms" => {
+                let v = rest.next().ok_or("--restart-delay-ms needs a number")?;
+                delay =
+                    Some(v.parse::<u64>().map_err(|_| format!("--restart-delay-ms: {v:?} is not a number"))?);
+            }
+            "--" => break,
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    let command: Vec<String> = rest.cloned().collect();
+    if command.is_empty() {
+        return Err("no command after --".into());
+    }
+    Ok(SuperviseArgs {
+        pidfile: pidfile.ok_or("--pidfile is required")?,
+        restart_delay: Duration::from_millis(delay.unwrap_or(1000)),
+        command,
+    })
+}
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Routes SIGTERM, SIGINT and SIGHUP to [`on_signal`].
+fn install_handlers() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the
+        // sigaction struct is zero-initialised and then filled in.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// A timestamped note on stderr.
+fn note(msg: &str) {
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    eprintln!("[{}.{:03}] supervise[{}]: {msg}", t.as_secs(), t.subsec_millis(), std::process::id());
+}
+
+/// Sleeps `total` in ticks; returns false as soon as a stop was requested.
+fn pause(total: Duration) -> bool {
+    let deadline = Instant::now() + total;
+    while Instant::now() < deadline {
+        if STOP.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(TICK.min(deadline - Instant::now()));
+    }
+    !STOP.load(Ordering::SeqCst)
+}
+
+/// Waits for the child, forwarding a stop request as SIGTERM once.
+fn wait_child(child: &mut Child) -> std::io::Result<ExitStatus> {
+    let mut forwarded = false;
+    loop {
+        if !forwarded && STOP.load(Ordering::SeqCst) {
+            // SAFETY: kill(2) on our own child's pid; no memory-safety preconditions.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+            forwarded = true;
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        std::thread::sleep(TICK);
+    }
+}
+
+/// Removes `path` if it still names `me` (a newer supervisor may have replaced it).
+fn remove_if_ours(path: &Path, me: Option<PidRecord>) {
+    if me.is_some() && PidRecord::read(path) == me {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Closes every inherited descriptor above stderr. The supervisor outlives the hook that started
+/// it; a descriptor the agent leaked into the hook (a pipe, a lock file) must not be held open
+/// for the life of the service.
+fn close_inherited_fds() {
+    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect(),
+        Err(_) => return,
+    };
+    for fd in fds.into_iter().filter(|fd| *fd > 2) {
+        // SAFETY: closing descriptors this process does not use; the read_dir handle is gone.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// The supervisor loop; returns the exit code.
+pub fn run(args: &SuperviseArgs) -> i32 {
+    close_inherited_fds();
+    install_handlers();
+    let me = PidRecord::of(std::process::id());
+    if let Some(rec) = me {
+        if let Err(e) = rec.write(&args.pidfile) {
+            note(&format!("cannot write {}: {e}", args.pidfile.display()));
+            return 1;
+        }
+    }
+    let child_file = child_pidfile(&args.pidfile);
+    let delay = args.restart_delay.max(MIN_DELAY);
+    let mut first = true;
+    let code = loop {
+        let spawned = Command::new(&args.command[0]).args(&args.command[1..]).stdin(Stdio::null()).spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                note(&format!("cannot start {}: {e}", args.command[0]));
+                if first || !pause(delay) {
+                    break if first { 1 } else { 0 };
+                }
+                continue;
+            }
+        };
+        first = false;
+        let child_rec = PidRecord::of(child.id());
+        if let Some(rec) = child_rec {
+            let _ = rec.write(&child_file);
+        }
+        note(&format!("started {} as pid {}", args.command[0], child.id()));
+        let status = wait_child(&mut child);
+        remove_if_ours(&child_file, child_rec);
+        if STOP.load(Ordering::SeqCst) {
+            note(&format!("stopped: child exited with {status:?}"));
+            break 0;
+        }
+        note(&format!("child exited on its own ({status:?}); restarting in {} ms", delay.as_millis()));
+        if !pause(delay) {
+            break 0;
+        }
+    };
+    remove_if_ours(&args.pidfile, me);
+    code
+}
+
+/// `dispatch supervise ...`: parses the whole argv and runs the loop.
+pub fn main(args: &[String]) -> i32 {
+    match parse_args(args) {
+        Ok(parsed) => run(&parsed),
+        Err(e) => {
+            eprintln!("supervise: {e}");
+            eprintln!("usage: dispatch supervise --pidfile PATH [--restart-delay-ms N] -- COMMAND [ARGS...]");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn parses_the_full_argv() {
+        let a = parse_args(&argv(
+            "/c/dispatch supervise --pidfile /r/v.pid --restart-delay-ms 8000 -- /b/valkey-server /e/s.conf --sentinel",
+        ))
+        .unwrap();
+        assert_eq!(a.pidfile, PathBuf::from("/r/v.pid"));
+        assert_eq!(a.restart_delay, Duration::from_millis(8000));
+        assert_eq!(a.command, argv("/b/valkey-server /e/s.conf --sentinel"));
+        assert_eq!(child_pidfile(&a.pidfile), PathBuf::from("/r/v.pid.child"));
+    }
+
+    #[test]
+    fn bad_command_lines_are_refused() {
+        let table = [
+            ("dispatch supervise --pidfile /p", "no command after --"),
+            ("dispatch supervise -- x", "--pidfile is required"),
+            ("dispatch supervise --pidfile /p --restart-delay-ms soon -- x", "is not a number"),
+            ("dispatch supervise --bogus -- x", "unknown option"),
+            ("dispatch supervise --pidfile", "--pidfile needs a path"),
+        ];
+        for (line, want) in table {
+            let err = parse_args(&argv(line)).unwrap_err();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+        assert_eq!(main(&argv("dispatch supervise")), 2);
+    }
+}
