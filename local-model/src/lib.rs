@@ -7,11 +7,13 @@
 //! - [`state`] — the model's state as plain data (applications, units, relations, secrets, queues).
 //! - [`store`] — the model directory and locked, atomic access to its state file.
 //! - [`model`] — models and units: creation, addresses, charm metadata, lifecycle rules, cleanup.
+//! - [`hosts`] — host mode: one network namespace per unit on a private bridge, and network faults.
 //! - [`agent`] — the per-model background agent that runs every unit's hooks in Juju's order.
 //! - [`cli`] — the `juju-local` command line (juju's commands, arguments and output shapes).
 //! - [`tools`] — the hook tools behind the `jujuc` multi-call binary, and the commit of held-back changes.
 pub mod agent;
 pub mod cli;
+pub mod hosts;
 pub mod model;
 pub mod state;
 pub mod store;

@@ -10,6 +10,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+mod pending;
+mod secret;
+
+pub use pending::{PendingChanges, SecretChange};
+pub use secret::Secret;
+
 /// A string-to-string map: a relation bag, a secret's content, a unit's state store.
 pub type Bag = BTreeMap<String, String>;
 
@@ -23,7 +29,8 @@ pub struct ModelState {
     pub name: String,
     /// Random UUID, exported to hooks as `JUJU_MODEL_UUID` and used to tag the model's processes.
     pub uuid: String,
-    /// The first three octets of this model's loopback block: units get `<block>.2`, `<block>.3`, ...
+    /// The first three octets of this model's address block (`127.0.K` in loopback mode,
+    /// `198.18.K` in host mode): units get `<block>.2`, `<block>.3`, ...
     pub address_block: [u8; 3],
     /// Seconds between update-status hooks on each unit (Juju's default is 300).
     pub update_status_interval_secs: u64,
@@ -53,6 +60,13 @@ pub struct ModelState {
     /// agent destroys the model, so a killed test run leaks no processes.
     #[serde(default)]
     pub owner_pid: Option<u32>,
+    /// How units are networked: loopback addresses (the default) or one network namespace per
+    /// unit (host mode, see [`crate::hosts`]); fixed when the model is created.
+    #[serde(default)]
+    pub network_mode: crate::hosts::NetworkMode,
+    /// Network faults injected in host mode, so `heal` and unit removal know what to undo.
+    #[serde(default)]
+    pub faults: crate::hosts::Faults,
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -137,9 +151,11 @@ pub struct Unit {
     pub application: String,
     /// Machine number shown in status and exported as `JUJU_MACHINE_ID`.
     pub machine: u32,
-    /// The unit's own loopback address, reported by `network-get` and as `public-address`.
+    /// The unit's own address (loopback, or its namespace's in host mode), reported by
+    /// `network-get` and as `public-address`.
     pub address: Ipv4Addr,
-    /// Hostname reported by `network-get` (empty in loopback mode, where nothing would resolve it).
+    /// Hostname reported by `network-get`: `<app>-<n>` in host mode, where every unit's hosts file
+    /// resolves it; empty in loopback mode, where nothing would.
     pub hostname: String,
     /// Alive or dying.
     pub life: Life,
@@ -266,31 +282,6 @@ pub struct Relation {
     pub unit_bags: BTreeMap<String, Bag>,
 }
 
-/// A Juju secret with its revisions.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Secret {
-    /// Id without the `secret:` prefix.
-    pub id: String,
-    /// Owner: an application name (`--owner application`) or a unit name.
-    pub owner: String,
-    /// Label given by the owner, if any.
-    pub label: Option<String>,
-    /// Description given at creation, if any.
-    pub description: Option<String>,
-    /// Content of each revision, revision numbers from 1.
-    #[serde(deserialize_with = "number_keys::deserialize")]
-    pub revisions: BTreeMap<u32, Bag>,
-    /// Relation id → units/applications the secret was granted to over that relation.
-    #[serde(deserialize_with = "number_keys::deserialize")]
-    pub grants: BTreeMap<u32, BTreeSet<String>>,
-    /// Which revision each consumer unit is tracking (set by `secret-get`, moved by `--refresh`).
-    pub tracking: BTreeMap<String, u32>,
-    /// Labels consumers gave the secret (`secret-get <id> --label L`), by consumer unit, so they
-    /// can later find it with `secret-get --label L` alone.
-    #[serde(default)]
-    pub consumer_labels: BTreeMap<String, String>,
-}
-
 /// An action or a `juju-exec` command and, once it ran, its outcome.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Operation {
@@ -324,131 +315,6 @@ pub struct Operation {
     pub started: Option<f64>,
     /// When it finished.
     pub completed: Option<f64>,
-}
-
-/// Changes a hook made that Juju holds back until the hook exits 0, kept in
-/// `<model-dir>/contexts/<context-id>.json` while the hook runs, applied by the agent on success
-/// and dropped on failure.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct PendingChanges {
-    /// The unit the hook runs on.
-    pub unit: String,
-    /// Relation id → key → new value (`None` deletes) for the unit's own bag.
-    pub unit_bags: BTreeMap<u32, BTreeMap<String, Option<String>>>,
-    /// Relation id → key → new value (`None` deletes) for the application bag (leader only).
-    pub app_bags: BTreeMap<u32, BTreeMap<String, Option<String>>>,
-    /// Key → new value (`None` deletes) for the unit's state store.
-    pub state: BTreeMap<String, Option<String>>,
-    /// Ports to open (`true`) or close (`false`).
-    pub ports: BTreeMap<String, bool>,
-    /// Secret operations in the order they were made.
-    pub secrets: Vec<SecretChange>,
-}
-
-/// One held-back secret operation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "op", rename_all = "kebab-case")]
-pub enum SecretChange {
-    /// `secret-add`: the full secret as created (its id was printed to the hook already).
-    Add {
-        /// The new secret.
-        secret: Secret,
-    },
-    /// `secret-set`: a new revision, and/or a new label or description.
-    Set {
-        /// Secret id.
-        id: String,
-        /// New content, if given.
-        content: Option<Bag>,
-        /// New label, if given.
-        label: Option<String>,
-        /// New description, if given.
-        description: Option<String>,
-    },
-    /// `secret-grant`.
-    Grant {
-        /// Secret id.
-        id: String,
-        /// Relation id.
-        relation_id: u32,
-        /// Unit or application granted.
-        grantee: String,
-    },
-    /// `secret-revoke`: the opposite of a grant.
-    Revoke {
-        /// Secret id.
-        id: String,
-        /// Relation id.
-        relation_id: u32,
-        /// Unit or application whose access ends.
-        grantee: String,
-    },
-    /// `secret-remove` (all revisions, or one).
-    Remove {
-        /// Secret id.
-        id: String,
-        /// A single revision, or all when `None`.
-        revision: Option<u32>,
-    },
-    /// `secret-get --refresh`: the consumer moves to the latest revision.
-    Track {
-        /// Secret id.
-        id: String,
-        /// Consumer unit.
-        unit: String,
-        /// Revision now tracked.
-        revision: u32,
-    },
-    /// `secret-get <id> --label L` by a consumer: its own name for the secret.
-    ConsumerLabel {
-        /// Secret id.
-        id: String,
-        /// Consumer unit.
-        unit: String,
-        /// The label.
-        label: String,
-    },
-}
-
-/// Reading maps with number keys (JSON writes them as strings) where serde cannot convert the
-/// keys by itself: a [`Secret`] inside [`SecretChange::Add`] is buffered by the internally tagged
-/// enum, and a buffered `"1"` key no longer turns into a `u32` on its own.
-mod number_keys {
-    use serde::de::{Deserialize, Deserializer, Error, Visitor};
-    use std::collections::BTreeMap;
-
-    /// A map key accepted as a JSON number or a string holding one.
-    #[derive(PartialEq, Eq, PartialOrd, Ord)]
-    struct Key(u32);
-
-    impl<'de> Deserialize<'de> for Key {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct KeyVisitor;
-            impl Visitor<'_> for KeyVisitor {
-                type Value = Key;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a number or a string holding one")
-                }
-                fn visit_u64<E: Error>(self, v: u64) -> Result<Key, E> {
-                    u32::try_from(v).map(Key).map_err(E::custom)
-                }
-                fn visit_str<E: Error>(self, v: &str) -> Result<Key, E> {
-                    v.parse().map(Key).map_err(E::custom)
-                }
-            }
-            d.deserialize_any(KeyVisitor)
-        }
-    }
-
-    /// Deserialises a `BTreeMap<u32, V>` whose keys may arrive as strings.
-    pub fn deserialize<'de, D, V>(d: D) -> Result<BTreeMap<u32, V>, D::Error>
-    where
-        D: Deserializer<'de>,
-        V: Deserialize<'de>,
-    {
-        let raw: BTreeMap<Key, V> = BTreeMap::deserialize(d)?;
-        Ok(raw.into_iter().map(|(k, v)| (k.0, v)).collect())
-    }
 }
 
 /// The state-file format this build reads and writes.

@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The Juju version hooks are told they run under.
 pub const JUJU_VERSION: &str = "3.6.9";
@@ -48,6 +48,10 @@ pub struct Outcome {
     pub stdout: String,
     /// Captured standard error.
     pub stderr: String,
+    /// Wall time from spawn to exit, in milliseconds (for `hook-timings.jsonl`).
+    pub wall_ms: f64,
+    /// Peak resident set size of the hook process itself (`ru_maxrss` from `wait4`), in KiB.
+    pub max_rss_kib: u64,
 }
 
 impl Outcome {
@@ -153,7 +157,8 @@ pub fn run(inv: &Invocation, on_spawn: impl FnOnce(u32)) -> Outcome {
         .stdout(out)
         .stderr(err)
         .process_group(0);
-    let mut child = match cmd.spawn() {
+    let started = Instant::now();
+    let child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return failed_to_start(inv, format!("cannot run {}: {e}", inv.argv[0])),
     };
@@ -161,11 +166,17 @@ pub fn run(inv: &Invocation, on_spawn: impl FnOnce(u32)) -> Outcome {
     on_spawn(pid);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(child.wait());
+        // Reaped with wait4 instead of `Child::wait` to get the hook's own resource usage;
+        // dropping the `Child` afterwards neither waits nor kills.
+        let _ = tx.send(wait_with_usage(pid as i32));
+        drop(child);
     });
     let mut outcome = Outcome::default();
     match rx.recv_timeout(inv.timeout) {
-        Ok(Ok(status)) => outcome.code = status.code(),
+        Ok(Ok(exit)) => {
+            outcome.code = exit.code;
+            outcome.max_rss_kib = exit.max_rss_kib;
+        }
         Ok(Err(_)) => {}
         Err(_) => {
             outcome.timed_out = true;
@@ -173,9 +184,12 @@ pub fn run(inv: &Invocation, on_spawn: impl FnOnce(u32)) -> Outcome {
             unsafe {
                 libc::kill(-(pid as i32), libc::SIGKILL);
             }
-            let _ = rx.recv_timeout(Duration::from_secs(5));
+            if let Ok(Ok(exit)) = rx.recv_timeout(Duration::from_secs(5)) {
+                outcome.max_rss_kib = exit.max_rss_kib;
+            }
         }
     }
+    outcome.wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     outcome.stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
     outcome.stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     if outcome.timed_out {
@@ -185,6 +199,36 @@ pub fn run(inv: &Invocation, on_spawn: impl FnOnce(u32)) -> Outcome {
     let _ = std::fs::remove_file(&err_path);
     log_output(inv, &outcome);
     outcome
+}
+
+/// How a reaped process ended, with its peak memory.
+#[derive(Debug, Clone, Copy)]
+struct Exit {
+    /// Exit code, `None` when a signal ended it.
+    code: Option<i32>,
+    /// `ru_maxrss` of the process (KiB on Linux).
+    max_rss_kib: u64,
+}
+
+/// Waits for `pid` with `wait4`, which reports the resource usage of that very process (and of
+/// the children it waited for), not of the whole agent.
+fn wait_with_usage(pid: i32) -> std::io::Result<Exit> {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are valid for writes for the duration of the call.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
+    Ok(Exit { code, max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0) })
 }
 
 fn failed_to_start(inv: &Invocation, message: String) -> Outcome {

@@ -6,6 +6,7 @@
 //! - [`outcome`] — recording how it ended; recovery after a restart.
 //! - [`hook`] — running the process: environment, timeout, output to the model log.
 //! - [`spawn`] — starting the agent detached when a command needs it.
+//! - [`timings`] — wall time and peak memory of every finished event (`hook-timings.jsonl`).
 //!
 //! The loop polls the state every 25 ms. The agent survives the CLI, resumes after a restart
 //! ([`outcome::recover`]), exits when the model directory is gone, and destroys the model when the
@@ -16,9 +17,10 @@ pub mod outcome;
 pub mod schedule;
 pub mod spawn;
 pub mod step;
+pub mod timings;
 
 use crate::model::{clock, home, processes, units, ModelError};
-use crate::state::QueuedEvent;
+use crate::state::{ModelState, QueuedEvent};
 use crate::store::{Store, StoreError};
 use fs2::FileExt;
 use std::path::Path;
@@ -75,9 +77,13 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
     let mut seen = None;
     let mut next_timer = f64::INFINITY;
     let mut owner: Option<u32> = None;
+    let mut last: Option<ModelState> = None;
     loop {
         let Some(stamp) = file_stamp(&store.state_path()) else {
             eprintln!("model directory gone; agent exiting");
+            if let Some(state) = &last {
+                clean_up_after_removal(state);
+            }
             return Ok(());
         };
         if let Some(owner) = owner.filter(|p| !processes::alive(*p as i32)) {
@@ -91,7 +97,8 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
         }
         let state = match store.read() {
             Ok(state) => state,
-            Err(StoreError::NoModel(_)) => return Ok(()),
+            // Gone: the next turn sees no state file and cleans up.
+            Err(StoreError::NoModel(_)) => continue,
             Err(e) => {
                 if !reported {
                     eprintln!("cannot read the model state, waiting for it to be fixed: {e}");
@@ -104,6 +111,7 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
         reported = false;
         seen = Some(stamp);
         owner = state.owner_pid;
+        last = Some(state.clone());
         next_timer = step::next_timer(&state);
         if step::anything_due(&state, clock::now()) {
             match store.update(|s| Ok::<_, StoreError>(step::take_due(s, dir, clock::now()))) {
@@ -114,11 +122,25 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
                         std::thread::spawn(move || run_one(&store, &uuid, launch));
                     }
                 }
-                Err(StoreError::NoModel(_)) => return Ok(()),
+                // Gone: the next turn sees no state file and cleans up.
+                Err(StoreError::NoModel(_)) => continue,
                 Err(e) => eprintln!("cannot update the model state: {e}"),
             }
         }
         std::thread::sleep(TICK);
+    }
+}
+
+/// The model directory vanished without `destroy-model` (someone deleted it, or a test's
+/// temporary home was dropped): stop what the model still runs and remove its host-mode network,
+/// from the last state seen, so nothing outlives the model. `destroy-model` stops the agent
+/// before it deletes the directory, so this never races it.
+fn clean_up_after_removal(state: &ModelState) {
+    if !state.uuid.is_empty() {
+        processes::stop(&state.uuid, None);
+    }
+    if state.network_mode == crate::hosts::NetworkMode::Hosts {
+        crate::hosts::net::destroy_block(crate::hosts::plan::block_of(state));
     }
 }
 
@@ -129,6 +151,26 @@ fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64, u64)> {
     Some((m.modified().ok()?, m.ino(), m.len()))
 }
 
+/// The accounting record of a finished event.
+fn timing_of(launch: &step::Launch, outcome: &hook::Outcome) -> timings::HookTiming {
+    let (kind, event) = match &launch.event {
+        QueuedEvent::Hook(h) => ("hook", h.name.clone()),
+        QueuedEvent::Operation { .. } => match launch.invocation.label.strip_prefix("action ") {
+            Some(action) => ("action", action.to_string()),
+            None => ("exec", "exec".to_string()),
+        },
+    };
+    timings::HookTiming {
+        unit: launch.unit.clone(),
+        event,
+        kind: kind.to_string(),
+        wall_ms: outcome.wall_ms,
+        max_rss_kib: outcome.max_rss_kib,
+        rc: outcome.code,
+        at: clock::now(),
+    }
+}
+
 /// Runs one event to completion and records its outcome.
 fn run_one(store: &Store, uuid: &str, launch: step::Launch) {
     let outcome = hook::run(&launch.invocation, |pid| {
@@ -137,11 +179,12 @@ fn run_one(store: &Store, uuid: &str, launch: step::Launch) {
             Ok::<_, StoreError>(())
         });
     });
+    timings::append(store.dir(), &timing_of(&launch, &outcome));
     // A unit whose remove hook succeeded loses its processes and machine before it leaves the
     // state, so whoever sees it gone (`wait --units N`) also sees it torn down.
     let removing = matches!(&launch.event, QueuedEvent::Hook(h) if h.name == "remove");
     if removing && outcome.succeeded() {
-        if let Err(e) = units::tear_down(store, uuid, &launch.unit) {
+        if let Err(e) = units::tear_down(store, uuid, &launch.unit, None) {
             eprintln!("cannot tear down {}: {e}", launch.unit);
         }
     }

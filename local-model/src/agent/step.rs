@@ -3,6 +3,7 @@
 
 use super::hook::{self, Invocation};
 use super::schedule::{self, Pick};
+use crate::hosts::{net, plan, NetworkMode};
 use crate::model::lifecycle;
 use crate::state::{ModelState, QueuedEvent, RunningEvent, StatusRecord};
 use std::path::Path;
@@ -116,7 +117,7 @@ fn start(
         QueuedEvent::Hook(_) => None,
     };
     let env = hook::environment(state, unit, &event, op.as_ref(), &context_id, model_dir, &charm_dir);
-    let argv = command_for(&charm_dir, &event, op.as_ref());
+    let argv = in_unit_network(state, unit, command_for(&charm_dir, &event, op.as_ref()));
     let u = state.units.get_mut(unit).expect("unit exists");
     if let QueuedEvent::Hook(h) = &event {
         lifecycle::on_hook_start(u, h);
@@ -172,6 +173,17 @@ fn command_for(charm_dir: &Path, event: &QueuedEvent, op: Option<&crate::state::
         return vec![fallback.0.display().to_string()];
     }
     vec!["/bin/sh".into(), "-c".into(), fallback.1]
+}
+
+/// In host mode, wraps the command in `ip netns exec <unit's namespace>`: it joins the namespace,
+/// bind-mounts the namespace's hosts file over `/etc/hosts` and then *execs* the command, so the
+/// hook keeps its pid (timeouts and accounting see the hook itself) and everything it starts
+/// lives in the unit's network.
+fn in_unit_network(state: &ModelState, unit: &str, argv: Vec<String>) -> Vec<String> {
+    let (NetworkMode::Hosts, Some(u)) = (state.network_mode, state.units.get(unit)) else { return argv };
+    let ip = net::ip_binary().map_or_else(|| "ip".to_string(), |p| p.display().to_string());
+    let ns = plan::netns(plan::block_of(state), u.machine);
+    [ip, "netns".into(), "exec".into(), ns].into_iter().chain(argv).collect()
 }
 
 /// Records the pid of a started event.

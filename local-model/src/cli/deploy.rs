@@ -126,7 +126,7 @@ pub fn add_unit(home: &Home, model: &str, app: &str, n: u32) -> Result<()> {
 pub fn remove_unit(home: &Home, model: &str, args: RemoveArgs) -> Result<()> {
     let store = home.open(model)?;
     let uuid = store.read()?.uuid;
-    let forced = store.update(|s: &mut ModelState| -> Result<Vec<String>> {
+    let forced = store.update(|s: &mut ModelState| -> Result<Vec<crate::state::Unit>> {
         for unit in &args.units {
             if !unit.contains('/') {
                 return Err(CliError::Usage(format!("invalid unit name \"{unit}\"")));
@@ -144,14 +144,15 @@ pub fn remove_unit(home: &Home, model: &str, args: RemoveArgs) -> Result<()> {
             lifecycle::begin_removal(s, unit, args.force)?;
             if args.force {
                 // A hook still running on it is killed by the teardown; its outcome is ignored.
-                lifecycle::finish_removal(s, unit);
-                forced.push(unit.clone());
+                if let Some(removed) = lifecycle::finish_removal(s, unit) {
+                    forced.push(removed);
+                }
             }
         }
         Ok(forced)
     })?;
     for unit in forced {
-        units::tear_down(&store, &uuid, &unit)?;
+        units::tear_down(&store, &uuid, &unit.name, Some(&unit))?;
     }
     spawn::ensure_running(&store)?;
     for unit in &args.units {

@@ -3,18 +3,22 @@
 //!
 //! - [`deploy`] — deploy, add-unit, remove-unit, scale-application, refresh, attach-resource.
 //! - [`models`] — add-model, destroy-model, models, model-config.
+//! - [`faults`] — host-mode network faults: cut, heal, change-address (local extras).
 //! - [`config`] — application config.
 //! - [`operations`] — run (actions) and exec.
 //! - [`status`] — status as JSON, YAML or juju's table.
 //! - [`wait`] — block until the model settles.
 //! - [`log`] — debug-log.
+//! - [`timings`] — hook-timings (wall time and peak memory of each finished event).
 
 pub mod config;
 pub mod deploy;
+pub mod faults;
 pub mod log;
 pub mod models;
 pub mod operations;
 pub mod status;
+pub mod timings;
 pub mod wait;
 
 use crate::model::{home::Home, ModelError};
@@ -28,6 +32,9 @@ pub enum CliError {
     /// A model operation failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A host-mode network operation failed.
+    #[error(transparent)]
+    Hosts(#[from] crate::hosts::HostsError),
     /// The state could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -74,6 +81,10 @@ pub enum Command {
     AddModel {
         /// Model name.
         name: String,
+        /// `key=value` model settings: `network-mode=loopback|hosts` (fixed for the model's life;
+        /// hosts needs root and iproute2) and any model-config key.
+        #[arg(long)]
+        config: Vec<String>,
     },
     /// Destroy a model and everything it runs.
     DestroyModel {
@@ -170,6 +181,17 @@ pub enum Command {
     },
     /// Wait until the model settles.
     Wait(wait::WaitArgs),
+    /// Show the wall time and peak memory of finished hooks, actions and exec commands (local).
+    HookTimings(timings::TimingArgs),
+    /// Cut a unit off the network, or from one other unit (host mode, local).
+    Cut(faults::FaultArgs),
+    /// Undo `cut` on a unit, or between two units (host mode, local).
+    Heal(faults::FaultArgs),
+    /// Give a unit a new address and queue config-changed on it (host mode, local).
+    ChangeAddress {
+        /// The unit.
+        unit: String,
+    },
     /// Run the model's agent (started automatically).
     #[command(hide = true)]
     Agent(AgentArgs),
@@ -235,7 +257,7 @@ pub fn execute(cli: Cli) -> Result<()> {
     let home = Home::from_env();
     let model = cli.model;
     match cli.command {
-        Command::AddModel { name } => models::add_model(&home, &name),
+        Command::AddModel { name, config } => models::add_model(&home, &name, &config),
         Command::DestroyModel { name, .. } => models::destroy_model(&home, &name),
         Command::Models { format } => models::list(&home, &model, format),
         Command::Deploy(args) => deploy::deploy(&home, &model, args),
@@ -251,6 +273,10 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Refresh { app, path } => deploy::refresh(&home, &model, &app, &path),
         Command::AttachResource { app, resource } => deploy::attach_resource(&home, &model, &app, &resource),
         Command::Wait(args) => wait::wait(&home, &model, args),
+        Command::HookTimings(args) => timings::hook_timings(&home, &model, args),
+        Command::Cut(args) => faults::cut(&home, &model, args),
+        Command::Heal(args) => faults::heal(&home, &model, args),
+        Command::ChangeAddress { unit } => faults::change_address(&home, &model, &unit),
         Command::Agent(args) => {
             let dir = args.dir.unwrap_or_else(|| home.model_dir(&model));
             crate::agent::run(&dir).map_err(|e| CliError::Usage(e.to_string()))

@@ -2,14 +2,38 @@
 
 use super::{split_kv, CliError, Format, Result};
 use crate::agent::spawn;
+use crate::hosts::NetworkMode;
 use crate::model::duration;
 use crate::model::home::{self, Home};
 use crate::state::ModelState;
 use std::time::Duration;
 
-/// `add-model NAME`.
-pub fn add_model(home: &Home, name: &str) -> Result<()> {
-    let store = home.create(name)?;
+/// `add-model NAME [--config k=v]...`: every setting is checked before the model is created.
+pub fn add_model(home: &Home, name: &str, config: &[String]) -> Result<()> {
+    let mut mode = NetworkMode::default();
+    let mut settings = Vec::new();
+    for spec in config {
+        let (k, v) = split_kv(spec)?;
+        if k == NETWORK_MODE {
+            mode = NetworkMode::parse(v)?;
+            continue;
+        }
+        check_key(k).map_err(|_| {
+            CliError::Usage(format!(
+                "unknown model config key \"{k}\" (known: network-mode, {})",
+                KEYS.join(", ")
+            ))
+        })?;
+        settings.push((k, v));
+    }
+    let mut probe = ModelState::default();
+    settings.iter().try_for_each(|(k, v)| set(&mut probe, k, v))?;
+    let store = home.create_with(name, mode)?;
+    if !settings.is_empty() {
+        store.update(|s: &mut ModelState| -> Result<()> {
+            settings.iter().try_for_each(|(k, v)| set(s, k, v))
+        })?;
+    }
     spawn::ensure_running(&store)?;
     eprintln!("Added '{name}' model");
     Ok(())
@@ -52,6 +76,17 @@ pub fn list(home: &Home, current: &str, format: Option<Format>) -> Result<()> {
 
 /// The model-config keys this model understands.
 const KEYS: [&str; 3] = ["update-status-hook-interval", "hook-timeout", "hook-retry-delay"];
+
+/// The read-only key naming the model's network mode (set by `add-model --config`).
+const NETWORK_MODE: &str = "network-mode";
+
+/// The model's network mode as `add-model --config network-mode=` spells it.
+fn network_mode(state: &ModelState) -> &'static str {
+    match state.network_mode {
+        NetworkMode::Loopback => "loopback",
+        NetworkMode::Hosts => "hosts",
+    }
+}
 
 /// Reads one model-config value as a Go duration string.
 fn get(state: &ModelState, key: &str) -> String {
@@ -101,6 +136,10 @@ pub fn model_config(home: &Home, model: &str, settings: &[String], reset: &[Stri
     if !gets.is_empty() && (!sets.is_empty() || !reset.is_empty() || gets.len() > 1) {
         return Err(CliError::Usage("can only retrieve a single value, or all values".into()));
     }
+    if gets.first().is_some_and(|k| k.as_str() == NETWORK_MODE) {
+        println!("{}", network_mode(&store.read()?));
+        return Ok(());
+    }
     if let Some(key) = gets.first() {
         check_key(key)?;
         println!("{}", get(&store.read()?, key));
@@ -112,7 +151,16 @@ pub fn model_config(home: &Home, model: &str, settings: &[String], reset: &[Stri
         for key in KEYS {
             println!("{key:<30}{:<9}{}", "model", get(&state, key));
         }
+        println!("{NETWORK_MODE:<30}{:<9}{}", "model", network_mode(&state));
         return Ok(());
+    }
+    let fixed =
+        sets.iter().map(|s| s.split('=').next().unwrap_or_default()).chain(reset.iter().map(String::as_str));
+    if fixed.into_iter().any(|k| k == NETWORK_MODE) {
+        return Err(CliError::Usage(
+            "network-mode is fixed when the model is created (add-model NAME --config network-mode=...)"
+                .into(),
+        ));
     }
     let mut pairs = Vec::new();
     for spec in sets {

@@ -2,6 +2,7 @@
 //! destroying a whole model: its directory, its address block, its hook-tool links.
 
 use super::{addresses, processes, ModelError};
+use crate::hosts::{net, plan, NetworkMode};
 use crate::state::ModelState;
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
@@ -103,10 +104,19 @@ impl Home {
         }
     }
 
-    /// Creates model `name`: takes an address block, writes the initial state and links the hook
-    /// tools. Fails if it exists already.
+    /// Creates model `name` in loopback mode (see [`Home::create_with`]).
     pub fn create(&self, name: &str) -> Result<Store, ModelError> {
+        self.create_with(name, NetworkMode::Loopback)
+    }
+
+    /// Creates model `name`: takes an address block, builds the host-mode bridge if asked for,
+    /// writes the initial state and links the hook tools. Fails if it exists already, or if host
+    /// mode cannot work here (not root, no iproute2).
+    pub fn create_with(&self, name: &str, mode: NetworkMode) -> Result<Store, ModelError> {
         validate_model_name(name)?;
+        if mode == NetworkMode::Hosts {
+            net::require()?;
+        }
         let dir = self.model_dir(name);
         if dir.join("state.json").exists() {
             return Err(ModelError::Usage(format!("model \"{name}\" already exists")));
@@ -115,17 +125,29 @@ impl Home {
         let store = addresses::with_registry(|blocks| {
             let k = addresses::pick_block(blocks, &dir, addresses::model_exists)
                 .ok_or_else(|| ModelError::Usage("no free loopback block left (254 models)".into()))?;
+            let address_block = match mode {
+                NetworkMode::Loopback => [127, 0, k],
+                NetworkMode::Hosts => {
+                    net::create_bridge(k)?;
+                    [plan::PREFIX[0], plan::PREFIX[1], k]
+                }
+            };
             let state = ModelState {
                 name: name.to_string(),
                 uuid: new_uuid(),
-                address_block: [127, 0, k],
+                address_block,
+                network_mode: mode,
                 update_status_interval_secs: DEFAULT_UPDATE_STATUS_SECS,
                 hook_timeout_secs: DEFAULT_HOOK_TIMEOUT_SECS,
                 hook_retry_delay_ms: DEFAULT_RETRY_DELAY_MS,
                 owner_pid: std::env::var("JUJU_LOCAL_OWNER_PID").ok().and_then(|p| p.trim().parse().ok()),
                 ..ModelState::default()
             };
-            let store = Store::create(&dir, state)?;
+            let store = Store::create(&dir, state).inspect_err(|_| {
+                if mode == NetworkMode::Hosts {
+                    net::destroy_block(k);
+                }
+            })?;
             blocks.insert(k, dir.clone());
             Ok(store)
         })?;
@@ -204,15 +226,20 @@ pub fn agent_pid(dir: &Path) -> Option<i32> {
 }
 
 /// Destroys a model: stops its agent (unless that is us), stops every process its units started,
-/// frees its address block and deletes its directory.
+/// removes its host-mode network (namespaces, links, bridge, `/etc/netns` entries), frees its
+/// address block and deletes its directory.
 pub fn destroy(store: &Store) -> Result<(), ModelError> {
     let dir = store.dir().to_path_buf();
-    let uuid = store.read().map(|s| s.uuid).ok();
+    let state = store.read().ok();
+    let uuid = state.as_ref().map(|s| s.uuid.clone());
     if let Some(pid) = agent_pid(&dir).filter(|p| *p != std::process::id() as i32) {
         stop_pid(pid);
     }
     if let Some(uuid) = uuid.as_deref().filter(|u| !u.is_empty()) {
         processes::stop(uuid, None);
+    }
+    if let Some(s) = state.as_ref().filter(|s| s.network_mode == NetworkMode::Hosts) {
+        net::destroy_block(plan::block_of(s));
     }
     std::fs::remove_dir_all(&dir).map_err(ModelError::io(format!("cannot remove {}", dir.display())))?;
     addresses::release(&dir)

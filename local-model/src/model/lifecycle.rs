@@ -49,8 +49,8 @@ pub fn machine_address(block: [u8; 3], machine: u32) -> Result<Ipv4Addr, ModelEr
     let host = machine + 2;
     if host > 254 {
         return Err(ModelError::Usage(format!(
-            "no address left in 127.{}.{}.0/24 (a model holds at most 253 machines)",
-            block[1], block[2]
+            "no address left in {}.{}.{}.0/24 (a model holds at most 253 machines and addresses)",
+            block[0], block[1], block[2]
         )));
     }
     Ok(Ipv4Addr::new(block[0], block[1], block[2], host as u8))
@@ -80,11 +80,16 @@ pub fn add_unit(
     }
     let peers = application.peer_endpoints.clone();
     let storage_names = application.storage_names.clone();
+    let hostname = match state.network_mode {
+        crate::hosts::NetworkMode::Hosts => crate::hosts::plan::hostname(&name),
+        crate::hosts::NetworkMode::Loopback => String::new(),
+    };
     let mut unit = Unit {
         name: name.clone(),
         application: app.to_string(),
         machine,
         address,
+        hostname,
         workload_status: StatusRecord {
             status: "waiting".into(),
             message: "waiting for machine".into(),

@@ -35,6 +35,9 @@ pub enum ModelError {
     /// The user asked for something that does not exist or is malformed.
     #[error("{0}")]
     Usage(String),
+    /// A host-mode network operation failed.
+    #[error(transparent)]
+    Hosts(#[from] crate::hosts::HostsError),
     /// A filesystem or process operation failed.
     #[error("{what}: {source}")]
     Io {

@@ -2,7 +2,8 @@
 //! the charm and its storage directories, and the teardown of all that.
 
 use super::{lifecycle, processes, ModelError};
-use crate::state::ModelState;
+use crate::hosts::{faults, net, plan, NetworkMode};
+use crate::state::{ModelState, Unit};
 use crate::store::Store;
 use std::path::Path;
 use std::process::Command;
@@ -57,6 +58,13 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
             copy_charm(&charm_source, &store.unit_dir(&name).join("charm"))?;
             std::fs::create_dir_all(store.unit_dir(&name).join("logs"))
                 .map_err(ModelError::io("cannot create unit logs dir"))?;
+            if s.network_mode == NetworkMode::Hosts {
+                // The namespace and every hosts file exist before the unit's first hook can run.
+                let (k, unit) = (plan::block_of(s), &s.units[&name]);
+                let machine = unit.machine;
+                net::create_machine(k, machine, unit.address)?;
+                net::write_hosts(store.dir(), s, None).inspect_err(|_| net::remove_machine(k, machine))?;
+            }
             Ok(name)
         })?;
         added.push(name);
@@ -64,9 +72,25 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
     Ok(added)
 }
 
-/// Stops a removed unit's processes and deletes its machine directory.
-pub fn tear_down(store: &Store, uuid: &str, unit: &str) -> Result<(), ModelError> {
+/// Stops a removed unit's processes and deletes its machine directory; in host mode also its
+/// namespace, its partitions and its line in every hosts file. `removed` is the unit's last
+/// record when it has already left the state (forced removal).
+pub fn tear_down(store: &Store, uuid: &str, unit: &str, removed: Option<&Unit>) -> Result<(), ModelError> {
     processes::stop(uuid, Some(unit));
+    let state = store.read()?;
+    if state.network_mode == NetworkMode::Hosts {
+        let record = removed.or_else(|| state.units.get(unit));
+        let host = record.map(|u| (u.machine, u.address));
+        // Under the model lock, like every hosts-file write, so a concurrent add-unit never has
+        // its newer file overwritten by this older view.
+        store.update(|s: &mut ModelState| -> Result<(), ModelError> {
+            faults::forget(s, unit, host.map(|h| h.1));
+            if let Some((machine, _)) = host {
+                net::remove_machine(plan::block_of(s), machine);
+            }
+            Ok(net::write_hosts(store.dir(), s, Some(unit))?)
+        })?;
+    }
     let dir = store.unit_dir(unit);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(ModelError::io(format!("cannot remove {}", dir.display())))?;

@@ -120,16 +120,23 @@ fn bindings(hook: &HookContext, state: &ModelState, unit: &str) -> Result<Vec<St
     Ok(names)
 }
 
-/// The network-get document for a unit (Juju's shape, loopback interface). Juju's YAML output
+/// The network-get document for a unit (Juju's shape): the loopback interface, or in host mode
+/// (an address in 198.18.0.0/16) the namespace's `eth0` and its /24. Juju's YAML output
 /// also carries legacy copies of three keys (`address`, `interfacename`, `macaddress`) that its
 /// JSON leaves out (`json:"-"` in network-get.go); `yaml_copies` adds them.
 pub fn network_info(unit: &Unit, yaml_copies: bool) -> Value {
     let ip = unit.address.to_string();
-    let mut address = json!({"cidr": "127.0.0.0/8", "hostname": unit.hostname, "value": ip});
-    let mut interface = json!({"interface-name": "lo", "mac-address": ""});
+    let [a, b, c, _] = unit.address.octets();
+    let (cidr, iface) = if [a, b] == crate::hosts::plan::PREFIX {
+        (format!("{a}.{b}.{c}.0/24"), crate::hosts::plan::UNIT_IFACE)
+    } else {
+        ("127.0.0.0/8".to_string(), "lo")
+    };
+    let mut address = json!({"cidr": cidr, "hostname": unit.hostname, "value": ip});
+    let mut interface = json!({"interface-name": iface, "mac-address": ""});
     if yaml_copies {
         address["address"] = json!(ip);
-        interface["interfacename"] = json!("lo");
+        interface["interfacename"] = json!(iface);
         interface["macaddress"] = json!("");
     }
     interface["addresses"] = json!([address]);

@@ -60,6 +60,23 @@ impl TestModel {
         m
     }
 
+    /// A host-mode model (one network namespace per unit) with `n` units of the test charm
+    /// deployed and settled; `None`, after printing a visible skip line, when not running as root.
+    pub fn hosts(name: &str, n: u32) -> Option<TestModel> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: host mode needs root");
+            eprintln!("skipped: host mode needs root");
+            return None;
+        }
+        let m = TestModel { home: tempfile::tempdir().expect("tempdir"), name: name.to_string() };
+        m.ok(&["add-model", name, "--config", "network-mode=hosts", "--config", "hook-retry-delay=200ms"]);
+        m.ok(&["model-config", "update-status-hook-interval=1h"]);
+        m.ok(&["deploy", test_charm().to_str().unwrap(), "-n", &n.to_string()]);
+        m.wait();
+        Some(m)
+    }
+
     /// A model with `n` units of the test charm deployed and settled.
     pub fn deployed(name: &str, n: u32) -> TestModel {
         let m = TestModel::new(name);
