@@ -53,9 +53,9 @@ pub type Result<T, E = CliError> = std::result::Result<T, E>;
 #[derive(Debug, Parser)]
 #[command(name = "juju-local", version, about, disable_help_subcommand = true)]
 pub struct Cli {
-    /// Model to operate on.
-    #[arg(short = 'm', long = "model", global = true, env = "JUJU_MODEL", default_value = "default")]
-    pub model: String,
+    /// Model to operate on; default: the model last added or switched to, else `default`.
+    #[arg(short = 'm', long = "model", global = true, env = "JUJU_MODEL")]
+    pub model: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -108,6 +108,11 @@ pub enum Command {
         /// Accepted for compatibility (destruction is synchronous).
         #[arg(long)]
         timeout: Option<String>,
+    },
+    /// Make a model the current one (what commands use without -m).
+    Switch {
+        /// Model name.
+        name: String,
     },
     /// List models.
     Models {
@@ -255,9 +260,16 @@ fn clap_message(e: &clap::Error) -> String {
 /// Runs a parsed command.
 pub fn execute(cli: Cli) -> Result<()> {
     let home = Home::from_env();
-    let model = cli.model;
+    let model = cli.model.unwrap_or_else(|| home.current_model());
     match cli.command {
-        Command::AddModel { name, config } => models::add_model(&home, &name, &config),
+        Command::AddModel { name, config } => {
+            models::add_model(&home, &name, &config)?;
+            home.set_current_model(Some(&name)).map_err(|e| CliError::Usage(e.to_string()))
+        }
+        Command::Switch { name } => {
+            home.open(&name)?;
+            home.set_current_model(Some(&name)).map_err(|e| CliError::Usage(e.to_string()))
+        }
         Command::DestroyModel { name, .. } => models::destroy_model(&home, &name),
         Command::Models { format } => models::list(&home, &model, format),
         Command::Deploy(args) => deploy::deploy(&home, &model, args),

@@ -78,6 +78,31 @@ impl Home {
         Home { root }
     }
 
+    /// The model commands use without `-m`: the one last added or switched to while it exists,
+    /// else `default` (as `juju add-model` and `juju switch` make a model current).
+    pub fn current_model(&self) -> String {
+        std::fs::read_to_string(self.root.join("current-model"))
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty() && self.model_dir(name).join("state.json").exists())
+            .unwrap_or_else(|| "default".to_string())
+    }
+
+    /// Records (or, with `None`, forgets) the current model.
+    pub fn set_current_model(&self, name: Option<&str>) -> std::io::Result<()> {
+        let path = self.root.join("current-model");
+        match name {
+            Some(name) => {
+                std::fs::create_dir_all(&self.root)?;
+                std::fs::write(path, format!("{name}\n"))
+            }
+            None => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
     /// Directory of model `name`.
     pub fn model_dir(&self, name: &str) -> PathBuf {
         self.root.join("models").join(name)
