@@ -1,1 +1,102 @@
-fn main() {}
+//! `bench` — run a fault N times and print median/p95 of unavailability, losses, failovers and the
+//! Sentinel timeline.
+//!
+//! ```text
+//! bench failover --runs 5 --substrate raw --json failover.json
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use valkey_harness::bench::{
+    render_table, run_bench, LocalSubstrate, RawSubstrate, Scenario, Substrate, SubstrateKind,
+};
+
+/// Failover, switchover and scaling benchmarks.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// What to measure.
+    #[arg(value_enum)]
+    scenario: Scenario,
+    /// How many runs.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Also write every run and the summary as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where to run: the raw topology fixture or the charm on the local model.
+    #[arg(long, value_enum, default_value = "raw")]
+    substrate: SubstrateKind,
+    /// Sentinel down-after-milliseconds (raw substrate).
+    #[arg(long, default_value_t = 2000)]
+    down_after_ms: u64,
+    /// min-replicas-to-write on every data node (raw substrate; 0 = off).
+    #[arg(long, default_value_t = 0)]
+    min_replicas_to_write: u32,
+    /// Data nodes and Sentinels (raw substrate) or units (local substrate).
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// The charm directory (local substrate), as `scripts/build-charm` prints it.
+    #[arg(long, default_value = "build/valkey")]
+    charm: PathBuf,
+    /// Charm config `key=value` for deploy (local substrate; repeatable).
+    #[arg(long = "config", value_parser = key_value)]
+    config: Vec<(String, String)>,
+    /// Resource `name=path` for deploy (local substrate; repeatable).
+    #[arg(long = "resource", value_parser = key_value)]
+    resources: Vec<(String, String)>,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("expected key=value, got {text:?}")),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    // One line on failure, whatever RUST_BACKTRACE says: this is a CLI, not a crash.
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.runs > 0, "--runs must be at least 1");
+    anyhow::ensure!(args.nodes >= 1, "--nodes must be at least 1");
+    let mut substrate: Box<dyn Substrate> = match args.substrate {
+        SubstrateKind::Raw => {
+            let mut raw = RawSubstrate::default();
+            raw.spec.down_after_ms = args.down_after_ms;
+            raw.spec.nodes = args.nodes;
+            raw.spec.min_replicas_to_write = args.min_replicas_to_write;
+            Box::new(raw)
+        }
+        SubstrateKind::Local => {
+            let mut local = LocalSubstrate::new(args.charm.clone(), args.nodes);
+            local.config = args.config.clone();
+            local.resources = args.resources.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))).collect();
+            Box::new(local)
+        }
+    };
+    let result = run_bench(substrate.as_mut(), args.scenario, args.runs, |run, m| match &m.writes {
+        Some(w) => eprintln!(
+            "run {run}: unavailable {:?}, lost {}, failovers {}",
+            w.unavailability, w.lost_acknowledged, w.epoch_increments
+        ),
+        None => eprintln!("run {run}: deploy {:?}, operation {:?}", m.deploy_to_active, m.operation),
+    })?;
+    println!("{:?} on {:?}, {} runs", result.scenario, result.substrate, result.runs.len());
+    print!("{}", render_table(&result.summary));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&result)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

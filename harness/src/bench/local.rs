@@ -1,0 +1,157 @@
+//! The local-model substrate: the charm deployed through the juju driver (so it also runs on real
+//! Juju with `JUJU=juju`), one fresh model per run. Failover = `kill -9` of the primary's
+//! valkey-server through `juju exec` (freeze: `kill -STOP`, then `-CONT` after recovery); switchover = the charm's `failover` action; add-unit = time
+//! from `juju add-unit` to every unit active and idle; dispatch = update-status latency and peak RSS
+//! of the charm binary in a hook context.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::dispatch;
+use super::fault::{lost_writes, run_fault, FaultPlan};
+use super::{BenchError, RunMeasurement, Scenario, Substrate, SubstrateKind};
+use crate::deployment::CharmDeployment;
+use crate::juju::Juju;
+use crate::sentinel_log;
+
+/// The charm on `juju-local` (or real Juju via `JUJU`).
+#[derive(Debug, Clone)]
+pub struct LocalSubstrate {
+    /// The charm directory to deploy (built with `scripts/build-charm`).
+    pub charm_dir: PathBuf,
+    /// Units to deploy.
+    pub units: usize,
+    /// Application name.
+    pub app: String,
+    /// `--config` pairs passed to deploy.
+    pub config: Vec<(String, String)>,
+    /// `--resource` pairs passed to deploy (e.g. `valkey-server` = the setup-valkey binary).
+    pub resources: Vec<(String, PathBuf)>,
+    /// Longest a deploy or add-unit may take to become active.
+    pub active_timeout: Duration,
+    /// Probe bounds around a fault.
+    pub plan: FaultPlan,
+}
+
+impl LocalSubstrate {
+    /// Defaults: 3 units of `valkey`, 10 minutes to become active, 200 writes either side.
+    pub fn new(charm_dir: PathBuf, units: usize) -> Self {
+        Self {
+            charm_dir,
+            units,
+            app: "valkey".into(),
+            config: Vec::new(),
+            resources: Vec::new(),
+            active_timeout: Duration::from_secs(600),
+            plan: FaultPlan {
+                warmup_acks: 200,
+                recovery_acks: 200,
+                recovery_timeout: Duration::from_secs(120),
+            },
+        }
+    }
+}
+
+impl Substrate for LocalSubstrate {
+    fn kind(&self) -> SubstrateKind {
+        SubstrateKind::Local
+    }
+
+    fn run_once(&mut self, scenario: Scenario, run: usize) -> Result<RunMeasurement, BenchError> {
+        let mut juju = Juju::from_env()?;
+        juju.add_model(&format!("bench-{}-{run}", std::process::id()))?;
+        let config: Vec<(&str, &str)> = self.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let resources: Vec<(&str, &std::path::Path)> =
+            self.resources.iter().map(|(k, v)| (k.as_str(), v.as_path())).collect();
+        let started = Instant::now();
+        juju.deploy(&self.charm_dir, &self.app, self.units, &config, &resources)?;
+        juju.wait_idle_active(&self.app, self.units, self.active_timeout)?;
+        let deploy_to_active = Some(started.elapsed());
+
+        if scenario == Scenario::Dispatch {
+            let unit = format!("{}/leader", self.app);
+            let timings =
+                dispatch::time_dispatch(&juju, &unit)?.map_err(|what| BenchError::Stuck { run, what })?;
+            juju.destroy_model()?;
+            return Ok(RunMeasurement {
+                deploy_to_active,
+                operation: crate::stats::median(&timings.latencies),
+                peak_rss_kb: timings.peak_rss_kb,
+                ..RunMeasurement::default()
+            });
+        }
+        if scenario == Scenario::AddUnit {
+            let started = Instant::now();
+            juju.add_unit(&self.app, 1)?;
+            juju.wait_idle_active(&self.app, self.units + 1, self.active_timeout)?;
+            let operation = Some(started.elapsed());
+            juju.destroy_model()?;
+            return Ok(RunMeasurement { deploy_to_active, operation, ..RunMeasurement::default() });
+        }
+
+        let deployment = CharmDeployment::new(&juju, self.app.clone());
+        let credentials = deployment.credentials()?;
+        let sentinels = deployment.sentinel_set(&credentials)?;
+        let epoch_before = sentinels.max_config_epoch()?;
+        let primary = deployment.primary()?;
+        let mut operation = None;
+        let mut frozen = None;
+        let result = run_fault(&sentinels, run, self.plan, || {
+            match scenario {
+                Scenario::Failover => {
+                    deployment.kill_valkey(&primary.unit, &primary.endpoint, &credentials, "KILL")?;
+                    return Ok(());
+                }
+                Scenario::Freeze => {
+                    frozen = Some(deployment.kill_valkey(
+                        &primary.unit,
+                        &primary.endpoint,
+                        &credentials,
+                        "STOP",
+                    )?);
+                    return Ok(());
+                }
+                _ => {}
+            }
+            let started = Instant::now();
+            let outcome = juju.run_action(&format!("{}/leader", self.app), "failover", &[])?;
+            operation = Some(started.elapsed());
+            if outcome.completed() {
+                Ok(())
+            } else {
+                Err(BenchError::Stuck { run, what: format!("failover action: {:?}", outcome.message) })
+            }
+        });
+        // Thaw a frozen primary even when the run failed: a stopped process ignores SIGTERM and
+        // could outlive the model.
+        if let Some(pid) = frozen {
+            let output = juju.exec(&primary.unit, &format!("kill -CONT {pid}"))?;
+            if output.code != 0 {
+                return Err(BenchError::Stuck {
+                    run,
+                    what: format!("kill -CONT {pid}: {}", output.stderr.trim()),
+                });
+            }
+        }
+        let fault = result?;
+        // Every node, the restarted old primary included, must end up with every acknowledged write.
+        let lost =
+            lost_writes(&fault.log, &deployment.data_endpoints()?, &credentials, self.plan.recovery_timeout);
+        let mut events = Vec::new();
+        for (unit, _) in deployment.unit_addresses()? {
+            // A missing log only costs the timeline, not the run.
+            if let Ok(text) = deployment.sentinel_log(&unit) {
+                events.extend(sentinel_log::parse_log(&text));
+            }
+        }
+        let timeline = sentinel_log::timeline(&events, sentinel_log::local_ms(fault.fault_wall));
+        juju.destroy_model()?;
+        Ok(RunMeasurement {
+            writes: Some(fault.writes(lost, epoch_before)),
+            timeline,
+            deploy_to_active,
+            operation,
+            peak_rss_kb: None,
+        })
+    }
+}
