@@ -220,10 +220,10 @@ fn a_deleted_model_directory_takes_its_network_and_processes_down() {
     let Some(m) = TestModel::hosts("hosts-deleted", 1) else { return };
     let state = m.state();
     let k = plan::block_of(&state);
-    assert_eq!(juju_local::model::processes::find(&state.uuid, None).len(), 1);
+    assert_eq!(juju_local::model::processes::find(&state.uuid, None, None).len(), 1);
     std::fs::remove_dir_all(m.dir()).unwrap();
     eventually(Duration::from_secs(30), "network removed", || net::leftovers(k).is_empty().then_some(()));
     eventually(Duration::from_secs(30), "processes stopped", || {
-        juju_local::model::processes::find(&state.uuid, None).is_empty().then_some(())
+        juju_local::model::processes::find(&state.uuid, None, None).is_empty().then_some(())
     });
 }

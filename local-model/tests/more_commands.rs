@@ -151,13 +151,13 @@ fn config_file_second_application_and_forced_removal() {
     let state = m.state();
     assert_eq!(state.units["other/0"].machine, 1, "machine numbers are model-wide");
     let uuid = state.uuid;
-    assert_eq!(juju_local::model::processes::find(&uuid, Some("other/0")).len(), 1);
+    assert_eq!(juju_local::model::processes::find(&uuid, Some("other/0"), None).len(), 1);
     m.clear_events();
     m.ok(&["remove-unit", "other/0", "--force"]);
     assert!(!m.state().units.contains_key("other/0"), "forced removal is immediate");
-    assert!(juju_local::model::processes::find(&uuid, Some("other/0")).is_empty());
+    assert!(juju_local::model::processes::find(&uuid, Some("other/0"), None).is_empty());
     assert!(m.events_of("other/0").is_empty(), "no hooks run on a force-removed unit");
-    assert_eq!(juju_local::model::processes::find(&uuid, Some("test-charm/0")).len(), 1);
+    assert_eq!(juju_local::model::processes::find(&uuid, Some("test-charm/0"), None).len(), 1);
 }
 
 #[test]

@@ -13,13 +13,13 @@ fn destroy_model_stops_every_process_of_the_model() {
     let uuid = m.state().uuid;
     let agent: i32 = std::fs::read_to_string(m.dir().join("agent.pid")).unwrap().trim().parse().unwrap();
     // Each unit's start hook left a `sleep 1000` behind.
-    assert_eq!(processes::find(&uuid, None).len(), 2);
+    assert_eq!(processes::find(&uuid, None, None).len(), 2);
     m.ok(&["remove-unit", "test-charm/1"]);
     m.ok(&["wait", "--timeout", "60s", "--units", "1"]);
-    assert!(processes::find(&uuid, Some("test-charm/1")).is_empty());
-    assert_eq!(processes::find(&uuid, Some("test-charm/0")).len(), 1);
+    assert!(processes::find(&uuid, Some("test-charm/1"), None).is_empty());
+    assert_eq!(processes::find(&uuid, Some("test-charm/0"), None).len(), 1);
     m.ok(&["destroy-model", &m.name, "--no-prompt"]);
-    assert!(processes::find(&uuid, None).is_empty());
+    assert!(processes::find(&uuid, None, None).is_empty());
     assert!(!processes::alive(agent), "agent survived destroy-model");
     assert!(!m.dir().exists());
 }
@@ -38,12 +38,12 @@ fn a_dead_owner_takes_its_model_down() {
     let dir = m.home.path().join("models/owned");
     let uuid = juju_local::store::Store::open(&dir).unwrap().read().unwrap().uuid;
     eventually(Duration::from_secs(20), "workload started", || {
-        (processes::find(&uuid, None).len() == 1).then_some(())
+        (processes::find(&uuid, None, None).len() == 1).then_some(())
     });
     owner.kill().unwrap();
     owner.wait().unwrap();
     eventually(Duration::from_secs(20), "model destroyed", || (!dir.exists()).then_some(()));
-    assert!(processes::find(&uuid, None).is_empty());
+    assert!(processes::find(&uuid, None, None).is_empty());
 }
 
 #[test]
@@ -56,4 +56,24 @@ fn parallel_models_get_different_address_blocks() {
     assert_ne!(ua.address, ub.address);
     assert_eq!(ua.address.octets()[3], 2);
     assert_eq!(a.exec("test-charm/0", "network-get cluster --format=json | grep -c ingress"), "1");
+}
+
+#[test]
+fn frozen_and_env_less_processes_do_not_outlive_the_model() {
+    let m = TestModel::deployed("frozen", 1);
+    let uuid = m.state().uuid;
+    // A daemon that dropped its environment (as a server rewriting its process title appears to)
+    // and lives in the unit's directory, and the start hook's `sleep`, frozen with SIGSTOP.
+    let pid: i32 = m
+        .exec("test-charm/0", "env -i setsid sleep 1001 </dev/null >/dev/null 2>&1 & echo $!")
+        .parse()
+        .expect("pid of the env-less daemon");
+    let unit_dir = m.dir().join("units/test-charm-0");
+    let found = processes::find(&uuid, Some("test-charm/0"), Some(&unit_dir));
+    assert!(found.contains(&pid), "env-less daemon {pid} not found among {found:?}");
+    let sleeper = *processes::find(&uuid, Some("test-charm/0"), None).first().expect("start hook's sleep");
+    processes::signal(sleeper, libc::SIGSTOP);
+    m.ok(&["destroy-model", &m.name, "--no-prompt"]);
+    assert!(!processes::alive(pid), "env-less daemon survived destroy-model");
+    assert!(!processes::alive(sleeper), "frozen process survived destroy-model");
 }

@@ -137,7 +137,7 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
 /// before it deletes the directory, so this never races it.
 fn clean_up_after_removal(state: &ModelState) {
     if !state.uuid.is_empty() {
-        processes::stop(&state.uuid, None);
+        processes::stop(&state.uuid, None, None);
     }
     if state.network_mode == crate::hosts::NetworkMode::Hosts {
         crate::hosts::net::destroy_block(crate::hosts::plan::block_of(state));

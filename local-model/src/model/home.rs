@@ -261,7 +261,7 @@ pub fn destroy(store: &Store) -> Result<(), ModelError> {
         stop_pid(pid);
     }
     if let Some(uuid) = uuid.as_deref().filter(|u| !u.is_empty()) {
-        processes::stop(uuid, None);
+        processes::stop(uuid, None, Some(&dir));
     }
     if let Some(s) = state.as_ref().filter(|s| s.network_mode == NetworkMode::Hosts) {
         net::destroy_block(plan::block_of(s));

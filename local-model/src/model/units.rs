@@ -76,7 +76,7 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
 /// namespace, its partitions and its line in every hosts file. `removed` is the unit's last
 /// record when it has already left the state (forced removal).
 pub fn tear_down(store: &Store, uuid: &str, unit: &str, removed: Option<&Unit>) -> Result<(), ModelError> {
-    processes::stop(uuid, Some(unit));
+    processes::stop(uuid, Some(unit), Some(&store.unit_dir(unit)));
     let state = store.read()?;
     if state.network_mode == NetworkMode::Hosts {
         let record = removed.or_else(|| state.units.get(unit));
