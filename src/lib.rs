@@ -2,4 +2,31 @@
 //!
 //! ## Layout
 //! - [`juju`] — the one seam to Juju: typed context, event enum, hook tools (real and fake).
+//! - [`config`] — the operator's settings, validated in one pure step (every refusal names the
+//!   option and its accepted range).
+//! - [`workload`] — files and processes: paths under the data storage, pure rendering of
+//!   valkey.conf / sentinel.conf / the client-reconfig script, binary install (resource or apt),
+//!   and supervision (systemd, or the charm's own `dispatch supervise` where systemd is not used).
+//! - [`valkey`] — the Valkey/Sentinel client behind small traits, with pure reply parsers.
+//! - [`peers`] — the peer relation's keys and typed unit/app bags (the HA protocol's wire format).
+//! - [`observe`] — reads Juju, the local services and the Sentinels into one plain `Observed`.
+//! - [`plan`] — pure: `Observed` → `Step`s (start lock, primary choice, quorum, resets, removal).
+//! - [`execute`] — carries the steps out (idempotent, bounded polled waits).
+//! - [`status`] — pure: the unit and application status computed from `Observed`.
+//! - [`switchover`] — coordinated hand-over of the primary role (failover action, removal).
+//! - [`secrets`] — password generation and the app-owned Juju secret.
+//! - [`actions`] — get-primary, failover, get-password; each ends in action-set or action-fail.
+//! - [`charm`] — event → handler, and the one `error_policy`.
+pub mod actions;
+pub mod charm;
+pub mod config;
+pub mod execute;
 pub mod juju;
+pub mod observe;
+pub mod peers;
+pub mod plan;
+pub mod secrets;
+pub mod status;
+pub mod switchover;
+pub mod valkey;
+pub mod workload;

@@ -1,1 +1,23 @@
-fn main() {}
+//! `dispatch`: the charm's one binary. Environment → [`Context`] + [`Event`] → [`charm::run`] →
+//! exit code; `dispatch supervise …` runs the direct service supervisor instead.
+
+use valkey_charm::charm;
+use valkey_charm::juju::{Context, Event, ProcessHookTools};
+use valkey_charm::workload::supervise_main;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("supervise") {
+        std::process::exit(supervise_main(&args));
+    }
+    let ctx = match Context::from_process_env() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("dispatch: {e}");
+            std::process::exit(2);
+        }
+    };
+    let argv0 = args.first().map(String::as_str).unwrap_or("dispatch");
+    let event = Event::from_invocation(ctx.dispatch_path.as_deref(), argv0);
+    std::process::exit(charm::run(&ctx, &event, &ProcessHookTools::new()));
+}

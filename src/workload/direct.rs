@@ -31,6 +31,11 @@ pub struct Direct {
     pub valkey_restart_delay: Duration,
 }
 
+/// `run/<svc>.supervisor.pid`: where the direct supervisor of `svc` records itself.
+pub fn supervisor_pidfile(paths: &Paths, svc: Service) -> PathBuf {
+    paths.run_dir().join(format!("{}.supervisor.pid", svc.name()))
+}
+
 impl Direct {
     /// A direct supervisor running `dispatch`.
     pub fn new(
@@ -49,7 +54,7 @@ impl Direct {
 
     /// `run/<svc>.supervisor.pid`.
     pub fn supervisor_pidfile(&self, svc: Service) -> PathBuf {
-        self.paths.run_dir().join(format!("{}.supervisor.pid", svc.name()))
+        supervisor_pidfile(&self.paths, svc)
     }
 
     /// `log/<svc>-supervisor.log`: the supervisor's notes and the server's own stdout/stderr.

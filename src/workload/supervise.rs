@@ -38,6 +38,26 @@ pub fn child_pidfile(pidfile: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A file beside the supervisor's pid file that, when present, overrides `--restart-delay-ms`
+/// (milliseconds, read before every restart). The charm rewrites it on every reconcile: the right
+/// delay changes while the supervisor runs (a lone unit restarts Valkey at once; once it has peers
+/// it must wait until Sentinel could have failed it over), and restarting the supervisor to change
+/// it would restart Valkey.
+pub fn restart_delay_file(pidfile: &Path) -> PathBuf {
+    let mut name = pidfile.as_os_str().to_owned();
+    name.push(".restart-delay-ms");
+    PathBuf::from(name)
+}
+
+/// The delay to use now: the override file when it holds a number, else the command line's.
+fn current_delay(args: &SuperviseArgs) -> Duration {
+    std::fs::read_to_string(restart_delay_file(&args.pidfile))
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(args.restart_delay, Duration::from_millis)
+        .max(MIN_DELAY)
+}
+
 /// Parses the whole argv (`dispatch supervise --pidfile P --restart-delay-ms N -- cmd...`);
 /// everything up to and including `supervise` is skipped.
 pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
@@ -178,6 +198,7 @@ pub fn run(args: &SuperviseArgs) -> i32 {
             note(&format!("stopped: child exited with {status:?}"));
             break 0;
         }
+        let delay = current_delay(args);
         note(&format!("child exited on its own ({status:?}); restarting in {} ms", delay.as_millis()));
         if !pause(delay) {
             break 0;
@@ -233,5 +254,21 @@ mod tests {
             assert!(err.contains(want), "{line}: {err}");
         }
         assert_eq!(main(&argv("dispatch supervise")), 2);
+    }
+
+    #[test]
+    fn a_delay_file_overrides_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("valkey.supervisor.pid");
+        let args = SuperviseArgs {
+            pidfile: pidfile.clone(),
+            restart_delay: Duration::from_millis(0),
+            command: vec!["x".into()],
+        };
+        assert_eq!(current_delay(&args), MIN_DELAY, "no file: the command line's, floored");
+        std::fs::write(restart_delay_file(&pidfile), "8000\n").unwrap();
+        assert_eq!(current_delay(&args), Duration::from_millis(8000));
+        std::fs::write(restart_delay_file(&pidfile), "soon").unwrap();
+        assert_eq!(current_delay(&args), MIN_DELAY, "garbage is ignored");
     }
 }

@@ -1,0 +1,316 @@
+//! The charm's entry: which handler an event gets, and the one error policy.
+//!
+//! Ordinary hooks all reconcile (observe → plan → execute → status), whatever woke them. Only
+//! events that carry meaning get their own handler: actions, and the leaving unit's
+//! storage-detaching / stop / own relation-departed (retire, in any order, idempotently).
+
+use crate::actions;
+use crate::execute::{execute, Effects, ExecuteError, Outcome};
+use crate::juju::{Context, Event, HookToolError, HookTools, LogLevel, StatusKind};
+use crate::observe::{self, applied_path, retired_marker, Observed};
+use crate::plan::{self, Plan, RuntimeSettings};
+use crate::secrets::{self, SecretError};
+use crate::status::{self, Status};
+use crate::valkey::{Auth, TcpConnector};
+use crate::workload::{self, Credentials, Installed, Paths, Supervisor, ADMIN_USER};
+use std::time::Duration;
+
+/// Everything that can end a hook early.
+#[derive(Debug, thiserror::Error)]
+pub enum CharmError {
+    /// A hook tool failed.
+    #[error(transparent)]
+    Tool(#[from] HookToolError),
+    /// The passwords could not be read or created.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// A step failed.
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+}
+
+/// What to do about an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Exit non-zero: Juju retries the hook with back-off (transient trouble).
+    Retry(String),
+    /// A human must act: status blocked, exit 0.
+    Blocked(String),
+    /// The world is not ready: status waiting, exit 0; the next hook tries again.
+    Waiting(String),
+}
+
+/// The one place that decides how an error ends a hook.
+pub fn error_policy(err: &CharmError) -> Decision {
+    use crate::workload::WorkloadError as W;
+    let msg = err.to_string();
+    match err {
+        CharmError::Execute(ExecuteError::Workload(W::NoSource { .. } | W::Version { .. })) => {
+            Decision::Blocked(msg)
+        }
+        CharmError::Execute(ExecuteError::Valkey(v)) if v.is_unreachable() => Decision::Waiting(msg),
+        CharmError::Execute(ExecuteError::Missing { .. }) => Decision::Waiting(msg),
+        CharmError::Secret(SecretError::Incomplete { .. }) => Decision::Blocked(msg),
+        _ => Decision::Retry(msg),
+    }
+}
+
+/// Valkey's restart delay under the direct supervisor: none for a lone unit (nobody could take
+/// over), otherwise longer than Sentinel needs to fail a crashed primary over
+/// (down-after-milliseconds + 3 s), so a primary without persistence never comes back empty
+/// before it was replaced and its replicas copy the empty dataset (valkey-facts.md "Trap").
+/// Every reconcile hands the current value to the running supervisor (`publish_restart_delay`):
+/// the first unit starts alone and must wait once it has peers.
+pub fn valkey_restart_delay(o: &Observed) -> Duration {
+    match (&o.config, o.live_count()) {
+        (_, 1) => Duration::ZERO,
+        (Ok(c), _) => Duration::from_millis(u64::from(c.down_after_ms) + 3000),
+        (Err(_), _) => {
+            Duration::from_millis(u64::from(crate::config::CharmConfig::default().down_after_ms) + 3000)
+        }
+    }
+}
+
+/// Writes the restart delay where the running direct supervisor reads it before each restart
+/// (only when it changed). Systemd units get theirs when rendered.
+fn publish_restart_delay(ctx: &Context, l: &Loaded) -> Result<(), CharmError> {
+    if workload::service::use_systemd(ctx) || !l.observed.me.started {
+        return Ok(());
+    }
+    let Some(paths) = &l.paths else { return Ok(()) };
+    let pidfile = workload::direct::supervisor_pidfile(paths, workload::Service::Valkey);
+    let ms = valkey_restart_delay(&l.observed).as_millis().to_string();
+    workload::write_file(&workload::supervise::restart_delay_file(&pidfile), &ms, 0o600)
+        .map_err(ExecuteError::from)?;
+    Ok(())
+}
+
+/// Runs one invocation; returns the process exit code.
+pub fn run(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
+    let result = match event {
+        Event::Unknown(name) => {
+            let _ = tools.log(LogLevel::Debug, &format!("ignoring unknown event {name}"));
+            return 0;
+        }
+        Event::Action(kind) => return actions::run(*kind, ctx, tools),
+        Event::Remove => return 0,
+        Event::StorageDetaching | Event::Stop => retire(ctx, tools),
+        Event::PeerRelationDeparted if ctx.is_departing_self() => retire(ctx, tools),
+        _ => reconcile(ctx, tools),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => match error_policy(&err) {
+            Decision::Retry(msg) => {
+                let _ = tools.log(LogLevel::Error, &msg);
+                eprintln!("{msg}");
+                1
+            }
+            Decision::Blocked(msg) => {
+                let _ = tools.status_set(StatusKind::Blocked, &msg, false);
+                0
+            }
+            Decision::Waiting(msg) => {
+                let _ = tools.log(LogLevel::Warning, &msg);
+                let _ = tools.status_set(StatusKind::Waiting, &msg, false);
+                0
+            }
+        },
+    }
+}
+
+/// A fully observed unit, with the handles execution needs.
+pub struct Loaded {
+    /// The observation.
+    pub observed: Observed,
+    /// Workload paths, once storage is attached.
+    pub paths: Option<Paths>,
+    /// Supervisor, once storage and binary exist.
+    pub supervisor: Option<Box<dyn Supervisor>>,
+    /// Connector with the admin credentials.
+    pub connector: TcpConnector,
+}
+
+/// Observes everything (creating the passwords when this unit leads and none exist).
+pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> {
+    let facts = observe::read_juju(tools, ctx)?;
+    let paths = facts.storage.clone().map(Paths::new);
+    let installed: Option<Installed> = paths.as_ref().and_then(workload::installed);
+    let credentials: Option<Credentials> = match &facts.relation_id {
+        Some(rid) => secrets::ensure(tools, facts.leader, rid, &facts.app)?,
+        None => None,
+    };
+    let connector = TcpConnector {
+        auth: credentials.as_ref().map(|c| Auth { user: ADMIN_USER.into(), password: c.admin.clone() }),
+        ..Default::default()
+    };
+    let (announce_host, bind_address) = match &facts.network {
+        Some((h, b)) => (Some(h.clone()), Some(b.clone())),
+        None => (None, None),
+    };
+    let applied: Option<RuntimeSettings> = paths
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(applied_path(p)).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let mut observed = Observed {
+        unit: ctx.unit.clone(),
+        leader: facts.leader,
+        now: observe::unix_now(),
+        relation_id: facts.relation_id.clone(),
+        me: facts.me.clone(),
+        peers: facts.peers.clone(),
+        app: facts.app.clone(),
+        announce_host,
+        bind_address,
+        config: facts.config.clone(),
+        credentials: credentials.clone(),
+        storage: facts.storage.clone(),
+        installed: installed.clone(),
+        install_error: None,
+        retired: retired_marker(&ctx.charm_dir).exists(),
+        applied,
+        local: Default::default(),
+        sentinels: Vec::new(),
+        primary_info: None,
+    };
+    let supervisor = match (&paths, &installed) {
+        (Some(p), Some(i)) => Some(workload::supervisor_for(ctx, p, i, valkey_restart_delay(&observed))),
+        _ => None,
+    };
+    if credentials.is_some() {
+        let (local, sentinels, primary_info) = observe::read_services(
+            &facts,
+            observed.announce_host.as_deref(),
+            &connector,
+            supervisor.as_deref(),
+        );
+        observed.local = local;
+        observed.sentinels = sentinels;
+        observed.primary_info = primary_info;
+    } else if let Some(sup) = &supervisor {
+        observed.local.valkey_running = sup.is_running(workload::Service::Valkey);
+        observed.local.sentinel_running = sup.is_running(workload::Service::Sentinel);
+    }
+    Ok(Loaded { observed, paths, supervisor, connector })
+}
+
+fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Effects<'a> {
+    Effects {
+        ctx,
+        tools,
+        connector: &l.connector,
+        supervisor: l.supervisor.as_deref(),
+        paths: l.paths.as_ref(),
+    }
+}
+
+/// The ordinary hook: observe → plan → execute → status.
+pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
+    let mut loaded = load(ctx, tools)?;
+    let mut plan: Plan = plan::plan(&loaded.observed);
+    // Installing changes what the next pass can do (supervisor, start): install, then look again.
+    if plan.steps == [plan::Step::Install] {
+        match execute(&effects(ctx, tools, &loaded), &loaded.observed, &plan.steps) {
+            Ok(_) => {}
+            Err(ExecuteError::Workload(e @ workload::WorkloadError::NoSource { .. })) => {
+                return block_on_install(tools, &loaded.observed, &plan, &e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        loaded = load(ctx, tools)?;
+        plan = plan::plan(&loaded.observed);
+    }
+    publish_restart_delay(ctx, &loaded)?;
+    let o = &loaded.observed;
+    let outcome = match execute(&effects(ctx, tools, &loaded), o, &plan.steps) {
+        Ok(out) => out,
+        Err(ExecuteError::Workload(e @ workload::WorkloadError::NoSource { .. })) => {
+            return block_on_install(tools, o, &plan, &e);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // A unit that just (re)started its services reports from a fresh look, so its status says
+    // what runs now rather than what ran before this hook.
+    let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
+    let restarted = plan.steps.contains(&plan::Step::EnsureServices);
+    if (started || restarted) && outcome.notes.is_empty() {
+        let fresh = load(ctx, tools)?;
+        let mut seen = fresh.observed;
+        seen.me.started = true;
+        return set_status(tools, &seen, &Plan::default(), &outcome);
+    }
+    set_status(tools, o, &plan, &outcome)
+}
+
+/// No binary to install: blocked, with the hint how to attach one.
+fn block_on_install(
+    tools: &dyn HookTools,
+    o: &Observed,
+    plan: &Plan,
+    e: &workload::WorkloadError,
+) -> Result<(), CharmError> {
+    let mut blocked = o.clone();
+    blocked.install_error = Some(e.to_string());
+    set_status(tools, &blocked, plan, &Outcome::default())
+}
+
+fn set_status(tools: &dyn HookTools, o: &Observed, plan: &Plan, outcome: &Outcome) -> Result<(), CharmError> {
+    let unit: Status = status::unit_status(o, plan, &outcome.notes);
+    tools.status_set(unit.kind, &unit.message, false)?;
+    if o.leader {
+        let app = status::app_status(o, &unit);
+        tools.status_set(app.kind, &app.message, true)?;
+    }
+    Ok(())
+}
+
+/// The leaving unit: hand over if primary, stop the services, remember it. Safe to repeat.
+pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
+    let loaded = load(ctx, tools)?;
+    let steps = plan::retire(&loaded.observed);
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let _ = tools.status_set(StatusKind::Maintenance, "leaving: handing over and stopping services", false);
+    execute(&effects(ctx, tools, &loaded), &loaded.observed, &steps)?;
+    tools.status_set(StatusKind::Maintenance, "stopped: this unit is leaving", false)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::valkey::{Endpoint, ValkeyError};
+    use crate::workload::WorkloadError;
+
+    #[test]
+    fn error_policy_table() {
+        let unreachable = CharmError::Execute(ExecuteError::Valkey(ValkeyError::Connect {
+            endpoint: Endpoint::new("h", 1),
+            source: redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        }));
+        let bad_reply = CharmError::Execute(ExecuteError::Valkey(ValkeyError::Reply {
+            endpoint: Endpoint::new("h", 1),
+            command: "INFO".into(),
+            detail: "x".into(),
+        }));
+        let no_source =
+            CharmError::Execute(ExecuteError::Workload(WorkloadError::NoSource { hint: "attach".into() }));
+        let tool = CharmError::Tool(HookToolError::NotFound { what: "x".into() });
+        assert!(matches!(error_policy(&unreachable), Decision::Waiting(_)));
+        assert!(matches!(error_policy(&bad_reply), Decision::Retry(_)));
+        assert_eq!(error_policy(&no_source), Decision::Blocked("no valkey-server found: attach".into()));
+        assert!(matches!(error_policy(&tool), Decision::Retry(_)));
+    }
+
+    #[test]
+    fn restart_delay() {
+        let lone = Observed::test(0);
+        assert_eq!(valkey_restart_delay(&lone), Duration::ZERO);
+        let three = Observed::test(0).with_peers(vec![
+            crate::observe::fixture::peer(1, true, None),
+            crate::observe::fixture::peer(2, true, None),
+        ]);
+        assert_eq!(valkey_restart_delay(&three), Duration::from_millis(8000));
+    }
+}

@@ -1,0 +1,179 @@
+//! Execute: carry out the [`Step`]s of a plan. Every step is idempotent; waits are bounded and
+//! polled. A step that cannot finish yet leaves a note (the unit's waiting status) instead of
+//! failing the hook, so the next hook simply tries again.
+
+use crate::juju::{Context, HookToolError, HookTools};
+use crate::observe::{retired_marker, Observed};
+use crate::peers;
+use crate::plan::Step;
+use crate::switchover::{poll, SwitchoverError};
+use crate::valkey::{Connector, Endpoint, ValkeyError};
+use crate::workload::{self, Paths, Service, Supervisor, WorkloadError, MONITOR_NAME, SENTINEL_PORT};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+mod start;
+mod upkeep;
+
+use start::start_workload;
+use upkeep::{apply_settings, hand_over, wait_for_departed_to_stop};
+
+/// How long a starting unit waits to be linked and discovered before it gives up for this hook.
+pub const START_WAIT: Duration = Duration::from_secs(20);
+/// How long a reset Sentinel may take to see its peers and replicas again.
+pub const RESET_WAIT: Duration = Duration::from_secs(15);
+/// How long the leader waits for a departed unit's services to stop before resetting anyway.
+pub const DEPARTED_STOP_WAIT: Duration = Duration::from_secs(30);
+/// How long a freshly started Valkey may take to answer.
+pub const SERVICE_UP: Duration = Duration::from_secs(10);
+
+/// What execution needs from the outside world.
+pub struct Effects<'a> {
+    /// The hook's context.
+    pub ctx: &'a Context,
+    /// Juju.
+    pub tools: &'a dyn HookTools,
+    /// Valkey and Sentinel.
+    pub connector: &'a dyn Connector,
+    /// The service supervisor; `None` until storage and the binary exist.
+    pub supervisor: Option<&'a dyn Supervisor>,
+    /// The workload's paths; `None` until storage is attached.
+    pub paths: Option<&'a Paths>,
+}
+
+/// Why a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// A hook tool failed.
+    #[error(transparent)]
+    Tool(#[from] HookToolError),
+    /// Files, install or supervision failed.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// Valkey or Sentinel failed.
+    #[error(transparent)]
+    Valkey(#[from] ValkeyError),
+    /// The hand-over before leaving failed.
+    #[error("hand-over failed: {0}")]
+    Switchover(#[from] SwitchoverError),
+    /// Something the step needs is not there (a plan bug if it happens).
+    #[error("cannot {step}: {missing} missing")]
+    Missing {
+        /// The step.
+        step: &'static str,
+        /// What is missing.
+        missing: &'static str,
+    },
+}
+
+/// What the steps could not finish (each becomes the unit's waiting message).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Waiting reasons, most important first.
+    pub notes: Vec<String>,
+}
+
+/// Runs `steps` in order; stops at the first error.
+pub fn execute(e: &Effects, o: &Observed, steps: &[Step]) -> Result<Outcome, ExecuteError> {
+    let mut out = Outcome::default();
+    for step in steps {
+        run_step(e, o, step, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn set_own(e: &Effects, o: &Observed, kv: &[(&str, Option<String>)]) -> Result<(), ExecuteError> {
+    set_bag(e, o, false, kv)
+}
+
+fn set_bag(e: &Effects, o: &Observed, app: bool, kv: &[(&str, Option<String>)]) -> Result<(), ExecuteError> {
+    let rid = o
+        .relation_id
+        .as_deref()
+        .ok_or(ExecuteError::Missing { step: "write relation data", missing: "peer relation" })?;
+    let changes: BTreeMap<String, Option<String>> =
+        kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    e.tools.relation_set(rid, app, &changes)?;
+    Ok(())
+}
+
+fn need<'a, T: ?Sized>(
+    v: Option<&'a T>,
+    step: &'static str,
+    missing: &'static str,
+) -> Result<&'a T, ExecuteError> {
+    v.ok_or(ExecuteError::Missing { step, missing })
+}
+
+fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result<(), ExecuteError> {
+    match step {
+        Step::Install => {
+            let paths = need(e.paths, "install", "storage")?;
+            paths.create_dirs()?;
+            let installed = workload::install(e.tools, paths)?;
+            e.tools.application_version_set(&installed.version)?;
+        }
+        Step::PublishHost(h) => set_own(e, o, &[(peers::HOST, Some(h.clone()))])?,
+        Step::RequestStart => set_own(e, o, &[(peers::START_REQUESTED, Some(o.now.to_string()))])?,
+        Step::GrantLock(unit) => set_bag(
+            e,
+            o,
+            true,
+            &[(peers::START_LOCK, Some(unit.clone())), (peers::START_LOCK_SINCE, Some(o.now.to_string()))],
+        )?,
+        Step::ReleaseLock => {
+            set_bag(e, o, true, &[(peers::START_LOCK, None), (peers::START_LOCK_SINCE, None)])?
+        }
+        Step::MarkBootstrapped => set_bag(e, o, true, &[(peers::BOOTSTRAPPED, Some("true".into()))])?,
+        Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
+        Step::EnsureServices => {
+            let sup = need(e.supervisor, "restart services", "supervisor")?;
+            for svc in [Service::Valkey, Service::Sentinel] {
+                if !sup.is_running(svc) {
+                    sup.start(svc)?;
+                }
+            }
+            // Valkey may be loading its AOF; give it a moment so the status can say how it is.
+            if let Some(host) = &o.announce_host {
+                let me = Endpoint::new(host.clone(), crate::workload::VALKEY_PORT);
+                if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
+                    out.notes.push("waiting for Valkey to answer after a restart".into());
+                }
+            }
+        }
+        Step::ApplySettings(s) => apply_settings(e, o, s)?,
+        Step::SetQuorum { host, quorum, .. } => {
+            let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
+            s.set(MONITOR_NAME, "quorum", &quorum.to_string())?;
+        }
+        Step::ResetSentinel { unit, host, expected_peers, expected_replicas } => {
+            let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
+            wait_for_departed_to_stop(e, o, s.as_mut());
+            s.reset(MONITOR_NAME)?;
+            let back = poll(RESET_WAIT, || {
+                let p = s.primary(MONITOR_NAME).ok()??;
+                (p.num_other_sentinels >= *expected_peers && p.num_slaves >= *expected_replicas).then_some(())
+            });
+            if back.is_none() {
+                out.notes
+                    .push(format!("waiting for {unit}'s sentinel to rediscover its peers after a reset"));
+            }
+        }
+        Step::HandOver => hand_over(e, o)?,
+        Step::StopServices => {
+            let sup = need(e.supervisor, "stop services", "supervisor")?;
+            sup.stop(Service::Sentinel)?;
+            sup.stop(Service::Valkey)?;
+        }
+        Step::MarkRetired => {
+            workload::write_file(&retired_marker(&e.ctx.charm_dir), "retired\n", 0o600)?;
+            // The relation may already be gone on the leaving unit; that is fine.
+            let _ = set_own(e, o, &[(peers::STARTED, None), (peers::START_REQUESTED, None)]);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,165 @@
+//! The start step: render and start Valkey and Sentinel, then wait (bounded) to be linked and
+//! discovered before reporting `started`.
+
+use super::upkeep::remember_applied;
+use super::{need, set_own, Effects, ExecuteError, Outcome, SERVICE_UP, START_WAIT};
+use crate::observe::Observed;
+use crate::peers;
+use crate::plan::runtime_settings;
+use crate::switchover::poll;
+use crate::valkey::{Endpoint, Role};
+use crate::workload::{
+    self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, SentinelConf, Service,
+    ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+};
+use std::path::PathBuf;
+
+/// The first `juju-exec` on PATH (Juju's tools directory in a hook), else the usual location.
+fn juju_exec() -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("juju-exec")).find(|c| c.is_file()))
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/juju-exec"))
+}
+
+/// Renders valkey.conf from the observed settings, replicating from `primary` (none: a primary).
+pub(super) fn write_valkey_conf(
+    e: &Effects,
+    o: &Observed,
+    primary: Option<&Endpoint>,
+) -> Result<(), ExecuteError> {
+    let paths = need(e.paths, "render valkey.conf", "storage")?;
+    let creds = need(o.credentials.as_ref(), "render valkey.conf", "passwords")?;
+    let config = o
+        .config
+        .as_ref()
+        .map_err(|_| ExecuteError::Missing { step: "render valkey.conf", missing: "valid config" })?;
+    let conf = ValkeyConf {
+        bind: need(o.bind_address.as_deref(), "render valkey.conf", "bind address")?,
+        announce_host: need(o.announce_host.as_deref(), "render valkey.conf", "announce host")?,
+        port: VALKEY_PORT,
+        primary: primary.map(|p| (p.host.as_str(), p.port)),
+        credentials: creds,
+        config,
+        min_replicas_to_write: config.min_replicas_for(o.live_count()).unwrap_or(0),
+        paths,
+    };
+    workload::write_private(&paths.valkey_conf(), &render_valkey_conf(&conf))?;
+    Ok(())
+}
+
+/// [`crate::plan::Step::StartWorkload`]: idempotent, so a start whose wait ran out simply continues
+/// on the next hook (running services are kept; sentinel.conf is only written while Sentinel is
+/// stopped, because Sentinel rewrites it with what it learned).
+pub(super) fn start_workload(
+    e: &Effects,
+    o: &Observed,
+    primary: Option<&Endpoint>,
+    quorum: u32,
+    out: &mut Outcome,
+) -> Result<(), ExecuteError> {
+    let paths = need(e.paths, "start", "storage")?;
+    let sup = need(e.supervisor, "start", "supervisor")?;
+    let creds = need(o.credentials.as_ref(), "start", "passwords")?;
+    let config =
+        o.config.as_ref().map_err(|_| ExecuteError::Missing { step: "start", missing: "valid config" })?;
+    let host = need(o.announce_host.as_deref(), "start", "announce host")?;
+    paths.create_dirs()?;
+    write_valkey_conf(e, o, primary)?;
+    let me = Endpoint::new(host, VALKEY_PORT);
+    if !sup.is_running(Service::Valkey) {
+        sup.start(Service::Valkey)?;
+    }
+    let answered = poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());
+    if answered.is_none() {
+        out.notes.push("waiting for Valkey to answer after start".into());
+        return Ok(());
+    }
+    // A retry after the primary moved: point the running node at the current primary.
+    if let Some(p) = primary {
+        let mut node = e.connector.data(&me)?;
+        let r = node.replication()?;
+        if r.role != Role::Replica || r.master_host.as_deref() != Some(p.host.as_str()) {
+            node.replicaof(Some(p))?;
+        }
+    }
+    if !sup.is_running(Service::Sentinel) {
+        let script = paths.reconfig_script();
+        workload::write_file(&script, &render_reconfig_script(&juju_exec(), &o.unit), 0o700)?;
+        let target = primary.cloned().unwrap_or_else(|| me.clone());
+        let conf = SentinelConf {
+            bind: need(o.bind_address.as_deref(), "start", "bind address")?,
+            announce_host: host,
+            port: SENTINEL_PORT,
+            primary_host: &target.host,
+            primary_port: target.port,
+            quorum,
+            credentials: creds,
+            config,
+            paths,
+            reconfig_script: Some(&script),
+        };
+        workload::write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
+        sup.start(Service::Sentinel)?;
+    }
+    e.tools.open_port(VALKEY_PORT)?;
+    e.tools.open_port(SENTINEL_PORT)?;
+    if let Some(i) = &o.installed {
+        e.tools.application_version_set(&i.version)?;
+    }
+    if let Some(missing) = wait_until_joined(e, o, host, primary.is_some()) {
+        out.notes.push(missing);
+        return Ok(());
+    }
+    set_own(e, o, &[(peers::STARTED, Some("true".into()))])?;
+    if let Ok(s) = runtime_settings(config, o.live_count()) {
+        remember_applied(paths, &s)?;
+    }
+    Ok(())
+}
+
+/// Waits (bounded) until this unit is linked to its primary and every other started Sentinel
+/// lists this unit's Sentinel; returns what is still missing when the time runs out.
+fn wait_until_joined(e: &Effects, o: &Observed, host: &str, replica: bool) -> Option<String> {
+    let me = Endpoint::new(host, VALKEY_PORT);
+    let others: Vec<(&str, Endpoint)> = o
+        .peers
+        .iter()
+        .filter(|p| p.started)
+        .filter_map(|p| Some((p.name.as_str(), Endpoint::new(p.host.clone()?, SENTINEL_PORT))))
+        .collect();
+    let mut missing = String::new();
+    let ok = poll(START_WAIT, || {
+        if replica {
+            let linked = e
+                .connector
+                .data(&me)
+                .ok()
+                .and_then(|mut n| n.replication().ok())
+                .is_some_and(|r| r.role == Role::Replica && r.link_up);
+            if !linked {
+                missing = "waiting for the replication link to the primary".into();
+                return None;
+            }
+        }
+        let mine = Endpoint::new(host, SENTINEL_PORT);
+        if e.connector.sentinel(&mine).ok().and_then(|mut s| s.primary(MONITOR_NAME).ok().flatten()).is_none()
+        {
+            missing = "waiting for the local Sentinel to monitor the primary".into();
+            return None;
+        }
+        for (unit, ep) in &others {
+            let seen = e
+                .connector
+                .sentinel(ep)
+                .ok()
+                .and_then(|mut s| s.sentinels(MONITOR_NAME).ok())
+                .is_some_and(|peers| peers.iter().any(|k| k.ip == host));
+            if !seen {
+                missing = format!("waiting for {unit}'s sentinel to discover this unit");
+                return None;
+            }
+        }
+        Some(())
+    });
+    ok.is_none().then_some(missing)
+}

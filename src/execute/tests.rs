@@ -1,0 +1,213 @@
+//! Execution against fakes: the hook-tool writes and Valkey/Sentinel commands each step issues.
+
+use super::*;
+use crate::juju::fake::FakeHookTools;
+use crate::observe::applied_path;
+use crate::plan::{runtime_settings, RuntimeSettings};
+use crate::valkey::{
+    DataNode, KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck, ReplicationInfo, SentinelNode,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Records every command sent to any node, by `host:port`.
+#[derive(Default, Clone)]
+struct Recorder {
+    log: Rc<RefCell<Vec<String>>>,
+}
+
+struct Node {
+    at: Endpoint,
+    rec: Recorder,
+}
+
+impl Node {
+    fn note(&self, what: String) -> Result<(), ValkeyError> {
+        self.rec.log.borrow_mut().push(format!("{} {what}", self.at));
+        Ok(())
+    }
+}
+
+impl DataNode for Node {
+    fn ping(&mut self) -> Result<(), ValkeyError> {
+        Ok(())
+    }
+    fn replication(&mut self) -> Result<ReplicationInfo, ValkeyError> {
+        Ok(crate::observe::fixture::replica_info(0, 10, true))
+    }
+    fn version(&mut self) -> Result<String, ValkeyError> {
+        Ok("9.1.2".into())
+    }
+    fn config_set(&mut self, key: &str, value: &str) -> Result<(), ValkeyError> {
+        self.note(format!("CONFIG SET {key} {value}"))
+    }
+    fn config_get(&mut self, _: &str) -> Result<Option<String>, ValkeyError> {
+        Ok(None)
+    }
+    fn config_rewrite(&mut self) -> Result<(), ValkeyError> {
+        self.note("CONFIG REWRITE".into())
+    }
+    fn replicaof(&mut self, _: Option<&Endpoint>) -> Result<(), ValkeyError> {
+        self.note("REPLICAOF".into())
+    }
+    fn pause_writes(&mut self, _: Duration) -> Result<(), ValkeyError> {
+        self.note("CLIENT PAUSE".into())
+    }
+    fn unpause(&mut self) -> Result<(), ValkeyError> {
+        self.note("CLIENT UNPAUSE".into())
+    }
+    fn wait_replicas(&mut self, _: u32, _: Duration) -> Result<u32, ValkeyError> {
+        Ok(0)
+    }
+}
+
+impl SentinelNode for Node {
+    fn ping(&mut self) -> Result<(), ValkeyError> {
+        Ok(())
+    }
+    fn primary(&mut self, _: &str) -> Result<Option<MonitoredPrimary>, ValkeyError> {
+        Ok(Some(MonitoredPrimary { num_other_sentinels: 2, num_slaves: 2, ..Default::default() }))
+    }
+    fn replicas(&mut self, _: &str) -> Result<Vec<KnownReplica>, ValkeyError> {
+        Ok(vec![])
+    }
+    fn sentinels(&mut self, _: &str) -> Result<Vec<KnownSentinel>, ValkeyError> {
+        Ok(vec![])
+    }
+    fn primary_addr(&mut self, _: &str) -> Result<Option<Endpoint>, ValkeyError> {
+        Ok(None)
+    }
+    fn ckquorum(&mut self, _: &str) -> Result<QuorumCheck, ValkeyError> {
+        Ok(QuorumCheck { ok: true, message: "OK".into() })
+    }
+    fn set(&mut self, name: &str, key: &str, value: &str) -> Result<(), ValkeyError> {
+        self.note(format!("SENTINEL SET {name} {key} {value}"))
+    }
+    fn reset(&mut self, name: &str) -> Result<(), ValkeyError> {
+        self.note(format!("SENTINEL RESET {name}"))
+    }
+    fn failover(&mut self, name: &str, _: bool) -> Result<(), ValkeyError> {
+        self.note(format!("SENTINEL FAILOVER {name}"))
+    }
+}
+
+impl Connector for Recorder {
+    fn data(&self, endpoint: &Endpoint) -> Result<Box<dyn DataNode>, ValkeyError> {
+        Ok(Box::new(Node { at: endpoint.clone(), rec: self.clone() }))
+    }
+    fn sentinel(&self, endpoint: &Endpoint) -> Result<Box<dyn SentinelNode>, ValkeyError> {
+        Ok(Box::new(Node { at: endpoint.clone(), rec: self.clone() }))
+    }
+}
+
+fn ctx(dir: &std::path::Path) -> Context {
+    let dir = dir.to_string_lossy().to_string();
+    Context::from_env(move |k| match k {
+        "JUJU_UNIT_NAME" => Some("valkey/0".to_string()),
+        "JUJU_CHARM_DIR" => Some(dir.clone()),
+        "JUJU_MODEL_NAME" | "JUJU_MODEL_UUID" => Some("m".to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn protocol_steps_write_the_peer_bags() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0").leader(true);
+    let rec = Recorder::default();
+    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let o = Observed::test(0).leader();
+    let steps = [
+        Step::PublishHost("valkey-0.test".into()),
+        Step::RequestStart,
+        Step::GrantLock("valkey/1".into()),
+        Step::MarkBootstrapped,
+    ];
+    assert_eq!(execute(&e, &o, &steps).unwrap(), Outcome::default());
+    let own = tools.own_bag_now();
+    assert_eq!(own.get(peers::HOST).map(String::as_str), Some("valkey-0.test"));
+    assert_eq!(own.get(peers::START_REQUESTED).map(String::as_str), Some("1000"));
+    let app = tools.app_bag_now();
+    assert_eq!(app.get(peers::START_LOCK).map(String::as_str), Some("valkey/1"));
+    assert_eq!(app.get(peers::START_LOCK_SINCE).map(String::as_str), Some("1000"));
+    assert_eq!(app.get(peers::BOOTSTRAPPED).map(String::as_str), Some("true"));
+
+    execute(&e, &o, &[Step::ReleaseLock]).unwrap();
+    let app = tools.app_bag_now();
+    assert!(!app.contains_key(peers::START_LOCK) && !app.contains_key(peers::START_LOCK_SINCE));
+}
+
+#[test]
+fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let paths = Paths::new(dir.path().join("storage"));
+    paths.create_dirs().unwrap();
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: Some(&paths) };
+    let o = Observed::test(0);
+    let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
+    execute(&e, &o, &[Step::ApplySettings(settings.clone())]).unwrap();
+    let log = rec.log.borrow().clone();
+    assert!(
+        log.contains(&"valkey-0.test:6379 CONFIG SET maxmemory-policy noeviction".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"valkey-0.test:26379 SENTINEL SET primary down-after-milliseconds 5000".to_string())
+    );
+    assert_eq!(log.len(), settings.valkey.len() + settings.sentinel.len());
+    let remembered: RuntimeSettings =
+        serde_json::from_str(&std::fs::read_to_string(applied_path(&paths)).unwrap()).unwrap();
+    assert_eq!(remembered, settings);
+    let conf = std::fs::read_to_string(paths.valkey_conf()).unwrap();
+    assert!(conf.contains("replicaof valkey-0.test 6379"), "keeps the current replication source");
+    assert!(!conf.contains(&o.credentials.as_ref().unwrap().admin), "only hashes in valkey.conf");
+}
+
+#[test]
+fn quorum_and_reset_go_to_the_named_sentinel() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0").leader(true);
+    let rec = Recorder::default();
+    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let steps = [
+        Step::ResetSentinel {
+            unit: "valkey/2".into(),
+            host: "h2".into(),
+            expected_peers: 2,
+            expected_replicas: 2,
+        },
+        Step::SetQuorum { unit: "valkey/2".into(), host: "h2".into(), quorum: 2 },
+    ];
+    let out = execute(&e, &Observed::test(0).leader(), &steps).unwrap();
+    assert_eq!(out.notes, Vec::<String>::new(), "the reset Sentinel saw its peers again");
+    assert_eq!(
+        rec.log.borrow().clone(),
+        vec![
+            "h2:26379 SENTINEL RESET primary".to_string(),
+            "h2:26379 SENTINEL SET primary quorum 2".to_string()
+        ]
+    );
+}
+
+#[test]
+fn retiring_leaves_a_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let mut o = Observed::test(0);
+    o.me.started = true;
+    execute(&e, &o, &[Step::MarkRetired]).unwrap();
+    assert!(retired_marker(dir.path()).exists());
+    assert!(!tools.own_bag_now().contains_key(peers::STARTED));
+    // A step that needs a supervisor says so instead of panicking.
+    let err = execute(&e, &o, &[Step::StopServices]).unwrap_err();
+    assert_eq!(err.to_string(), "cannot stop services: supervisor missing");
+}

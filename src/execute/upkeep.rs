@@ -1,0 +1,113 @@
+//! Steps that keep a running unit right: runtime settings, Sentinel resets, and the hand-over of
+//! a leaving primary.
+
+use super::start::write_valkey_conf;
+use super::{need, Effects, ExecuteError};
+use crate::observe::{applied_path, Observed};
+use crate::plan::RuntimeSettings;
+use crate::switchover::{poll, switchover, SwitchoverError};
+use crate::valkey::{Endpoint, Role};
+use crate::workload::{self, Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
+use std::time::Duration;
+
+use super::DEPARTED_STOP_WAIT;
+
+/// Before a reset: wait (bounded) until the nodes this Sentinel knows but no live unit announces
+/// — departed units — stop answering. A departing unit stops its services in its own hooks, which
+/// may run after ours; resetting while they still run would only rediscover them.
+pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
+    let live: Vec<&str> =
+        o.units().filter_map(|u| u.host.as_deref()).chain(o.announce_host.as_deref()).collect();
+    let mut gone: Vec<Endpoint> = Vec::new();
+    for k in s.sentinels(MONITOR_NAME).unwrap_or_default() {
+        gone.push(Endpoint::new(k.ip, k.port));
+    }
+    for r in s.replicas(MONITOR_NAME).unwrap_or_default() {
+        gone.push(Endpoint::new(r.ip, r.port));
+    }
+    gone.retain(|g| !live.contains(&g.host.as_str()));
+    if gone.is_empty() {
+        return;
+    }
+    let quiet = poll(DEPARTED_STOP_WAIT, || {
+        gone.iter()
+            .all(|g| {
+                resolve(g).is_none_or(|a| {
+                    std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_err()
+                })
+            })
+            .then_some(())
+    });
+    if quiet.is_none() {
+        let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
+        let _ = e.tools.log(
+            crate::juju::LogLevel::Warning,
+            &format!("resetting although departed nodes still answer: {}", names.join(", ")),
+        );
+    }
+}
+
+/// The first socket address of an endpoint (`None` when it does not resolve: as good as gone).
+fn resolve(ep: &Endpoint) -> Option<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    (ep.host.as_str(), ep.port).to_socket_addrs().ok()?.next()
+}
+
+pub(super) fn remember_applied(paths: &Paths, s: &RuntimeSettings) -> Result<(), ExecuteError> {
+    let text = serde_json::to_string_pretty(s).unwrap_or_default();
+    workload::write_private(&applied_path(paths), &text)?;
+    Ok(())
+}
+
+pub(super) fn apply_settings(e: &Effects, o: &Observed, s: &RuntimeSettings) -> Result<(), ExecuteError> {
+    let paths = need(e.paths, "apply settings", "storage")?;
+    let host = need(o.announce_host.as_deref(), "apply settings", "announce host")?;
+    let mut node = e.connector.data(&Endpoint::new(host, VALKEY_PORT))?;
+    for (k, v) in &s.valkey {
+        node.config_set(k, v)?;
+    }
+    let mut sentinel = e.connector.sentinel(&Endpoint::new(host, SENTINEL_PORT))?;
+    for (k, v) in &s.sentinel {
+        sentinel.set(MONITOR_NAME, k, v)?;
+    }
+    // Re-render valkey.conf so a restart keeps the settings; keep its current replication source.
+    let repl = node.replication()?;
+    let primary = match (repl.role, repl.master_host, repl.master_port) {
+        (Role::Replica, Some(h), Some(p)) => Some(Endpoint::new(h, p)),
+        _ => None,
+    };
+    write_valkey_conf(e, o, primary.as_ref())?;
+    remember_applied(paths, s)
+}
+
+pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
+    let host = need(o.announce_host.as_deref(), "hand over", "announce host")?;
+    let limit = o
+        .config
+        .as_ref()
+        .map(|c| Duration::from_millis(u64::from(c.failover_timeout_ms)))
+        .unwrap_or(Duration::from_secs(20));
+    match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, limit) {
+        Ok(s) => {
+            let _ = e.tools.log(
+                crate::juju::LogLevel::Info,
+                &format!(
+                    "handed the primary role from {} to {} in {} ms",
+                    s.old_primary,
+                    s.new_primary,
+                    s.duration.as_millis()
+                ),
+            );
+            Ok(())
+        }
+        // Nobody can take over: leave anyway (the operator asked for removal); say so loudly.
+        Err(SwitchoverError::NotInSync(why)) => {
+            let _ = e.tools.log(
+                crate::juju::LogLevel::Warning,
+                &format!("leaving without hand-over: no replica in sync ({why})"),
+            );
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}

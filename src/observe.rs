@@ -1,0 +1,279 @@
+//! Observe: read Juju, the local services, and the Sentinels into one plain [`Observed`] value.
+//!
+//! Everything the plan decides on is in [`Observed`]; nothing in it is a handle, so plan and status
+//! tests build it by hand (`observe::fixture`). [`read_juju`] and [`read_services`] are the only
+//! effectful parts; `charm::load` puts their results together.
+
+use crate::config::{CharmConfig, ConfigError};
+use crate::juju::{Context, HookToolError, HookTools};
+use crate::peers::{self, AppData, PeerUnit};
+use crate::plan::RuntimeSettings;
+use crate::valkey::{Connector, Endpoint, KnownReplica, KnownSentinel, MonitoredPrimary, ReplicationInfo};
+use crate::workload::{
+    Credentials, Installed, Paths, Service, Supervisor, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+};
+use std::path::PathBuf;
+
+/// What one Sentinel reports about the monitored primary, its replicas and its peers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SentinelView {
+    /// The unit running this Sentinel.
+    pub unit: String,
+    /// Its host.
+    pub host: String,
+    /// `SENTINEL MASTER primary`; `None` when it monitors nothing under that name.
+    pub primary: Option<MonitoredPrimary>,
+    /// `SENTINEL SLAVES primary`.
+    pub replicas: Vec<KnownReplica>,
+    /// `SENTINEL SENTINELS primary`.
+    pub peers: Vec<KnownSentinel>,
+}
+
+/// This unit's own services.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LocalNode {
+    /// The supervisor reports Valkey running.
+    pub valkey_running: bool,
+    /// The supervisor reports Sentinel running.
+    pub sentinel_running: bool,
+    /// Local `INFO replication`; `None` when Valkey did not answer.
+    pub replication: Option<ReplicationInfo>,
+    /// Local engine version; `None` when Valkey did not answer.
+    pub version: Option<String>,
+}
+
+/// Everything a reconcile pass decides on.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// This unit (`valkey/0`).
+    pub unit: String,
+    /// Whether this unit leads (only the leader writes the app bag).
+    pub leader: bool,
+    /// Unix time of the observation (start-lock stall detection).
+    pub now: u64,
+    /// Id of the peer relation; `None` before `valkey-peers-relation-created`.
+    pub relation_id: Option<String>,
+    /// This unit's own bag.
+    pub me: PeerUnit,
+    /// The other live units' bags, by unit number.
+    pub peers: Vec<PeerUnit>,
+    /// The app bag.
+    pub app: AppData,
+    /// Host to announce (network-get hostname, else ingress address); `None` if unknown.
+    pub announce_host: Option<String>,
+    /// Address to bind to.
+    pub bind_address: Option<String>,
+    /// The validated config, or why it is invalid (the unit then blocks and changes nothing).
+    pub config: Result<CharmConfig, ConfigError>,
+    /// The passwords; `None` until the leader created the secret and it could be read.
+    pub credentials: Option<Credentials>,
+    /// Where the `data` storage is mounted; `None` until attached.
+    pub storage: Option<PathBuf>,
+    /// The installed server, if any.
+    pub installed: Option<Installed>,
+    /// Why installing failed (shown as blocked).
+    pub install_error: Option<String>,
+    /// This unit has handed over and stopped its services because it is leaving.
+    pub retired: bool,
+    /// Runtime settings last applied to the local services.
+    pub applied: Option<RuntimeSettings>,
+    /// The local Valkey and Sentinel.
+    pub local: LocalNode,
+    /// What the reachable Sentinels of started units (this one included) report.
+    pub sentinels: Vec<SentinelView>,
+    /// `INFO replication` of the current primary, when reachable.
+    pub primary_info: Option<ReplicationInfo>,
+}
+
+impl Observed {
+    /// Every live unit: this one and its peers.
+    pub fn units(&self) -> impl Iterator<Item = &PeerUnit> {
+        std::iter::once(&self.me).chain(self.peers.iter())
+    }
+
+    /// Number of live units.
+    pub fn live_count(&self) -> usize {
+        1 + self.peers.len()
+    }
+
+    /// Number of units that report started.
+    pub fn started_count(&self) -> usize {
+        self.units().filter(|u| u.started).count()
+    }
+
+    /// The unit that announced `host`, if any (this unit's announce host counts too).
+    pub fn unit_at(&self, host: &str) -> Option<&str> {
+        if self.announce_host.as_deref() == Some(host) {
+            return Some(&self.me.name);
+        }
+        self.units().find(|u| u.host.as_deref() == Some(host)).map(|u| u.name.as_str())
+    }
+
+    /// The primary as the Sentinels see it: the view with the highest config epoch wins
+    /// (a Sentinel that missed a failover reports an older epoch).
+    pub fn known_primary(&self) -> Option<Endpoint> {
+        self.sentinels
+            .iter()
+            .filter_map(|s| s.primary.as_ref())
+            .max_by_key(|p| p.config_epoch)
+            .map(|p| Endpoint::new(p.ip.clone(), p.port))
+    }
+
+    /// True when the known primary is this unit.
+    pub fn i_am_primary(&self) -> bool {
+        match (self.known_primary(), &self.announce_host) {
+            (Some(p), Some(me)) => &p.host == me,
+            _ => false,
+        }
+    }
+
+    /// This unit's own Sentinel view, if it answered.
+    pub fn my_sentinel(&self) -> Option<&SentinelView> {
+        self.sentinels.iter().find(|s| s.unit == self.me.name)
+    }
+}
+
+/// Unix time now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Juju-side facts read with hook tools (cheap: a handful of tool calls).
+pub struct JujuFacts {
+    /// is-leader.
+    pub leader: bool,
+    /// Peer relation id.
+    pub relation_id: Option<String>,
+    /// Own bag.
+    pub me: PeerUnit,
+    /// Peers' bags.
+    pub peers: Vec<PeerUnit>,
+    /// App bag.
+    pub app: AppData,
+    /// config-get, validated.
+    pub config: Result<CharmConfig, ConfigError>,
+    /// network-get: (announce host, bind address).
+    pub network: Option<(String, String)>,
+    /// storage location.
+    pub storage: Option<PathBuf>,
+}
+
+/// Reads the Juju side.
+pub fn read_juju(tools: &dyn HookTools, ctx: &Context) -> Result<JujuFacts, HookToolError> {
+    let (unit, app) = (ctx.unit.as_str(), ctx.app.as_str());
+    let leader = tools.is_leader()?;
+    let relation_id = tools.relation_ids(peers::ENDPOINT)?.into_iter().next();
+    let (me, mut peer_units, app_data) = match &relation_id {
+        Some(rid) => {
+            let me = PeerUnit::from_bag(unit, &tools.relation_get_unit(rid, unit)?);
+            let mut list = Vec::new();
+            for name in tools.relation_list(rid)? {
+                list.push(PeerUnit::from_bag(&name, &tools.relation_get_unit(rid, &name)?));
+            }
+            (me, list, AppData::from_bag(&tools.relation_get_app(rid, app)?))
+        }
+        None => (PeerUnit { name: unit.to_string(), ..Default::default() }, Vec::new(), AppData::default()),
+    };
+    peer_units.sort_by_key(PeerUnit::number);
+    let config = CharmConfig::from_options(&tools.config_get()?);
+    let network = match tools.network_get(peers::ENDPOINT) {
+        Ok(n) => {
+            let host = if n.hostname.is_empty() { n.ingress_address.clone() } else { n.hostname.clone() };
+            let bind = if n.bind_address.is_empty() { n.ingress_address.clone() } else { n.bind_address };
+            (!host.is_empty() && !bind.is_empty()).then_some((host, bind))
+        }
+        Err(_) => None,
+    };
+    let storage = storage_location(tools, ctx)?;
+    Ok(JujuFacts { leader, relation_id, me, peers: peer_units, app: app_data, config, network, storage })
+}
+
+/// Where the `data` storage is mounted. A unit's storage never moves, so the answer is kept in the
+/// charm directory: an update-status then spends two hook-tool calls less.
+fn storage_location(tools: &dyn HookTools, ctx: &Context) -> Result<Option<PathBuf>, HookToolError> {
+    let cache = ctx.charm_dir.join(".valkey-storage-location");
+    if let Some(dir) = std::fs::read_to_string(&cache).ok().map(|s| PathBuf::from(s.trim())) {
+        if dir.is_dir() {
+            return Ok(Some(dir));
+        }
+    }
+    let found = match &ctx.storage_location {
+        Some(dir) if ctx.storage_id.as_deref().is_some_and(|id| id.starts_with("data/")) => Some(dir.clone()),
+        _ => tools.storage_location("data")?,
+    };
+    if let Some(dir) = &found {
+        // Best effort: without the cache the next hook simply asks again.
+        let _ = std::fs::write(&cache, dir.to_string_lossy().as_bytes());
+    }
+    Ok(found)
+}
+
+/// Reads the local services and the Sentinels of started units. Unreachable nodes are simply
+/// absent from the result: the plan and status treat "no answer" as information.
+pub fn read_services(
+    facts: &JujuFacts,
+    announce_host: Option<&str>,
+    connector: &dyn Connector,
+    supervisor: Option<&dyn Supervisor>,
+) -> (LocalNode, Vec<SentinelView>, Option<ReplicationInfo>) {
+    let mut local = LocalNode::default();
+    if let Some(sup) = supervisor {
+        local.valkey_running = sup.is_running(Service::Valkey);
+        local.sentinel_running = sup.is_running(Service::Sentinel);
+    }
+    if let (true, Some(host)) = (local.valkey_running, announce_host) {
+        if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {
+            local.replication = node.replication().ok();
+            local.version = node.version().ok();
+        }
+    }
+    // Everyone reads its own Sentinel; the leader and units still starting read every started
+    // unit's Sentinel (quorum upkeep, resets, finding the primary).
+    let wide = facts.leader || !facts.me.started;
+    let mut targets: Vec<(String, String)> = Vec::new();
+    if let (true, Some(host)) = (local.sentinel_running, announce_host) {
+        targets.push((facts.me.name.clone(), host.to_string()));
+    }
+    if wide {
+        for p in facts.peers.iter().filter(|p| p.started) {
+            if let Some(h) = &p.host {
+                targets.push((p.name.clone(), h.clone()));
+            }
+        }
+    }
+    let sentinels: Vec<SentinelView> =
+        targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
+    let primary_info = sentinels
+        .iter()
+        .filter_map(|s| s.primary.as_ref())
+        .max_by_key(|p| p.config_epoch)
+        .and_then(|p| connector.data(&Endpoint::new(p.ip.clone(), p.port)).ok())
+        .and_then(|mut n| n.replication().ok());
+    (local, sentinels, primary_info)
+}
+
+fn read_sentinel(connector: &dyn Connector, unit: String, host: String) -> Option<SentinelView> {
+    let mut s = connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT)).ok()?;
+    let primary = s.primary(MONITOR_NAME).ok()?;
+    let replicas = s.replicas(MONITOR_NAME).unwrap_or_default();
+    let peers = s.sentinels(MONITOR_NAME).unwrap_or_default();
+    Some(SentinelView { unit, host, primary, replicas, peers })
+}
+
+/// Where the charm keeps its own small state files inside the storage.
+pub fn applied_path(paths: &Paths) -> PathBuf {
+    paths.etc_dir().join("applied-settings.json")
+}
+
+/// The marker a retired unit leaves in its charm directory, so later hooks never restart it.
+pub fn retired_marker(charm_dir: &std::path::Path) -> PathBuf {
+    charm_dir.join(".valkey-retired")
+}
+
+#[cfg(test)]
+#[path = "observe_fixture.rs"]
+pub mod fixture;
+
+#[cfg(test)]
+#[path = "observe_tests.rs"]
+mod tests;

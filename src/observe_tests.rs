@@ -1,0 +1,69 @@
+//! Tests of the Juju half of observe, against the fake hook tools.
+
+use super::*;
+use crate::juju::fake::FakeHookTools;
+use crate::juju::{Bag, NetworkInfo};
+
+fn bag(kv: &[(&str, &str)]) -> Bag {
+    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn ctx(charm_dir: &std::path::Path) -> Context {
+    let dir = charm_dir.to_string_lossy().to_string();
+    Context::from_env(move |k| match k {
+        "JUJU_UNIT_NAME" => Some("valkey/1".to_string()),
+        "JUJU_CHARM_DIR" => Some(dir.clone()),
+        "JUJU_MODEL_NAME" | "JUJU_MODEL_UUID" => Some("m".to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn juju_facts_are_typed_sorted_and_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    std::fs::create_dir(&storage).unwrap();
+    let tools = FakeHookTools::new("valkey/1")
+        .leader(true)
+        .own_bag(bag(&[(peers::STARTED, "true")]))
+        .peer("valkey/10", bag(&[(peers::HOST, "h10")]))
+        .peer("valkey/2", bag(&[(peers::HOST, "h2"), (peers::START_REQUESTED, "5")]))
+        .app_bag(bag(&[(peers::START_LOCK, "valkey/2")]))
+        .config("parallel-syncs", serde_json::json!(0))
+        .storage(&storage)
+        .network(NetworkInfo {
+            bind_address: "10.1.1.1".into(),
+            hostname: "".into(),
+            ingress_address: "10.1.1.1".into(),
+        });
+    let f = read_juju(&tools, &ctx(dir.path())).unwrap();
+    assert!(f.leader);
+    assert!(f.me.started);
+    let names: Vec<_> = f.peers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["valkey/2", "valkey/10"], "sorted by unit number, not text");
+    assert_eq!(f.peers[0].start_requested, Some(5));
+    assert_eq!(f.app.start_lock.as_deref(), Some("valkey/2"));
+    assert_eq!(f.config.unwrap_err().option, "parallel-syncs");
+    assert_eq!(f.network, Some(("10.1.1.1".to_string(), "10.1.1.1".to_string())), "ingress when no hostname");
+    assert_eq!(f.storage.as_deref(), Some(storage.as_path()));
+
+    // The storage location is remembered: the next read asks no storage tool.
+    let calls = tools.calls().len();
+    read_juju(&tools, &ctx(dir.path())).unwrap();
+    let new_calls: Vec<String> = tools.calls()[calls..].to_vec();
+    assert!(!new_calls.iter().any(|c| c.starts_with("storage")), "{new_calls:?}");
+}
+
+#[test]
+fn hostname_wins_over_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = FakeHookTools::new("valkey/1").network(NetworkInfo {
+        bind_address: "10.1.1.1".into(),
+        hostname: "valkey-1.lan".into(),
+        ingress_address: "10.1.1.1".into(),
+    });
+    let f = read_juju(&tools, &ctx(dir.path())).unwrap();
+    assert_eq!(f.network, Some(("valkey-1.lan".to_string(), "10.1.1.1".to_string())));
+    assert_eq!(f.storage, None);
+}

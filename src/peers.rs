@@ -1,0 +1,141 @@
+//! The peer relation's data, typed: what each unit and the leader publish in `valkey-peers`.
+//!
+//! Keys are constants here so the protocol (docs/ha-protocol.md) has one source of truth. Parsing
+//! is lenient: a malformed value reads as absent, which the protocol treats as "not yet".
+
+use crate::juju::Bag;
+
+/// The peer relation's endpoint name.
+pub const ENDPOINT: &str = "valkey-peers";
+
+/// Unit bag: the unit's announce host (network-get hostname, else its ingress address).
+pub const HOST: &str = "host";
+/// Unit bag: unix time at which the unit asked for the start lock.
+pub const START_REQUESTED: &str = "start-requested";
+/// Unit bag: `"true"` once the unit's Valkey and Sentinel run and were discovered by the others.
+pub const STARTED: &str = "started";
+/// App bag: URI of the app-owned secret holding the passwords.
+pub const SECRET_ID: &str = "secret-id";
+/// App bag: the unit allowed to start now.
+pub const START_LOCK: &str = "start-lock";
+/// App bag: unix time at which the lock was granted (a holder stalled past the limit is reclaimed).
+pub const START_LOCK_SINCE: &str = "start-lock-since";
+/// App bag: `"true"` once some unit has started. From then on no unit may become the primary on
+/// its own: a newcomer that does not yet see its peers (relation-joined comes after start) must
+/// wait for a Sentinel to name the primary instead of bootstrapping a second one.
+pub const BOOTSTRAPPED: &str = "bootstrapped";
+
+/// The unit number of `valkey/3` (3); `u32::MAX` for a malformed name so it sorts last.
+pub fn unit_number(unit: &str) -> u32 {
+    unit.rsplit_once('/').and_then(|(_, n)| n.parse().ok()).unwrap_or(u32::MAX)
+}
+
+/// One unit's view in the peer relation: its bag, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerUnit {
+    /// Unit name (`valkey/1`).
+    pub name: String,
+    /// Where its Valkey and Sentinel can be reached; `None` until it published it.
+    pub host: Option<String>,
+    /// When it asked for the start lock; `None` when it has not asked.
+    pub start_requested: Option<u64>,
+    /// Whether it reports its services started and discovered.
+    pub started: bool,
+}
+
+impl PeerUnit {
+    /// Reads a unit's bag.
+    pub fn from_bag(name: &str, bag: &Bag) -> Self {
+        Self {
+            name: name.to_string(),
+            host: bag.get(HOST).filter(|h| !h.is_empty()).cloned(),
+            start_requested: bag.get(START_REQUESTED).and_then(|v| v.parse().ok()),
+            started: bag.get(STARTED).map(String::as_str) == Some("true"),
+        }
+    }
+
+    /// Its unit number.
+    pub fn number(&self) -> u32 {
+        unit_number(&self.name)
+    }
+}
+
+/// The leader's application bag, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppData {
+    /// URI of the passwords secret; `None` until the leader created it.
+    pub secret_id: Option<String>,
+    /// Holder of the start lock.
+    pub start_lock: Option<String>,
+    /// When the holder got it.
+    pub start_lock_since: Option<u64>,
+    /// Some unit has started: the deployment has (had) a primary.
+    pub bootstrapped: bool,
+}
+
+impl AppData {
+    /// Reads the app bag.
+    pub fn from_bag(bag: &Bag) -> Self {
+        let non_empty = |k: &str| bag.get(k).filter(|v| !v.is_empty()).cloned();
+        Self {
+            secret_id: non_empty(SECRET_ID),
+            start_lock: non_empty(START_LOCK),
+            start_lock_since: bag.get(START_LOCK_SINCE).and_then(|v| v.parse().ok()),
+            bootstrapped: bag.get(BOOTSTRAPPED).map(String::as_str) == Some("true"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bag(kv: &[(&str, &str)]) -> Bag {
+        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn unit_bags() {
+        let cases: &[(&[(&str, &str)], PeerUnit)] = &[
+            (&[], PeerUnit { name: "valkey/1".into(), ..Default::default() }),
+            (
+                &[(HOST, "valkey-1.lan"), (START_REQUESTED, "1700000000"), (STARTED, "true")],
+                PeerUnit {
+                    name: "valkey/1".into(),
+                    host: Some("valkey-1.lan".into()),
+                    start_requested: Some(1_700_000_000),
+                    started: true,
+                },
+            ),
+            (
+                &[(HOST, ""), (START_REQUESTED, "soon"), (STARTED, "yes")],
+                PeerUnit { name: "valkey/1".into(), ..Default::default() },
+            ),
+        ];
+        for (b, want) in cases {
+            assert_eq!(&PeerUnit::from_bag("valkey/1", &bag(b)), want, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn app_bag() {
+        let a = AppData::from_bag(&bag(&[
+            (SECRET_ID, "secret:abc"),
+            (START_LOCK, "valkey/2"),
+            (START_LOCK_SINCE, "17"),
+            (BOOTSTRAPPED, "true"),
+        ]));
+        assert!(a.bootstrapped);
+        assert_eq!(a.secret_id.as_deref(), Some("secret:abc"));
+        assert_eq!(a.start_lock.as_deref(), Some("valkey/2"));
+        assert_eq!(a.start_lock_since, Some(17));
+        assert_eq!(AppData::from_bag(&bag(&[(START_LOCK, "")])), AppData::default());
+    }
+
+    #[test]
+    fn unit_numbers() {
+        assert_eq!(unit_number("valkey/12"), 12);
+        assert_eq!(unit_number("valkey"), u32::MAX);
+        assert_eq!(unit_number("valkey/x"), u32::MAX);
+    }
+}

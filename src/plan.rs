@@ -1,0 +1,313 @@
+//! Plan: the pure heart of the charm. [`plan`] turns an [`Observed`] into the [`Step`]s that move
+//! the unit toward the goal (docs/ha-protocol.md); [`retire`] does the same for a leaving unit.
+//!
+//! Nothing here performs effects, so every rule is a table test below (and in `plan_tests`).
+
+use crate::config::{CharmConfig, ConfigError};
+use crate::observe::Observed;
+use crate::peers::PeerUnit;
+use crate::valkey::{Endpoint, ReplicaEntry};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A start-lock holder that has not started after this long is reclaimed.
+pub const LOCK_STALL_SECS: u64 = 120;
+/// A replica within this many bytes of the primary's offset counts as in sync.
+pub const IN_SYNC_BYTES: u64 = 64 * 1024;
+/// ... and must have acknowledged within this many seconds.
+pub const IN_SYNC_LAG_SECS: u64 = 2;
+
+/// Settings applied at runtime (CONFIG SET / SENTINEL SET) and remembered once applied, so a
+/// reconcile only touches the services when something changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RuntimeSettings {
+    /// Valkey `CONFIG SET` parameters.
+    pub valkey: BTreeMap<String, String>,
+    /// Sentinel `SENTINEL SET primary` parameters.
+    pub sentinel: BTreeMap<String, String>,
+}
+
+/// The runtime settings a valid config implies for a deployment of `units` units.
+pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings, ConfigError> {
+    let mut valkey = BTreeMap::new();
+    let mut put = |k: &str, v: String| valkey.insert(k.to_string(), v);
+    put("min-replicas-to-write", c.min_replicas_for(units)?.to_string());
+    put("min-replicas-max-lag", c.min_replicas_max_lag.to_string());
+    put("replica-priority", c.replica_priority.to_string());
+    put("maxmemory", c.maxmemory.to_string());
+    put("maxmemory-policy", c.maxmemory_policy.clone());
+    put("appendonly", if c.appendonly { "yes" } else { "no" }.to_string());
+    let sentinel = [
+        ("down-after-milliseconds", c.down_after_ms.to_string()),
+        ("failover-timeout", c.failover_timeout_ms.to_string()),
+        ("parallel-syncs", c.parallel_syncs.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Ok(RuntimeSettings { valkey, sentinel })
+}
+
+/// Quorum for a deployment of `sentinels` Sentinels: a majority.
+pub fn majority(sentinels: usize) -> u32 {
+    (sentinels / 2 + 1) as u32
+}
+
+/// Quorum a newcomer writes into its sentinel.conf when `started` units already run:
+/// ⌊(started+1)/2⌋+1, capped at the number of Sentinels (started+1).
+pub fn newcomer_quorum(started: usize) -> u32 {
+    majority(started + 1).min(started as u32 + 1)
+}
+
+/// Is `replica` in sync with a primary at `primary_offset`?
+pub fn in_sync(replica: &ReplicaEntry, primary_offset: u64) -> bool {
+    replica.state == "online"
+        && primary_offset.saturating_sub(replica.offset) <= IN_SYNC_BYTES
+        && replica.lag <= IN_SYNC_LAG_SECS
+}
+
+/// One thing to do. Every step is idempotent: executing it twice does no harm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Install the server binary (resource or apt).
+    Install,
+    /// Write our announce host into our bag.
+    PublishHost(String),
+    /// Ask for the start lock (`start-requested` = now).
+    RequestStart,
+    /// Leader: give the start lock to `unit`.
+    GrantLock(String),
+    /// Leader: free the start lock (its holder started, departed or stalled).
+    ReleaseLock,
+    /// Leader: record that the deployment has been bootstrapped (a unit started).
+    MarkBootstrapped,
+    /// Render and start Valkey and Sentinel, wait (bounded) to be linked and discovered, then
+    /// report started. `primary` is `None` when this unit becomes the primary.
+    StartWorkload {
+        /// Whom to `replicaof`.
+        primary: Option<Endpoint>,
+        /// Quorum for the new sentinel.conf.
+        quorum: u32,
+    },
+    /// A started unit whose service is not running: start it again from its files.
+    EnsureServices,
+    /// Apply changed runtime settings to the local Valkey and Sentinel.
+    ApplySettings(RuntimeSettings),
+    /// Leader: set the quorum on one unit's Sentinel.
+    SetQuorum {
+        /// The unit whose Sentinel it is.
+        unit: String,
+        /// Its host.
+        host: String,
+        /// The new quorum.
+        quorum: u32,
+    },
+    /// Leader: `SENTINEL RESET` one Sentinel that remembers departed peers or replicas, then wait
+    /// until it sees at least the expected ones again.
+    ResetSentinel {
+        /// The unit whose Sentinel it is.
+        unit: String,
+        /// Its host.
+        host: String,
+        /// Peers it must see again.
+        expected_peers: u32,
+        /// Replicas it must see again.
+        expected_replicas: u32,
+    },
+    /// Leaving: hand the primary role to an in-sync replica first.
+    HandOver,
+    /// Leaving: stop Sentinel, then Valkey.
+    StopServices,
+    /// Leaving: remember that this unit retired, so no later hook restarts it.
+    MarkRetired,
+}
+
+/// The result of planning: steps, and why the unit is not progressing when it is waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// What to do, in order.
+    pub steps: Vec<Step>,
+    /// What the unit waits for (status `waiting`), if anything.
+    pub waiting: Option<String>,
+}
+
+impl Plan {
+    fn wait(steps: Vec<Step>, why: impl Into<String>) -> Plan {
+        Plan { steps, waiting: Some(why.into()) }
+    }
+}
+
+/// The reconcile plan for an ordinary hook.
+pub fn plan(o: &Observed) -> Plan {
+    if o.retired {
+        return Plan::default();
+    }
+    if o.storage.is_none() {
+        return Plan::wait(vec![], "waiting for data storage");
+    }
+    // Installing the binary touches no data, so it happens even while the config is invalid.
+    if o.installed.is_none() {
+        return Plan { steps: vec![Step::Install], waiting: None };
+    }
+    let Ok(config) = &o.config else { return Plan::default() };
+    if o.relation_id.is_none() {
+        return Plan::wait(vec![], "waiting for the peer relation");
+    }
+    let Some(host) = &o.announce_host else {
+        return Plan::wait(vec![], "waiting for a network address (network-get)");
+    };
+    let mut steps = Vec::new();
+    if o.me.host.as_ref() != Some(host) {
+        steps.push(Step::PublishHost(host.clone()));
+    }
+    if o.credentials.is_none() {
+        return Plan::wait(steps, "waiting for the leader to create the passwords");
+    }
+    let Ok(settings) = runtime_settings(config, o.live_count()) else { return Plan { steps, waiting: None } };
+
+    if !o.me.started && o.me.start_requested.is_none() {
+        steps.push(Step::RequestStart);
+    }
+    let mut holder = o.app.start_lock.clone();
+    if o.leader {
+        if !o.app.bootstrapped && o.started_count() > 0 {
+            steps.push(Step::MarkBootstrapped);
+        }
+        let (lock_steps, new_holder) = start_lock(o);
+        steps.extend(lock_steps);
+        holder = new_holder;
+    }
+    let mut waiting = None;
+    if !o.me.started {
+        match holder.as_deref() {
+            Some(h) if h == o.me.name => match choose_primary(o) {
+                Ok(primary) => {
+                    steps.push(Step::StartWorkload { primary, quorum: newcomer_quorum(o.started_count()) })
+                }
+                Err(why) => waiting = Some(why),
+            },
+            Some(h) => waiting = Some(format!("waiting for start lock (held by {h})")),
+            None => waiting = Some("waiting for the leader to grant the start lock".to_string()),
+        }
+    } else {
+        if !o.local.valkey_running || !o.local.sentinel_running {
+            steps.push(Step::EnsureServices);
+        }
+        if o.applied.as_ref() != Some(&settings) {
+            steps.push(Step::ApplySettings(settings));
+        }
+    }
+    if o.leader {
+        steps.extend(sentinel_upkeep(o));
+    }
+    Plan { steps, waiting }
+}
+
+/// Leader: the start-lock steps, and who holds the lock after them.
+fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
+    let requesters = |exclude: Option<&str>| -> Option<String> {
+        let mut c: Vec<(u64, u32, &PeerUnit)> = o
+            .units()
+            .filter(|u| !u.started && Some(u.name.as_str()) != exclude)
+            .filter_map(|u| {
+                let asked =
+                    if u.name == o.me.name { u.start_requested.or(Some(o.now)) } else { u.start_requested };
+                asked.map(|t| (t, u.number(), u))
+            })
+            .collect();
+        c.sort_by_key(|(t, n, _)| (*t, *n));
+        c.first().map(|(_, _, u)| u.name.clone())
+    };
+    // Bootstrap: until some unit started, only the leader may start (it becomes the primary).
+    let bootstrapping = !o.app.bootstrapped && o.started_count() == 0;
+    if bootstrapping {
+        let mine = o.app.start_lock.as_deref() == Some(o.me.name.as_str());
+        return if mine {
+            (vec![], Some(o.me.name.clone()))
+        } else {
+            (vec![Step::GrantLock(o.me.name.clone())], Some(o.me.name.clone()))
+        };
+    }
+    let Some(h) = &o.app.start_lock else {
+        return match requesters(None) {
+            Some(next) => (vec![Step::GrantLock(next.clone())], Some(next)),
+            None => (vec![], None),
+        };
+    };
+    let holder = o.units().find(|u| &u.name == h);
+    let stalled = o.now.saturating_sub(o.app.start_lock_since.unwrap_or(o.now)) > LOCK_STALL_SECS;
+    let free = match holder {
+        None => true,
+        Some(u) => u.started || stalled,
+    };
+    if !free {
+        return (vec![], Some(h.clone()));
+    }
+    // A stalled holder goes to the back of the queue, unless nobody else waits.
+    let reclaimed = holder.filter(|u| !u.started).map(|u| u.name.as_str());
+    match requesters(reclaimed).or_else(|| requesters(None)) {
+        Some(next) => (vec![Step::GrantLock(next.clone())], Some(next)),
+        None => (vec![Step::ReleaseLock], None),
+    }
+}
+
+/// Whom the lock holder should replicate from: `Ok(None)` = become the primary.
+fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
+    match o.known_primary() {
+        Some(p) if Some(&p.host) == o.announce_host.as_ref() => Ok(None),
+        Some(p) => Ok(Some(p)),
+        None if o.leader && !o.app.bootstrapped && o.started_count() == 0 => Ok(None),
+        None => Err("waiting for a reachable Sentinel that knows the primary".to_string()),
+    }
+}
+
+/// Leader: keep quorum at a majority of started units, and reset Sentinels that remember
+/// departed peers or replicas. Resets run one at a time — each waits until its Sentinel sees the
+/// expected peers again before the next starts — because a reset Sentinel is blind for a while.
+fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
+    let started: Vec<_> =
+        o.sentinels.iter().filter(|s| o.units().any(|u| u.name == s.unit && u.started)).collect();
+    if started.iter().any(|s| s.primary.as_ref().is_some_and(|p| p.failover_in_progress())) {
+        return Vec::new();
+    }
+    let n = o.started_count();
+    let others = (o.live_count() - 1) as u32;
+    let mut steps = Vec::new();
+    for s in &started {
+        let Some(p) = &s.primary else { continue };
+        if p.num_other_sentinels > others || p.num_slaves > others {
+            steps.push(Step::ResetSentinel {
+                unit: s.unit.clone(),
+                host: s.host.clone(),
+                expected_peers: (n - 1) as u32,
+                expected_replicas: (n - 1) as u32,
+            });
+        }
+        if p.quorum != majority(n) {
+            steps.push(Step::SetQuorum { unit: s.unit.clone(), host: s.host.clone(), quorum: majority(n) });
+        }
+    }
+    steps
+}
+
+/// The plan for a leaving unit (storage-detaching, stop, or its own relation-departed): hand the
+/// primary role over when there is someone to take it, stop the services, remember it.
+pub fn retire(o: &Observed) -> Vec<Step> {
+    if o.retired {
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
+    if o.local.valkey_running && is_primary && o.live_count() > 1 {
+        steps.push(Step::HandOver);
+    }
+    if o.local.valkey_running || o.local.sentinel_running {
+        steps.push(Step::StopServices);
+    }
+    steps.push(Step::MarkRetired);
+    steps
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

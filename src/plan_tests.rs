@@ -1,0 +1,313 @@
+//! Table tests for [`super::plan`] and [`super::retire`].
+
+use super::*;
+use crate::observe::fixture::{host, peer, primary_info, replica_info, sentinel};
+use crate::observe::Observed;
+use crate::valkey::Endpoint;
+use crate::workload::VALKEY_PORT;
+
+fn ep(n: u32) -> Endpoint {
+    Endpoint::new(host(n), VALKEY_PORT)
+}
+
+#[test]
+fn quorum_formulas() {
+    for (started, want) in [(0, 1), (1, 2), (2, 2), (3, 3), (4, 3), (6, 4)] {
+        assert_eq!(newcomer_quorum(started), want, "newcomer with {started} started");
+    }
+    for (n, want) in [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3)] {
+        assert_eq!(majority(n), want, "majority of {n}");
+    }
+}
+
+#[test]
+fn not_ready_units_wait_or_install() {
+    let mut no_rel = Observed::test(0);
+    no_rel.relation_id = None;
+    let mut no_storage = Observed::test(0);
+    no_storage.storage = None;
+    let mut no_binary = Observed::test(0);
+    no_binary.installed = None;
+    let mut no_pw = Observed::test(1);
+    no_pw.credentials = None;
+    let mut bad = Observed::test(0).leader();
+    bad.config = Err(ConfigError { option: "parallel-syncs".into(), message: "must be 1..=64".into() });
+    let mut bad_uninstalled = bad.clone();
+    bad_uninstalled.installed = None;
+    let mut retired = Observed::test(0);
+    retired.retired = true;
+    let cases: Vec<(&str, Observed, Vec<Step>, Option<&str>)> = vec![
+        ("no relation", no_rel, vec![], Some("waiting for the peer relation")),
+        ("no storage", no_storage, vec![], Some("waiting for data storage")),
+        ("no binary", no_binary, vec![Step::Install], None),
+        ("no passwords", no_pw, vec![], Some("waiting for the leader to create the passwords")),
+        ("bad config touches nothing", bad, vec![], None),
+        ("bad config still installs the binary", bad_uninstalled, vec![Step::Install], None),
+        ("retired does nothing", retired, vec![], None),
+    ];
+    for (name, o, steps, waiting) in cases {
+        let p = plan(&o);
+        assert_eq!(p.steps, steps, "{name}");
+        assert_eq!(p.waiting.as_deref(), waiting, "{name}");
+    }
+}
+
+#[test]
+fn new_address_is_published() {
+    let mut o = Observed::test(1);
+    o.me.host = Some("old.test".into());
+    o.app.start_lock = Some("valkey/0".into());
+    assert_eq!(plan(&o).steps[0], Step::PublishHost(host(1)));
+}
+
+#[test]
+fn single_leader_grants_itself_and_starts_as_primary() {
+    let p = plan(&Observed::test(0).leader());
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::RequestStart,
+            Step::GrantLock("valkey/0".into()),
+            Step::StartWorkload { primary: None, quorum: 1 }
+        ]
+    );
+    assert_eq!(p.waiting, None);
+}
+
+#[test]
+fn non_leader_requests_and_waits_for_the_lock() {
+    let mut o = Observed::test(2).with_peers(vec![peer(0, true, Some(1)), peer(1, false, Some(5))]);
+    o.app.start_lock = Some("valkey/1".into());
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![Step::RequestStart]);
+    assert_eq!(p.waiting.as_deref(), Some("waiting for start lock (held by valkey/1)"));
+
+    o.app.start_lock = None;
+    o.me.start_requested = Some(9);
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.waiting.as_deref(), Some("waiting for the leader to grant the start lock"));
+}
+
+#[test]
+fn holder_replicates_from_the_primary_the_sentinels_report() {
+    let mut o = Observed::test(1).with_peers(vec![peer(0, true, Some(1))]);
+    o.me.start_requested = Some(5);
+    o.app.start_lock = Some("valkey/1".into());
+    o.sentinels = vec![sentinel(0, 0, 1, 0, 0)];
+    assert_eq!(plan(&o).steps, vec![Step::StartWorkload { primary: Some(ep(0)), quorum: 2 }]);
+
+    // Two started, the newer epoch wins.
+    let mut o2 = o.clone().with_peers(vec![peer(0, true, Some(1)), peer(2, true, Some(2))]);
+    let mut newer = sentinel(2, 2, 2, 1, 1);
+    newer.primary.as_mut().unwrap().config_epoch = 4;
+    o2.sentinels = vec![sentinel(0, 0, 2, 1, 1), newer];
+    assert_eq!(plan(&o2).steps, vec![Step::StartWorkload { primary: Some(ep(2)), quorum: 2 }]);
+
+    // Sentinels name this unit as primary (e.g. restart after a crash): start as primary.
+    let mut o3 = o.clone();
+    o3.sentinels = vec![sentinel(0, 1, 1, 0, 0)];
+    assert_eq!(plan(&o3).steps, vec![Step::StartWorkload { primary: None, quorum: 2 }]);
+
+    // Started units exist but no Sentinel answers: never guess a primary.
+    o.sentinels.clear();
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.waiting.as_deref(), Some("waiting for a reachable Sentinel that knows the primary"));
+}
+
+/// Leader valkey/0 (started) with peers; returns the lock steps only.
+fn lock_steps(peers: Vec<crate::peers::PeerUnit>, lock: Option<&str>, since: Option<u64>) -> Vec<Step> {
+    let mut o = Observed::test(0).leader().running(primary_info(0, &[])).with_peers(peers);
+    o.applied = runtime_settings(o.config.as_ref().unwrap(), o.live_count()).ok();
+    o.app.start_lock = lock.map(str::to_string);
+    o.app.start_lock_since = since;
+    o.app.bootstrapped = true;
+    o.now = 1_000;
+    plan(&o).steps.into_iter().filter(|s| matches!(s, Step::GrantLock(_) | Step::ReleaseLock)).collect()
+}
+
+#[test]
+fn start_lock_table() {
+    let grant = |u: &str| vec![Step::GrantLock(u.into())];
+    let cases: Vec<(&str, Vec<Step>, Vec<Step>)> = vec![
+        (
+            "free lock goes to the earliest request",
+            lock_steps(vec![peer(1, false, Some(50)), peer(2, false, Some(40))], None, None),
+            grant("valkey/2"),
+        ),
+        (
+            "tie goes to the lowest unit number",
+            lock_steps(vec![peer(2, false, Some(40)), peer(1, false, Some(40))], None, None),
+            grant("valkey/1"),
+        ),
+        (
+            "units that did not ask are not granted",
+            lock_steps(vec![peer(1, false, None)], None, None),
+            vec![],
+        ),
+        (
+            "a starting holder keeps it",
+            lock_steps(vec![peer(1, false, Some(5)), peer(2, false, Some(6))], Some("valkey/1"), Some(990)),
+            vec![],
+        ),
+        (
+            "a started holder's lock passes on",
+            lock_steps(vec![peer(1, true, Some(5)), peer(2, false, Some(6))], Some("valkey/1"), Some(990)),
+            grant("valkey/2"),
+        ),
+        (
+            "a started holder with nobody waiting is released",
+            lock_steps(vec![peer(1, true, Some(5))], Some("valkey/1"), Some(990)),
+            vec![Step::ReleaseLock],
+        ),
+        (
+            "a departed holder's lock is reclaimed",
+            lock_steps(vec![peer(2, false, Some(6))], Some("valkey/7"), Some(990)),
+            grant("valkey/2"),
+        ),
+        (
+            "a stalled holder goes to the back of the queue",
+            lock_steps(vec![peer(1, false, Some(5)), peer(2, false, Some(6))], Some("valkey/1"), Some(800)),
+            grant("valkey/2"),
+        ),
+        (
+            "a stalled holder alone gets it again",
+            lock_steps(vec![peer(1, false, Some(5))], Some("valkey/1"), Some(800)),
+            grant("valkey/1"),
+        ),
+    ];
+    for (name, got, want) in cases {
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn started_unit_restarts_services_and_applies_changed_settings() {
+    let o = Observed::test(1).running(replica_info(0, 10, true));
+    assert_eq!(plan(&o).steps, vec![]);
+
+    let mut down = o.clone();
+    down.local.sentinel_running = false;
+    assert_eq!(plan(&down).steps, vec![Step::EnsureServices]);
+
+    let mut changed = o.clone();
+    changed.config.as_mut().unwrap().maxmemory_policy = "allkeys-lru".into();
+    let steps = plan(&changed).steps;
+    assert!(
+        matches!(&steps[..], [Step::ApplySettings(s)] if s.valkey["maxmemory-policy"] == "allkeys-lru"),
+        "{steps:?}"
+    );
+
+    // Scaling to 3 units turns the automatic min-replicas-to-write on.
+    let grown = o.clone().with_peers(vec![peer(0, true, Some(1)), peer(2, true, Some(2))]);
+    let steps = plan(&grown).steps;
+    assert!(
+        matches!(&steps[..], [Step::ApplySettings(s)] if s.valkey["min-replicas-to-write"] == "1"),
+        "{steps:?}"
+    );
+}
+
+fn leader_with_three(views: Vec<crate::observe::SentinelView>) -> Vec<Step> {
+    let mut o = Observed::test(0)
+        .leader()
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(2))])
+        .running(primary_info(0, &[(1, 0), (2, 0)]));
+    o.sentinels = views;
+    plan(&o).steps
+}
+
+#[test]
+fn leader_keeps_quorum_at_a_majority() {
+    let healthy = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 2, 2), sentinel(2, 0, 2, 2, 2)];
+    assert_eq!(leader_with_three(healthy), vec![]);
+    let stale = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 1, 2, 2), sentinel(2, 0, 2, 2, 2)];
+    assert_eq!(
+        leader_with_three(stale),
+        vec![Step::SetQuorum { unit: "valkey/1".into(), host: host(1), quorum: 2 }]
+    );
+}
+
+#[test]
+fn leader_resets_every_sentinel_that_remembers_departed_units_in_turn() {
+    let views = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 3, 3), sentinel(2, 0, 3, 2, 3)];
+    let reset = |n: u32| Step::ResetSentinel {
+        unit: format!("valkey/{n}"),
+        host: host(n),
+        expected_peers: 2,
+        expected_replicas: 2,
+    };
+    assert_eq!(
+        leader_with_three(views),
+        vec![reset(1), reset(2), Step::SetQuorum { unit: "valkey/2".into(), host: host(2), quorum: 2 }]
+    );
+}
+
+#[test]
+fn no_sentinel_upkeep_during_a_failover() {
+    let mut busy = sentinel(1, 0, 1, 3, 3);
+    busy.primary.as_mut().unwrap().flags.push("failover_in_progress".into());
+    assert_eq!(leader_with_three(vec![sentinel(0, 0, 1, 2, 2), busy]), vec![]);
+}
+
+#[test]
+fn retire_table() {
+    let primary =
+        Observed::test(0).with_peers(vec![peer(1, true, Some(1))]).running(primary_info(5, &[(1, 5)]));
+    let lone_primary = Observed::test(0).running(primary_info(5, &[]));
+    let replica =
+        Observed::test(1).with_peers(vec![peer(0, true, Some(1))]).running(replica_info(0, 5, true));
+    let mut stopped = replica.clone();
+    stopped.local.valkey_running = false;
+    stopped.local.sentinel_running = false;
+    let mut done = stopped.clone();
+    done.retired = true;
+    let cases = vec![
+        ("primary hands over", primary, vec![Step::HandOver, Step::StopServices, Step::MarkRetired]),
+        ("last unit just stops", lone_primary, vec![Step::StopServices, Step::MarkRetired]),
+        ("replica stops", replica, vec![Step::StopServices, Step::MarkRetired]),
+        ("stop after detaching only marks", stopped, vec![Step::MarkRetired]),
+        ("second call is a no-op", done, vec![]),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(retire(&o), want, "{name}");
+    }
+}
+
+#[test]
+fn a_newcomer_that_sees_no_peers_never_bootstraps_a_second_primary() {
+    // valkey/2 holds the lock before relation-joined told it about anyone: no peers, no Sentinel.
+    let mut o = Observed::test(2);
+    o.me.start_requested = Some(5);
+    o.app.start_lock = Some("valkey/2".into());
+    o.app.bootstrapped = true;
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.waiting.as_deref(), Some("waiting for a reachable Sentinel that knows the primary"));
+    // Even before the leader recorded the bootstrap, a non-leader never makes itself primary.
+    o.app.bootstrapped = false;
+    assert_eq!(plan(&o).steps, vec![]);
+}
+
+#[test]
+fn only_the_leader_bootstraps() {
+    // A peer asked first, but nothing has started: the leader takes the lock itself.
+    let o = Observed::test(0).leader().with_peers(vec![peer(1, false, Some(1))]);
+    assert_eq!(
+        plan(&o).steps,
+        vec![
+            Step::RequestStart,
+            Step::GrantLock("valkey/0".into()),
+            Step::StartWorkload { primary: None, quorum: 1 }
+        ]
+    );
+    // Once the leader started, it records the bootstrap and passes the lock on.
+    let mut started =
+        Observed::test(0).leader().running(primary_info(0, &[])).with_peers(vec![peer(1, false, Some(1))]);
+    started.applied = runtime_settings(started.config.as_ref().unwrap(), started.live_count()).ok();
+    started.app.start_lock = Some("valkey/0".into());
+    started.app.start_lock_since = Some(990);
+    started.sentinels = vec![sentinel(0, 0, 1, 0, 0)];
+    started.app.bootstrapped = false;
+    assert_eq!(plan(&started).steps, vec![Step::MarkBootstrapped, Step::GrantLock("valkey/1".into())]);
+}

@@ -1,0 +1,255 @@
+//! Status, computed from what was observed: blocked > maintenance > waiting > active.
+//!
+//! Active messages say the role and the HA health (`primary · 3/3 sentinels, quorum 2`) and warn
+//! when the deployment cannot survive losing its primary right now, and why.
+
+use crate::juju::StatusKind;
+use crate::observe::Observed;
+use crate::plan::{in_sync, majority, runtime_settings, Plan};
+use crate::valkey::Role;
+
+/// A status to set: kind and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// blocked, maintenance, waiting or active.
+    pub kind: StatusKind,
+    /// What the operator reads in `juju status`.
+    pub message: String,
+}
+
+impl Status {
+    fn new(kind: StatusKind, message: impl Into<String>) -> Status {
+        Status { kind, message: message.into() }
+    }
+}
+
+/// Renders a byte count the way an operator reads it (`0 B`, `12 KiB`, `3 MiB`).
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{} KiB", n / 1024),
+        _ => format!("{} MiB", n / 1_048_576),
+    }
+}
+
+/// The unit's status after a reconcile. `notes` are what execution is still waiting for
+/// (e.g. a start whose discovery wait ran out); they outrank the plan's own waiting reason.
+pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
+    if let Some(s) = blocked(o) {
+        return s;
+    }
+    if o.retired {
+        return Status::new(StatusKind::Maintenance, "stopped: this unit is leaving");
+    }
+    if let Some(note) = notes.first() {
+        return Status::new(StatusKind::Waiting, note.clone());
+    }
+    if let Some(why) = &plan.waiting {
+        return Status::new(StatusKind::Waiting, why.clone());
+    }
+    if !o.me.started {
+        return Status::new(StatusKind::Waiting, "waiting to start");
+    }
+    let Some(repl) = &o.local.replication else {
+        return Status::new(StatusKind::Waiting, "waiting for Valkey to answer");
+    };
+    Status::new(StatusKind::Active, active_message(o, repl.role))
+}
+
+fn blocked(o: &Observed) -> Option<Status> {
+    if let Some(e) = &o.install_error {
+        return Some(Status::new(StatusKind::Blocked, e.clone()));
+    }
+    match &o.config {
+        Err(e) => Some(Status::new(StatusKind::Blocked, e.to_string())),
+        Ok(c) => {
+            runtime_settings(c, o.live_count()).err().map(|e| Status::new(StatusKind::Blocked, e.to_string()))
+        }
+    }
+}
+
+/// `<role> · <seen>/<expected> sentinels, quorum <q>[ · cannot fail over: <why>]`.
+fn active_message(o: &Observed, role: Role) -> String {
+    let role_text = match role {
+        Role::Primary => "primary".to_string(),
+        Role::Replica | Role::Unknown => replica_text(o),
+    };
+    let expected = o.started_count().max(1);
+    let (seen, quorum) = match o.my_sentinel().and_then(|s| s.primary.as_ref().map(|p| (s, p))) {
+        // Only peers that belong to live units count: a departed unit's Sentinel lingers in
+        // its peers' tables until the leader resets them.
+        Some((s, p)) => {
+            (1 + s.peers.iter().filter(|k| !k.is_down() && o.unit_at(&k.ip).is_some()).count(), p.quorum)
+        }
+        None => (0, 0),
+    };
+    let mut msg = format!("{role_text} · {seen}/{expected} sentinels, quorum {quorum}");
+    if let Some(why) = cannot_fail_over(o, seen) {
+        msg.push_str(" · cannot fail over: ");
+        msg.push_str(&why);
+    }
+    msg
+}
+
+fn replica_text(o: &Observed) -> String {
+    let Some(r) = &o.local.replication else { return "replica".into() };
+    let of = r.master_host.as_deref().map(|h| o.unit_at(h).unwrap_or(h).to_string()).unwrap_or_default();
+    if !r.link_up {
+        return format!("replica of {of}, link down");
+    }
+    match &o.primary_info {
+        Some(p) => {
+            format!("replica of {of}, lag {}", bytes(p.master_repl_offset.saturating_sub(r.data_offset())))
+        }
+        None => format!("replica of {of}"),
+    }
+}
+
+/// Why the deployment could not survive losing its primary now, if it could not.
+fn cannot_fail_over(o: &Observed, sentinels_seen: usize) -> Option<String> {
+    let n = o.started_count();
+    if n < 3 {
+        return Some("needs 3 units for a Sentinel majority".into());
+    }
+    if sentinels_seen < majority(n) as usize {
+        return Some(format!("only {sentinels_seen} of {n} sentinels reachable"));
+    }
+    match &o.primary_info {
+        Some(p) if !p.replicas.iter().any(|r| in_sync(r, p.master_repl_offset)) => {
+            Some("no replica in sync".into())
+        }
+        _ => None,
+    }
+}
+
+/// The application status the leader sets: `primary valkey/0, 2 replicas in sync, quorum 2`.
+pub fn app_status(o: &Observed, unit: &Status) -> Status {
+    if matches!(unit.kind, StatusKind::Blocked) {
+        return unit.clone();
+    }
+    let Some(primary) = o.known_primary() else {
+        return Status::new(StatusKind::Waiting, "no primary yet");
+    };
+    let name = o.unit_at(&primary.host).unwrap_or(&primary.host).to_string();
+    let quorum = o.sentinels.iter().filter_map(|s| s.primary.as_ref()).map(|p| p.quorum).max().unwrap_or(0);
+    let (synced, total) = match &o.primary_info {
+        Some(p) => (p.replicas.iter().filter(|r| in_sync(r, p.master_repl_offset)).count(), p.replicas.len()),
+        None => (0, 0),
+    };
+    let plural = if synced == 1 { "replica" } else { "replicas" };
+    let mut msg = format!("primary {name}, {synced} {plural} in sync, quorum {quorum}");
+    if synced < total {
+        msg.push_str(&format!(" ({} catching up)", total - synced));
+    }
+    Status::new(StatusKind::Active, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigError;
+    use crate::observe::fixture::{peer, primary_info, replica_info, sentinel};
+
+    fn three(mut o: Observed, me: u32) -> Observed {
+        let others: Vec<_> = (0..3).filter(|n| *n != me).map(|n| peer(n, true, Some(1))).collect();
+        o = o.with_peers(others);
+        o.sentinels = vec![sentinel(me, 0, 2, 2, 2)];
+        o.primary_info = Some(primary_info(1000, &[(1, 1000), (2, 1000)]));
+        o
+    }
+
+    #[test]
+    fn active_messages() {
+        let mut lone = Observed::test(0).running(primary_info(0, &[]));
+        lone.sentinels = vec![sentinel(0, 0, 1, 0, 0)];
+        let primary3 = three(Observed::test(0).running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
+        let replica3 = three(Observed::test(1).running(replica_info(0, 1000, true)), 1);
+        // valkey/3 left; its Sentinel is still in valkey/1's table.
+        let mut departed = replica3.clone();
+        departed.sentinels = vec![sentinel(1, 0, 2, 2, 3)];
+        let mut lagging = three(Observed::test(2).running(replica_info(0, 1000, true)), 2);
+        lagging.primary_info.as_mut().unwrap().master_repl_offset = 1000 + 4096;
+        let mut down = three(Observed::test(1).running(replica_info(0, 10, false)), 1);
+        down.primary_info = None;
+        let mut unsynced = three(Observed::test(0).running(primary_info(1_000_000, &[])), 0);
+        unsynced.primary_info = Some(primary_info(1_000_000, &[(1, 10), (2, 10)]));
+        let cases = vec![
+            (
+                lone,
+                "primary · 1/1 sentinels, quorum 1 · cannot fail over: needs 3 units for a Sentinel majority",
+            ),
+            (primary3, "primary · 3/3 sentinels, quorum 2"),
+            (departed, "replica of valkey/0, lag 0 B · 3/3 sentinels, quorum 2"),
+            (replica3, "replica of valkey/0, lag 0 B · 3/3 sentinels, quorum 2"),
+            (lagging, "replica of valkey/0, lag 4 KiB · 3/3 sentinels, quorum 2"),
+            (down, "replica of valkey/0, link down · 3/3 sentinels, quorum 2"),
+            (unsynced, "primary · 3/3 sentinels, quorum 2 · cannot fail over: no replica in sync"),
+        ];
+        for (o, want) in cases {
+            let s = unit_status(&o, &Plan::default(), &[]);
+            assert_eq!(s, Status::new(StatusKind::Active, want));
+        }
+    }
+
+    #[test]
+    fn priority_blocked_then_maintenance_then_waiting() {
+        let mut bad = Observed::test(0);
+        bad.config = Err(ConfigError {
+            option: "down-after-milliseconds".into(),
+            message: "must be 2000..=600000".into(),
+        });
+        bad.retired = true;
+        let waiting =
+            Plan { steps: vec![], waiting: Some("waiting for start lock (held by valkey/1)".into()) };
+        assert_eq!(
+            unit_status(&bad, &waiting, &[]),
+            Status::new(StatusKind::Blocked, "invalid down-after-milliseconds: must be 2000..=600000")
+        );
+        let mut retired = Observed::test(0);
+        retired.retired = true;
+        assert_eq!(unit_status(&retired, &waiting, &[]).kind, StatusKind::Maintenance);
+        let o = Observed::test(2);
+        assert_eq!(
+            unit_status(&o, &waiting, &[]),
+            Status::new(StatusKind::Waiting, "waiting for start lock (held by valkey/1)")
+        );
+        let note = vec!["waiting for valkey/0's sentinel to discover this unit".to_string()];
+        assert_eq!(unit_status(&o, &waiting, &note).message, note[0]);
+        let mut installing = Observed::test(0);
+        installing.install_error = Some("no valkey-server found: attach a binary".into());
+        assert_eq!(unit_status(&installing, &Plan::default(), &[]).kind, StatusKind::Blocked);
+    }
+
+    #[test]
+    fn explicit_min_replicas_too_large_blocks() {
+        let mut o = Observed::test(0).running(primary_info(0, &[]));
+        o.config.as_mut().unwrap().min_replicas_to_write = Some(2);
+        let s = unit_status(&o, &Plan::default(), &[]);
+        assert_eq!(s.kind, StatusKind::Blocked);
+        assert!(s.message.contains("min-replicas-to-write"), "{}", s.message);
+    }
+
+    #[test]
+    fn application_status() {
+        let o = three(Observed::test(0).leader().running(primary_info(1000, &[])), 0);
+        let unit = unit_status(&o, &Plan::default(), &[]);
+        assert_eq!(app_status(&o, &unit).message, "primary valkey/0, 2 replicas in sync, quorum 2");
+        let mut catching = o.clone();
+        catching.primary_info = Some(primary_info(10_000_000, &[(1, 10_000_000), (2, 5)]));
+        assert_eq!(
+            app_status(&catching, &unit).message,
+            "primary valkey/0, 1 replica in sync, quorum 2 (1 catching up)"
+        );
+        let mut none = o.clone();
+        none.sentinels.clear();
+        assert_eq!(app_status(&none, &unit), Status::new(StatusKind::Waiting, "no primary yet"));
+    }
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(4096), "4 KiB");
+        assert_eq!(bytes(3 * 1_048_576), "3 MiB");
+    }
+}

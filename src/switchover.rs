@@ -1,0 +1,311 @@
+//! Coordinated switchover: hand the primary role to an in-sync replica without losing
+//! acknowledged writes. Used by the `failover` action and by a leaving primary.
+//!
+//! Valkey 9: `SENTINEL FAILOVER primary COORDINATED` (the primary pauses writes until the replica
+//! caught up). It cannot name a target, so for a chosen target the other replicas' priority is
+//! set to 0 for the duration (and restored). Engines without COORDINATED (Redis 7.0): pause writes
+//! ourselves, wait for the replica's offset to match, plain `SENTINEL FAILOVER`, unpause.
+
+use crate::plan::IN_SYNC_BYTES;
+use crate::valkey::{Connector, DataNode, Endpoint, ReplicaEntry, SentinelNode, ValkeyError};
+use crate::workload::MONITOR_NAME;
+use std::time::{Duration, Instant};
+
+/// How long the replicas may take to catch up before we refuse.
+pub const CATCH_UP: Duration = Duration::from_secs(3);
+/// How long Sentinel may take to notice priority changes (its INFO period is 10 s).
+pub const PRIORITY_SEEN: Duration = Duration::from_secs(15);
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Switched {
+    /// The primary before.
+    pub old_primary: Endpoint,
+    /// The primary after.
+    pub new_primary: Endpoint,
+    /// From the FAILOVER command to Sentinel reporting the new primary.
+    pub duration: Duration,
+}
+
+/// Why a switchover was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchoverError {
+    /// The Sentinel knows no primary.
+    #[error("sentinel knows no primary")]
+    NoPrimary,
+    /// The chosen target is not a replica of the current primary.
+    #[error("{0} is not a replica of the current primary")]
+    NotAReplica(String),
+    /// No replica is in sync; the reason names each one's state.
+    #[error("no replica in sync ({0})")]
+    NotInSync(String),
+    /// Sentinel did not finish in time.
+    #[error("sentinel did not promote a replica within {0} s")]
+    Timeout(u64),
+    /// Sentinel refused the FAILOVER command.
+    #[error("sentinel refused the failover: {0}")]
+    Refused(String),
+    /// A node could not be reached or answered an error.
+    #[error(transparent)]
+    Valkey(#[from] ValkeyError),
+}
+
+/// Polls `f` every 100 ms until it returns `Some` or `limit` passes.
+pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn endpoint_of(r: &ReplicaEntry) -> Endpoint {
+    Endpoint::new(r.ip.clone(), r.port)
+}
+
+/// Does this engine have `SENTINEL FAILOVER … COORDINATED`? (Valkey 9.0+; Redis has not.)
+pub fn has_coordinated(version: &str) -> bool {
+    version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|major| major >= 9)
+}
+
+/// Chooses the replica to promote: the target if given (it must be in sync), else the in-sync
+/// replica with the highest offset. Pure, so it is table-tested.
+pub fn choose(
+    replicas: &[ReplicaEntry],
+    primary_offset: u64,
+    target: Option<&Endpoint>,
+) -> Result<Endpoint, SwitchoverError> {
+    let describe = |r: &ReplicaEntry| {
+        if r.state != "online" {
+            format!("{} {}", r.ip, r.state)
+        } else {
+            format!("{} behind by {} B", r.ip, primary_offset.saturating_sub(r.offset))
+        }
+    };
+    let synced =
+        |r: &&ReplicaEntry| r.state == "online" && primary_offset.saturating_sub(r.offset) <= IN_SYNC_BYTES;
+    if let Some(t) = target {
+        let r = replicas
+            .iter()
+            .find(|r| &endpoint_of(r) == t)
+            .ok_or_else(|| SwitchoverError::NotAReplica(t.host.clone()))?;
+        return if synced(&r) { Ok(t.clone()) } else { Err(SwitchoverError::NotInSync(describe(r))) };
+    }
+    if replicas.is_empty() {
+        return Err(SwitchoverError::NotInSync("there are no replicas".into()));
+    }
+    replicas.iter().filter(synced).max_by_key(|r| r.offset).map(endpoint_of).ok_or_else(|| {
+        SwitchoverError::NotInSync(replicas.iter().map(describe).collect::<Vec<_>>().join(", "))
+    })
+}
+
+/// Runs a switchover through the Sentinel at `sentinel`; `limit` bounds the wait for promotion.
+pub fn switchover(
+    connector: &dyn Connector,
+    sentinel: &Endpoint,
+    target: Option<&Endpoint>,
+    limit: Duration,
+) -> Result<Switched, SwitchoverError> {
+    let mut s = connector.sentinel(sentinel)?;
+    let old = s.primary_addr(MONITOR_NAME)?.ok_or(SwitchoverError::NoPrimary)?;
+    let mut p = connector.data(&old)?;
+    // Give replicas a moment to catch up before judging them.
+    let mut chosen = Err(SwitchoverError::NoPrimary);
+    poll(CATCH_UP, || {
+        let info = p.replication().ok()?;
+        chosen = choose(&info.replicas, info.master_repl_offset, target);
+        chosen.is_ok().then_some(())
+    });
+    let chosen = chosen?;
+    let info = p.replication()?;
+    let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| *e != chosen).collect();
+    let restore =
+        if target.is_some() { lower_priorities(connector, s.as_mut(), &others)? } else { Vec::new() };
+    // Without a target Sentinel picks the replica itself, from offsets it may have read before the
+    // last writes: every replica it could pick must be caught up before it picks.
+    let must_catch_up: Vec<Endpoint> = if target.is_some() {
+        vec![chosen.clone()]
+    } else {
+        info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of).collect()
+    };
+    let result = promote(connector, s.as_mut(), p.as_mut(), &old, &must_catch_up, limit);
+    for (ep, value) in restore {
+        if let Ok(mut n) = connector.data(&ep) {
+            let _ = n.config_set("replica-priority", &value);
+        }
+    }
+    result
+}
+
+/// Sets replica-priority 0 on `others` and waits until Sentinel has seen it; returns the old
+/// values to restore.
+fn lower_priorities(
+    connector: &dyn Connector,
+    s: &mut dyn SentinelNode,
+    others: &[Endpoint],
+) -> Result<Vec<(Endpoint, String)>, SwitchoverError> {
+    let mut restore = Vec::new();
+    for ep in others {
+        let mut n = connector.data(ep)?;
+        let old = n.config_get("replica-priority")?.unwrap_or_else(|| "100".into());
+        n.config_set("replica-priority", "0")?;
+        restore.push((ep.clone(), old));
+    }
+    if !others.is_empty() {
+        let seen = poll(PRIORITY_SEEN, || {
+            let known = s.replicas(MONITOR_NAME).ok()?;
+            others
+                .iter()
+                .all(|o| known.iter().any(|k| k.ip == o.host && k.port == o.port && k.priority == 0))
+                .then_some(())
+        });
+        if seen.is_none() {
+            for (ep, v) in &restore {
+                if let Ok(mut n) = connector.data(ep) {
+                    let _ = n.config_set("replica-priority", v);
+                }
+            }
+            return Err(SwitchoverError::Refused(
+                "sentinel did not see the other replicas' priority 0".into(),
+            ));
+        }
+    }
+    Ok(restore)
+}
+
+fn promote(
+    connector: &dyn Connector,
+    s: &mut dyn SentinelNode,
+    p: &mut dyn DataNode,
+    old: &Endpoint,
+    must_catch_up: &[Endpoint],
+    limit: Duration,
+) -> Result<Switched, SwitchoverError> {
+    let coordinated = p.version().map(|v| has_coordinated(&v)).unwrap_or(false);
+    if !coordinated {
+        // Redis 7.0: drain writes ourselves.
+        p.pause_writes(limit)?;
+        let target_offset = p.replication()?.master_repl_offset;
+        for replica in must_catch_up {
+            let caught_up = poll(CATCH_UP, || {
+                let mut r = connector.data(replica).ok()?;
+                (r.replication().ok()?.data_offset() >= target_offset).then_some(())
+            });
+            if caught_up.is_none() {
+                let _ = p.unpause();
+                return Err(SwitchoverError::NotInSync(format!(
+                    "{replica} did not catch up while writes were paused"
+                )));
+            }
+        }
+        // Sentinel judges replicas by its own last INFO of them; make it fresh.
+        poll(CATCH_UP, || {
+            let known = s.replicas(MONITOR_NAME).ok()?;
+            must_catch_up
+                .iter()
+                .all(|m| {
+                    known.iter().any(|k| k.ip == m.host && k.port == m.port && k.repl_offset >= target_offset)
+                })
+                .then_some(())
+        });
+    }
+    let started = Instant::now();
+    // Sentinel may answer NOGOODSLAVE until its INFO of the replicas is fresh: retry briefly.
+    let mut last = String::new();
+    let accepted = poll(Duration::from_secs(12), || match s.failover(MONITOR_NAME, coordinated) {
+        Ok(()) => Some(()),
+        Err(e) => {
+            last = e.to_string();
+            None
+        }
+    });
+    if accepted.is_none() {
+        if !coordinated {
+            let _ = p.unpause();
+        }
+        return Err(SwitchoverError::Refused(last));
+    }
+    // Done when Sentinel has switched (+switch-master): it names another primary and no failover
+    // is in progress. GET-MASTER-ADDR-BY-NAME changes earlier, while replicas are still re-pointed.
+    let new = poll(limit, || {
+        let p = s.primary(MONITOR_NAME).ok().flatten()?;
+        let addr = Endpoint::new(p.ip.clone(), p.port);
+        (addr != *old && !p.failover_in_progress()).then_some(addr)
+    });
+    if !coordinated {
+        fence_and_unpause(connector, old, limit);
+    }
+    match new {
+        Some(new_primary) => {
+            Ok(Switched { old_primary: old.clone(), new_primary, duration: started.elapsed() })
+        }
+        None => Err(SwitchoverError::Timeout(limit.as_secs())),
+    }
+}
+
+/// After a plain `SENTINEL FAILOVER`: the old primary still thinks it is primary until Sentinel
+/// converts it (next INFO round), and Sentinel's conversion itself waits behind our write pause.
+/// So: make it refuse writes (`min-replicas-to-write` it cannot meet: `-NOREPLICAS`), unpause,
+/// wait (bounded) until it is a replica, then restore the setting and persist it. Connections to
+/// it drop at the role change, so every call uses a fresh one.
+fn fence_and_unpause(connector: &dyn Connector, old: &Endpoint, limit: Duration) {
+    let saved =
+        connector.data(old).ok().and_then(|mut n| n.config_get("min-replicas-to-write").ok().flatten());
+    if let Ok(mut n) = connector.data(old) {
+        let _ = n.config_set("min-replicas-to-write", "1000");
+        let _ = n.unpause();
+    }
+    poll(limit, || {
+        let r = connector.data(old).ok()?.replication().ok()?;
+        (r.role == crate::valkey::Role::Replica).then_some(())
+    });
+    if let (Some(value), Ok(mut n)) = (saved, connector.data(old)) {
+        let _ = n.config_set("min-replicas-to-write", &value);
+        let _ = n.config_rewrite();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(ip: &str, state: &str, offset: u64) -> ReplicaEntry {
+        ReplicaEntry { ip: ip.into(), port: 6379, state: state.into(), offset, lag: 0 }
+    }
+
+    #[test]
+    fn choice_table() {
+        let reps = vec![r("a", "online", 900_000), r("b", "online", 1_000_000), r("c", "send_bulk", 0)];
+        let ep = |h: &str| Endpoint::new(h, 6379);
+        assert_eq!(choose(&reps, 1_000_000, None).unwrap(), ep("b"));
+        assert_eq!(choose(&reps, 1_000_000, Some(&ep("b"))).unwrap(), ep("b"));
+        let e = choose(&reps, 1_000_000, Some(&ep("a"))).unwrap_err();
+        assert_eq!(e.to_string(), "no replica in sync (a behind by 100000 B)");
+        let e = choose(&reps, 1_000_000, Some(&ep("c"))).unwrap_err();
+        assert_eq!(e.to_string(), "no replica in sync (c send_bulk)");
+        let e = choose(&reps, 1_000_000, Some(&ep("zz"))).unwrap_err();
+        assert!(matches!(e, SwitchoverError::NotAReplica(_)));
+        let e = choose(&[], 5, None).unwrap_err();
+        assert_eq!(e.to_string(), "no replica in sync (there are no replicas)");
+        let e = choose(&reps[2..], 5, None).unwrap_err();
+        assert_eq!(e.to_string(), "no replica in sync (c send_bulk)");
+    }
+
+    #[test]
+    fn coordinated_needs_valkey_9() {
+        assert!(has_coordinated("9.1.2"));
+        assert!(has_coordinated("10.0.0"));
+        assert!(!has_coordinated("8.1.0"));
+        assert!(!has_coordinated("7.0.15"));
+        assert!(!has_coordinated("garbage"));
+    }
+}
+
+#[cfg(test)]
+#[path = "switchover_tests.rs"]
+mod live_tests;
