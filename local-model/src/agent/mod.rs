@@ -82,7 +82,7 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
         let Some(stamp) = file_stamp(&store.state_path()) else {
             eprintln!("model directory gone; agent exiting");
             if let Some(state) = &last {
-                clean_up_after_removal(state);
+                clean_up_after_removal(state, dir);
             }
             return Ok(());
         };
@@ -135,9 +135,9 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
 /// temporary home was dropped): stop what the model still runs and remove its host-mode network,
 /// from the last state seen, so nothing outlives the model. `destroy-model` stops the agent
 /// before it deletes the directory, so this never races it.
-fn clean_up_after_removal(state: &ModelState) {
+fn clean_up_after_removal(state: &ModelState, dir: &std::path::Path) {
     if !state.uuid.is_empty() {
-        processes::stop(&state.uuid, None, None);
+        processes::stop(&state.uuid, None, Some(dir));
     }
     if state.network_mode == crate::hosts::NetworkMode::Hosts {
         crate::hosts::net::destroy_block(crate::hosts::plan::block_of(state));

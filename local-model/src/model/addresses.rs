@@ -64,9 +64,11 @@ pub fn release(dir: &Path) -> Result<(), ModelError> {
     })
 }
 
-/// Whether a model directory still holds a model.
+/// Whether a model directory still holds a model, or processes of a model whose directory was
+/// deleted under it are still running from there (their addresses are still bound, so the block
+/// must not be handed out yet; the model's agent is stopping them).
 pub fn model_exists(dir: &Path) -> bool {
-    dir.join("state.json").exists()
+    dir.join("state.json").exists() || crate::model::processes::any_under(dir)
 }
 
 #[cfg(test)]

@@ -62,6 +62,16 @@ pub fn with_descendants(roots: &BTreeSet<i32>, parents: &BTreeMap<i32, i32>) -> 
     found
 }
 
+/// Whether any process runs an executable from, or works in, `dir`.
+pub fn any_under(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).any(|pid| {
+        ["exe", "cwd"].iter().any(|link| {
+            std::fs::read_link(format!("/proc/{pid}/{link}")).is_ok_and(|target| path_under(&target, dir))
+        })
+    })
+}
+
 fn parent_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit_once(") ")?.1.split_whitespace().nth(1)?.parse().ok()
