@@ -8,48 +8,7 @@ use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Every hook tool the model links to `jujuc`.
-pub const TOOL_NAMES: &[&str] = &[
-    "relation-ids",
-    "relation-list",
-    "relation-get",
-    "relation-set",
-    "config-get",
-    "is-leader",
-    "status-set",
-    "status-get",
-    "application-version-set",
-    "action-get",
-    "action-set",
-    "action-fail",
-    "action-log",
-    "juju-log",
-    "storage-list",
-    "storage-get",
-    "storage-add",
-    "network-get",
-    "open-port",
-    "close-port",
-    "opened-ports",
-    "secret-add",
-    "secret-get",
-    "secret-set",
-    "secret-grant",
-    "secret-revoke",
-    "secret-ids",
-    "secret-info-get",
-    "secret-remove",
-    "state-get",
-    "state-set",
-    "state-delete",
-    "resource-get",
-    "juju-exec",
-    "juju-reboot",
-    "credential-get",
-    "leader-get",
-    "leader-set",
-    "unit-get",
-];
+pub use crate::tools::TOOL_NAMES;
 
 /// Default update-status interval (Juju's 5 minutes).
 pub const DEFAULT_UPDATE_STATUS_SECS: u64 = 300;
