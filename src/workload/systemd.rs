@@ -94,7 +94,8 @@ impl Systemd {
             unit = self.unit,
             server = exec_word(&self.server),
             conf = exec_word(&conf),
-            workdir = exec_word(&self.paths.run_dir()),
+            // WorkingDirectory= takes a plain absolute path: systemd rejects quotes there.
+            workdir = self.paths.run_dir().display(),
             delay = delay.as_millis(),
             stop = STOP_TIMEOUT.as_secs(),
         )
