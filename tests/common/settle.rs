@@ -1,0 +1,63 @@
+//! Waiting until a deployment has settled around one primary: the Sentinels agree (and know
+//! every replica and peer), the replicas are in sync, and the unit statuses follow. Used after
+//! deploys and after every switch of the primary.
+
+use std::time::Duration;
+
+use super::nodes::{self, field};
+use super::{poll, unit_at, Deployed, APP};
+use valkey_harness::sentinel::SentinelSet;
+use valkey_harness::valkey::{Credentials, Endpoint};
+
+/// Deadline for Sentinels, replicas and statuses to converge.
+pub const CONVERGE: Duration = Duration::from_secs(60);
+
+/// Waits until the deployment is settled around `expected` (a unit name; `None`: whichever
+/// primary the Sentinels name): every Sentinel agrees on it with no failover in progress, the
+/// replicas are in sync with it, and the unit statuses follow it. Returns the primary and the
+/// agreed config-epoch.
+pub fn settled(
+    fixture: &Deployed,
+    sentinels: &SentinelSet,
+    admin: &Credentials,
+    expected: Option<&str>,
+) -> (Endpoint, u64) {
+    let units = fixture.units();
+    let peers = units.len() as u64 - 1;
+    let (view, took) = poll("the sentinels to agree", CONVERGE, || {
+        let view = sentinels.wait_agreement(Duration::ZERO).map_err(|e| e.to_string())?;
+        match expected {
+            Some(unit) if unit_at(&units, &view.primary) != unit => {
+                Err(format!("sentinels name {}, expected {unit}", view.primary))
+            }
+            _ if view.num_slaves != peers || view.num_other_sentinels != peers => Err(format!("{view:?}")),
+            _ => Ok(view),
+        }
+    });
+    let primary = view.primary.clone();
+    let primary_unit = unit_at(&units, &primary);
+    println!("sentinels agree on {primary_unit} (epoch {}) after {took:?}", view.config_epoch);
+    let replicas: Vec<Endpoint> =
+        units.iter().map(|(_, a)| nodes::data(a)).filter(|node| *node != primary).collect();
+    let ((), took) = poll("replicas in sync", CONVERGE, || nodes::all_in_sync(&primary, &replicas, admin));
+    println!("replicas in sync with {primary_unit} after {took:?}");
+    let info = nodes::replication(&primary, admin).unwrap();
+    assert_eq!(field(&info, "role").unwrap(), "master", "{info:?}");
+
+    let started = std::time::Instant::now();
+    fixture
+        .juju
+        .wait_for(&format!("unit statuses to follow {primary_unit}"), CONVERGE, |status| {
+            status.is_idle_active(APP, units.len())
+                && status.units(APP).iter().all(|(unit, s)| {
+                    let message = &s.workload_status.message;
+                    match *unit == primary_unit {
+                        true => message.starts_with("primary"),
+                        false => message.starts_with(&format!("replica of {primary_unit}")),
+                    }
+                })
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", fixture.log_tail()));
+    println!("statuses follow {primary_unit} after {:?}", started.elapsed());
+    (primary, view.config_epoch)
+}
