@@ -24,6 +24,11 @@ pub const START_LOCK_SINCE: &str = "start-lock-since";
 /// its own: a newcomer that does not yet see its peers (relation-joined comes after start) must
 /// wait for a Sentinel to name the primary instead of bootstrapping a second one.
 pub const BOOTSTRAPPED: &str = "bootstrapped";
+/// App bag: a counter the leader bumps after it reset Sentinels or changed their quorum. *Why:*
+/// the other units read only their own Sentinel, in their own hooks; without an event they would
+/// show the old counts (`4/3 sentinels`) until their next update-status. A changed app bag gives
+/// each of them a `-relation-changed`, whose reconcile reads the Sentinels as they are now.
+pub const SENTINEL_UPKEEP: &str = "sentinel-upkeep";
 
 /// The unit number of `valkey/3` (3); `u32::MAX` for a malformed name so it sorts last.
 pub fn unit_number(unit: &str) -> u32 {
@@ -71,6 +76,8 @@ pub struct AppData {
     pub start_lock_since: Option<u64>,
     /// Some unit has started: the deployment has (had) a primary.
     pub bootstrapped: bool,
+    /// How many times the leader announced a Sentinel reset or quorum change (0: never).
+    pub sentinel_upkeep: u64,
 }
 
 impl AppData {
@@ -82,6 +89,7 @@ impl AppData {
             start_lock: non_empty(START_LOCK),
             start_lock_since: bag.get(START_LOCK_SINCE).and_then(|v| v.parse().ok()),
             bootstrapped: bag.get(BOOTSTRAPPED).map(String::as_str) == Some("true"),
+            sentinel_upkeep: bag.get(SENTINEL_UPKEEP).and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     }
 }
@@ -124,12 +132,15 @@ mod tests {
             (START_LOCK, "valkey/2"),
             (START_LOCK_SINCE, "17"),
             (BOOTSTRAPPED, "true"),
+            (SENTINEL_UPKEEP, "7"),
         ]));
         assert!(a.bootstrapped);
+        assert_eq!(a.sentinel_upkeep, 7);
         assert_eq!(a.secret_id.as_deref(), Some("secret:abc"));
         assert_eq!(a.start_lock.as_deref(), Some("valkey/2"));
         assert_eq!(a.start_lock_since, Some(17));
         assert_eq!(AppData::from_bag(&bag(&[(START_LOCK, "")])), AppData::default());
+        assert_eq!(AppData::from_bag(&bag(&[(SENTINEL_UPKEEP, "x")])).sentinel_upkeep, 0);
     }
 
     #[test]

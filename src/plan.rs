@@ -114,6 +114,9 @@ pub enum Step {
         /// Replicas it must see again.
         expected_replicas: u32,
     },
+    /// Leader: after resets or quorum changes, bump the app bag's `sentinel-upkeep` counter to
+    /// this value, so every other unit reconciles and shows the new counts at once.
+    AnnounceUpkeep(u64),
     /// Leaving: hand the primary role to an in-sync replica first.
     HandOver,
     /// Leaving: stop Sentinel, then Valkey.
@@ -198,7 +201,11 @@ pub fn plan(o: &Observed) -> Plan {
         }
     }
     if o.leader {
-        steps.extend(sentinel_upkeep(o));
+        let upkeep = sentinel_upkeep(o);
+        if !upkeep.is_empty() {
+            steps.extend(upkeep);
+            steps.push(Step::AnnounceUpkeep(o.app.sentinel_upkeep + 1));
+        }
     }
     Plan { steps, waiting }
 }

@@ -224,7 +224,7 @@ fn leader_keeps_quorum_at_a_majority() {
     let stale = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 1, 2, 2), sentinel(2, 0, 2, 2, 2)];
     assert_eq!(
         leader_with_three(stale),
-        vec![Step::SetQuorum { unit: "valkey/1".into(), host: host(1), quorum: 2 }]
+        vec![Step::SetQuorum { unit: "valkey/1".into(), host: host(1), quorum: 2 }, Step::AnnounceUpkeep(1)]
     );
 }
 
@@ -239,8 +239,28 @@ fn leader_resets_every_sentinel_that_remembers_departed_units_in_turn() {
     };
     assert_eq!(
         leader_with_three(views),
-        vec![reset(1), reset(2), Step::SetQuorum { unit: "valkey/2".into(), host: host(2), quorum: 2 }]
+        vec![
+            reset(1),
+            reset(2),
+            Step::SetQuorum { unit: "valkey/2".into(), host: host(2), quorum: 2 },
+            Step::AnnounceUpkeep(1)
+        ]
     );
+}
+
+#[test]
+fn upkeep_is_announced_with_the_next_counter_value() {
+    let mut o = Observed::test(0)
+        .leader()
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(2))])
+        .running(primary_info(0, &[(1, 0), (2, 0)]));
+    o.app.sentinel_upkeep = 6;
+    o.sentinels = vec![sentinel(0, 0, 3, 2, 2), sentinel(1, 0, 2, 2, 2), sentinel(2, 0, 2, 2, 2)];
+    let steps = plan(&o).steps;
+    assert_eq!(steps.last(), Some(&Step::AnnounceUpkeep(7)), "{steps:?}");
+    // A quiet deployment announces nothing (no extra hooks on the other units).
+    o.sentinels[0] = sentinel(0, 0, 2, 2, 2);
+    assert!(!plan(&o).steps.iter().any(|s| matches!(s, Step::AnnounceUpkeep(_))));
 }
 
 #[test]

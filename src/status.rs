@@ -76,10 +76,10 @@ fn active_message(o: &Observed, role: Role) -> String {
     };
     let expected = o.started_count().max(1);
     let (seen, quorum) = match o.my_sentinel().and_then(|s| s.primary.as_ref().map(|p| (s, p))) {
-        // Only peers that belong to live units count: a departed unit's Sentinel lingers in
-        // its peers' tables until the leader resets them.
+        // Only peers of started units count: a departed unit's Sentinel lingers in its peers'
+        // tables until the leader resets them, and a leaving unit clears `started` first.
         Some((s, p)) => {
-            (1 + s.peers.iter().filter(|k| !k.is_down() && o.unit_at(&k.ip).is_some()).count(), p.quorum)
+            (1 + s.peers.iter().filter(|k| !k.is_down() && started_at(o, &k.ip)).count(), p.quorum)
         }
         None => (0, 0),
     };
@@ -89,6 +89,11 @@ fn active_message(o: &Observed, role: Role) -> String {
         msg.push_str(&why);
     }
     msg
+}
+
+/// Whether `host` is the announce host of a started unit other than this one.
+fn started_at(o: &Observed, host: &str) -> bool {
+    o.peers.iter().any(|u| u.started && u.host.as_deref() == Some(host))
 }
 
 fn replica_text(o: &Observed) -> String {
@@ -167,6 +172,9 @@ mod tests {
         // valkey/3 left; its Sentinel is still in valkey/1's table.
         let mut departed = replica3.clone();
         departed.sentinels = vec![sentinel(1, 0, 2, 2, 3)];
+        // valkey/2 is leaving: it cleared `started`, its Sentinel is still in valkey/1's table.
+        let mut leaving = replica3.clone();
+        leaving.peers[1].started = false;
         let mut lagging = three(Observed::test(2).running(replica_info(0, 1000, true)), 2);
         lagging.primary_info.as_mut().unwrap().master_repl_offset = 1000 + 4096;
         let mut down = three(Observed::test(1).running(replica_info(0, 10, false)), 1);
@@ -180,6 +188,7 @@ mod tests {
             ),
             (primary3, "primary · 3/3 sentinels, quorum 2"),
             (departed, "replica of valkey/0, lag 0 B · 3/3 sentinels, quorum 2"),
+            (leaving, "replica of valkey/0, lag 0 B · 2/2 sentinels, quorum 2 · cannot fail over: needs 3 units for a Sentinel majority"),
             (replica3, "replica of valkey/0, lag 0 B · 3/3 sentinels, quorum 2"),
             (lagging, "replica of valkey/0, lag 4 KiB · 3/3 sentinels, quorum 2"),
             (down, "replica of valkey/0, link down · 3/3 sentinels, quorum 2"),

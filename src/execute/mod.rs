@@ -16,7 +16,7 @@ mod start;
 mod upkeep;
 
 use start::start_workload;
-use upkeep::{apply_settings, hand_over, wait_for_departed_to_stop};
+use upkeep::{apply_settings, hand_over, still_answering, wait_for_departed_to_stop};
 
 /// How long a starting unit waits to be linked and discovered before it gives up for this hook.
 pub const START_WAIT: Duration = Duration::from_secs(20);
@@ -128,13 +128,19 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
         Step::EnsureServices => {
             let sup = need(e.supervisor, "restart services", "supervisor")?;
+            // A crashed Valkey whose supervisor waits out the restart delay (a crashed primary
+            // must not return before Sentinel replaced it) will not answer now: say so and do not
+            // hold the hook — it may be the primary-changed hook the status waits for.
+            let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
             for svc in [Service::Valkey, Service::Sentinel] {
                 if !sup.is_running(svc) {
                     sup.start(svc)?;
                 }
             }
             // Valkey may be loading its AOF; give it a moment so the status can say how it is.
-            if let Some(host) = &o.announce_host {
+            if delayed {
+                out.notes.push("waiting for Valkey's supervisor to restart it (restart delay)".into());
+            } else if let Some(host) = &o.announce_host {
                 let me = Endpoint::new(host.clone(), crate::workload::VALKEY_PORT);
                 if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
                     out.notes.push("waiting for Valkey to answer after a restart".into());
@@ -152,13 +158,19 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             s.reset(MONITOR_NAME)?;
             let back = poll(RESET_WAIT, || {
                 let p = s.primary(MONITOR_NAME).ok()??;
-                (p.num_other_sentinels >= *expected_peers && p.num_slaves >= *expected_replicas).then_some(())
+                // A unit leaving at the same time (its hooks still to commit) stops answering
+                // meanwhile: expect only what still answers, so its absence does not stall us.
+                let (peers, replicas) = still_answering(o, unit);
+                (p.num_other_sentinels >= (*expected_peers).min(peers)
+                    && p.num_slaves >= (*expected_replicas).min(replicas))
+                .then_some(())
             });
             if back.is_none() {
                 out.notes
                     .push(format!("waiting for {unit}'s sentinel to rediscover its peers after a reset"));
             }
         }
+        Step::AnnounceUpkeep(n) => set_bag(e, o, true, &[(peers::SENTINEL_UPKEEP, Some(n.to_string()))])?,
         Step::HandOver => hand_over(e, o)?,
         Step::StopServices => {
             let sup = need(e.supervisor, "stop services", "supervisor")?;

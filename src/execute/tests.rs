@@ -183,8 +183,11 @@ fn quorum_and_reset_go_to_the_named_sentinel() {
             expected_replicas: 2,
         },
         Step::SetQuorum { unit: "valkey/2".into(), host: "h2".into(), quorum: 2 },
+        Step::AnnounceUpkeep(4),
     ];
     let out = execute(&e, &Observed::test(0).leader(), &steps).unwrap();
+    // The others learn of it through the app bag (their -relation-changed reconciles).
+    assert_eq!(tools.app_bag_now().get(peers::SENTINEL_UPKEEP).map(String::as_str), Some("4"));
     assert_eq!(out.notes, Vec::<String>::new(), "the reset Sentinel saw its peers again");
     assert_eq!(
         rec.log.borrow().clone(),

@@ -47,6 +47,29 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
     }
 }
 
+/// How many Sentinels of started units other than `unit`, and how many data nodes of started
+/// units other than the known primary, accept a connection right now. A reset Sentinel can only
+/// rediscover those, so its wait expects no more than them.
+pub(super) fn still_answering(o: &Observed, unit: &str) -> (u32, u32) {
+    let primary = o.known_primary().map(|p| p.host);
+    let answers = |host: &str, port: u16| {
+        resolve(&Endpoint::new(host, port))
+            .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok())
+    };
+    let started: Vec<(&str, &str)> = o
+        .units()
+        .filter(|u| u.started)
+        .filter_map(|u| {
+            let host = if u.name == o.me.name { o.announce_host.as_deref() } else { u.host.as_deref() };
+            host.map(|h| (u.name.as_str(), h))
+        })
+        .collect();
+    let peers = started.iter().filter(|(n, h)| *n != unit && answers(h, SENTINEL_PORT)).count();
+    let replicas =
+        started.iter().filter(|(_, h)| primary.as_deref() != Some(*h) && answers(h, VALKEY_PORT)).count();
+    (peers as u32, replicas as u32)
+}
+
 /// The first socket address of an endpoint (`None` when it does not resolve: as good as gone).
 fn resolve(ep: &Endpoint) -> Option<std::net::SocketAddr> {
     use std::net::ToSocketAddrs;
