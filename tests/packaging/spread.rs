@@ -7,8 +7,12 @@ use serde_yaml::Value;
 
 use super::{repo, yaml};
 
-/// Test files in `tests/` that are not end-to-end scenarios (so need no spread task).
+/// Test files in `tests/` that are not end-to-end scenarios (so need no spread task): the packaging
+/// checks, and benchmarks (`*_bench`, ignored tests run on demand, whose figures come from the
+/// local model's machine).
 const NOT_SCENARIOS: &[&str] = &["packaging"];
+/// Suffix of benchmark files in `tests/`.
+const BENCH_SUFFIX: &str = "_bench";
 /// The spread suite holding one task per scenario file.
 const SPREAD_SUITE: &str = "spread/e2e";
 
@@ -19,7 +23,7 @@ fn scenario_files() -> BTreeSet<String> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "rs"))
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .filter(|name| !NOT_SCENARIOS.contains(&name.as_str()))
+        .filter(|name| !NOT_SCENARIOS.contains(&name.as_str()) && !name.ends_with(BENCH_SUFFIX))
         .collect()
 }
 
