@@ -69,8 +69,10 @@ fn coordinated_switchover_loses_nothing_and_counts_one_failover() {
 
 #[test]
 fn charm_scenarios_are_refused_on_the_raw_substrate() {
-    let error = RawSubstrate::default().run_once(Scenario::AddUnit, 1).unwrap_err().to_string();
-    assert!(error.contains("not available on the Raw substrate"), "{error}");
+    for scenario in [Scenario::AddUnit, Scenario::Dispatch, Scenario::Deploy] {
+        let error = RawSubstrate::default().run_once(scenario, 1).unwrap_err().to_string();
+        assert!(error.contains("not available on the Raw substrate"), "{scenario:?}: {error}");
+    }
 }
 
 #[test]

@@ -2,13 +2,14 @@
 //! Juju with `JUJU=juju`), one fresh model per run. Failover = `kill -9` of the primary's
 //! valkey-server through `juju exec` (freeze: `kill -STOP`, then `-CONT` after recovery); switchover = the charm's `failover` action; add-unit = time
 //! from `juju add-unit` to every unit active and idle; dispatch = update-status latency and peak RSS
-//! of the charm binary in a hook context.
+//! of the charm binary in a hook context, timed `./dispatch` runs and real hooks the agent timed
+//! (any charm: the Python ops baseline too); deploy = `deploy -n N` to HA-ready (see `ready`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::dispatch;
 use super::fault::{lost_writes, run_fault, FaultPlan};
+use super::{dispatch, hook_timings, ready};
 use super::{BenchError, RunMeasurement, Scenario, Substrate, SubstrateKind};
 use crate::deployment::CharmDeployment;
 use crate::juju::Juju;
@@ -31,6 +32,10 @@ pub struct LocalSubstrate {
     pub active_timeout: Duration,
     /// Probe bounds around a fault.
     pub plan: FaultPlan,
+    /// update-status hooks to collect per run (dispatch scenario; 0 = timed `./dispatch` only).
+    pub hook_samples: usize,
+    /// The update-status interval set while collecting them (a Go duration).
+    pub hook_interval: String,
 }
 
 impl LocalSubstrate {
@@ -48,6 +53,8 @@ impl LocalSubstrate {
                 recovery_acks: 200,
                 recovery_timeout: Duration::from_secs(120),
             },
+            hook_samples: 30,
+            hook_interval: "1s".into(),
         }
     }
 }
@@ -59,6 +66,10 @@ impl Substrate for LocalSubstrate {
 
     fn run_once(&mut self, scenario: Scenario, run: usize) -> Result<RunMeasurement, BenchError> {
         let mut juju = Juju::from_env()?;
+        if scenario == Scenario::Deploy {
+            // Finer than the default 250 ms: the poll interval is the resolution of the figure.
+            juju.poll_interval = Duration::from_millis(100);
+        }
         juju.add_model(&format!("bench-{}-{run}", std::process::id()))?;
         let config: Vec<(&str, &str)> = self.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let resources: Vec<(&str, &std::path::Path)> =
@@ -68,15 +79,29 @@ impl Substrate for LocalSubstrate {
         juju.wait_idle_active(&self.app, self.units, self.active_timeout)?;
         let deploy_to_active = Some(started.elapsed());
 
+        if scenario == Scenario::Deploy {
+            let ha_ready = Some(self.wait_ha_ready(&juju, started, run)?);
+            juju.destroy_model()?;
+            return Ok(RunMeasurement { deploy_to_active, ha_ready, ..RunMeasurement::default() });
+        }
         if scenario == Scenario::Dispatch {
             let unit = format!("{}/leader", self.app);
             let timings =
                 dispatch::time_dispatch(&juju, &unit)?.map_err(|what| BenchError::Stuck { run, what })?;
+            let hooks = if self.hook_samples == 0 {
+                Vec::new()
+            } else {
+                let timeout = self.active_timeout;
+                hook_timings::collect_update_status(&juju, self.hook_samples, &self.hook_interval, timeout)?
+                    .map_err(|what| BenchError::Stuck { run, what })?
+            };
             juju.destroy_model()?;
             return Ok(RunMeasurement {
                 deploy_to_active,
                 operation: crate::stats::median(&timings.latencies),
                 peak_rss_kb: timings.peak_rss_kb,
+                hook_tool_calls: timings.tool_calls,
+                hooks,
                 ..RunMeasurement::default()
             });
         }
@@ -151,7 +176,22 @@ impl Substrate for LocalSubstrate {
             timeline,
             deploy_to_active,
             operation,
-            peak_rss_kb: None,
+            ..RunMeasurement::default()
         })
+    }
+}
+
+impl LocalSubstrate {
+    /// Waits, after every unit went active, until the set is HA-ready and the units are still
+    /// active and idle; returns the time since `started` (the deploy command).
+    fn wait_ha_ready(&self, juju: &Juju, started: Instant, run: usize) -> Result<Duration, BenchError> {
+        let deployment = CharmDeployment::new(juju, self.app.clone());
+        let credentials = deployment.credentials()?;
+        let nodes = deployment.data_endpoints()?;
+        let set = deployment.sentinel_set(&credentials)?;
+        ready::wait_ha_ready(&set, &nodes, self.active_timeout)
+            .map_err(|what| BenchError::Stuck { run, what })?;
+        juju.wait_idle_active(&self.app, self.units, self.active_timeout)?;
+        Ok(started.elapsed())
     }
 }

@@ -4,7 +4,9 @@
 //! report a [`RunMeasurement`]. `raw` (the topology fixture, no charm) works today; `local` (the
 //! charm on the local model, driven through the juju CLI) is the next implementation.
 //!
-//! - `dispatch` — update-status latency and peak RSS of the charm on a unit.
+//! - `dispatch` — update-status latency and peak RSS of the charm on a unit (timed `./dispatch`).
+//! - `hook_timings` — real update-status hooks as the local model's agent timed them.
+//! - `ready` — pure: when a deployment counts as HA-ready (offsets equal, Sentinels agree).
 //! - `fault` — the probe around one fault, shared by the substrates.
 //! - `raw` — [`RawSubstrate`]: failover (kill -9) and switchover (`SENTINEL FAILOVER ... COORDINATED`).
 //! - `local` — [`LocalSubstrate`]: the charm through the juju driver (failover, switchover, add-unit).
@@ -12,8 +14,10 @@
 
 mod dispatch;
 mod fault;
+pub mod hook_timings;
 mod local;
 mod raw;
+pub mod ready;
 mod table;
 
 use std::time::Duration;
@@ -38,6 +42,9 @@ pub enum Scenario {
     AddUnit,
     /// update-status dispatch latency and memory of the charm (local model only).
     Dispatch,
+    /// `deploy -n N` until every unit is active and idle, the replicas are in sync and every
+    /// Sentinel agrees on the whole set (local model only).
+    Deploy,
 }
 
 /// Where the benchmark runs.
@@ -119,6 +126,16 @@ pub struct RunMeasurement {
     pub operation: Option<Duration>,
     /// Peak RSS of one update-status dispatch, KiB (dispatch scenario).
     pub peak_rss_kb: Option<u64>,
+    /// Hook tools one update-status dispatch on the leader ran, by name (dispatch scenario): each
+    /// is a process, so their number is what a quiet hook's time mostly depends on.
+    pub hook_tool_calls: Vec<(String, u64)>,
+    /// Time from `deploy` until the set is HA-ready: units active and idle, replication offsets
+    /// equal, every Sentinel agreeing on primary, quorum, peers and replicas (deploy scenario).
+    #[serde(serialize_with = "crate::duration_ms::optional")]
+    pub ha_ready: Option<Duration>,
+    /// update-status hooks as the agent ran and timed them (dispatch scenario, juju-local);
+    /// summarised over all samples of all runs, not per run.
+    pub hooks: Vec<hook_timings::HookSample>,
 }
 
 /// Something that can run one measured fault.

@@ -39,7 +39,7 @@ impl Substrate for RawSubstrate {
     }
 
     fn run_once(&mut self, scenario: Scenario, run: usize) -> Result<RunMeasurement, BenchError> {
-        if matches!(scenario, Scenario::AddUnit | Scenario::Dispatch) {
+        if matches!(scenario, Scenario::AddUnit | Scenario::Dispatch | Scenario::Deploy) {
             return Err(BenchError::Unsupported {
                 scenario,
                 substrate: SubstrateKind::Raw,

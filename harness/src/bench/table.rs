@@ -45,6 +45,7 @@ pub fn summarise(runs: &[RunMeasurement]) -> Vec<SummaryRow> {
     }
     let optional = [
         ("deploy to active (ms)", runs.iter().filter_map(|r| r.deploy_to_active).collect::<Vec<_>>()),
+        ("deploy to HA-ready (ms)", runs.iter().filter_map(|r| r.ha_ready).collect()),
         ("operation (ms)", runs.iter().filter_map(|r| r.operation).collect()),
     ];
     for (metric, durations) in optional {
@@ -55,6 +56,21 @@ pub fn summarise(runs: &[RunMeasurement]) -> Vec<SummaryRow> {
     let rss: Vec<f64> = runs.iter().filter_map(|r| r.peak_rss_kb.map(|kb| kb as f64)).collect();
     if !rss.is_empty() {
         rows.push(row("dispatch peak RSS (KiB)", &rss));
+    }
+    let tools: Vec<f64> = runs
+        .iter()
+        .filter(|r| !r.hook_tool_calls.is_empty())
+        .map(|r| r.hook_tool_calls.iter().map(|(_, n)| *n as f64).sum())
+        .collect();
+    if !tools.is_empty() {
+        rows.push(row("hook tools per update-status (leader)", &tools));
+    }
+    let hooks: Vec<_> = runs.iter().flat_map(|r| r.hooks.iter()).collect();
+    if !hooks.is_empty() {
+        let wall: Vec<f64> = hooks.iter().map(|h| millis(h.wall)).collect();
+        let rss: Vec<f64> = hooks.iter().map(|h| h.max_rss_kib as f64).collect();
+        rows.push(row("update-status hook wall (ms)", &wall));
+        rows.push(row("update-status hook peak RSS (KiB)", &rss));
     }
     for event in FAILOVER_EVENTS {
         let samples: Vec<f64> = runs
@@ -68,10 +84,15 @@ pub fn summarise(runs: &[RunMeasurement]) -> Vec<SummaryRow> {
     rows
 }
 
-/// Renders rows as an aligned text table.
+/// Renders rows as an aligned text table (one decimal below 100, where it matters: hook times).
 pub fn render_table(rows: &[SummaryRow]) -> String {
     let width = rows.iter().map(|r| r.metric.len()).max().unwrap_or(6).max(6);
-    let cell = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |v| format!("{v:.0}"));
+    let cell = |value: Option<f64>| {
+        value.map_or_else(
+            || "-".to_string(),
+            |v| if v.abs() < 100.0 { format!("{v:.1}") } else { format!("{v:.0}") },
+        )
+    };
     let mut out = format!("{:<width$}  {:>9}  {:>9}  {:>4}\n", "metric", "median", "p95", "runs");
     for r in rows {
         out.push_str(&format!(
@@ -132,6 +153,36 @@ mod tests {
         let operation = rows.iter().find(|r| r.metric == "operation (ms)").unwrap();
         assert_eq!((operation.median, operation.samples), (Some(800.0), 1));
         assert!(rows.iter().any(|r| r.metric == "deploy to active (ms)"));
+    }
+
+    #[test]
+    fn hook_samples_are_pooled_over_runs() {
+        use crate::bench::hook_timings::HookSample;
+        let sample = |ms: u64, kib: u64| HookSample {
+            unit: "valkey/0".into(),
+            wall: Duration::from_millis(ms),
+            max_rss_kib: kib,
+        };
+        let first = RunMeasurement {
+            hooks: vec![sample(8, 5000), sample(9, 5100)],
+            hook_tool_calls: vec![("is-leader".into(), 1), ("relation-get".into(), 4)],
+            ..RunMeasurement::default()
+        };
+        let second = RunMeasurement {
+            hooks: vec![sample(30, 5200)],
+            ha_ready: Some(Duration::from_millis(7000)),
+            ..RunMeasurement::default()
+        };
+        let rows = summarise(&[first, second]);
+        let wall = rows.iter().find(|r| r.metric == "update-status hook wall (ms)").unwrap();
+        assert_eq!((wall.median, wall.p95, wall.samples), (Some(9.0), Some(30.0), 3));
+        let rss = rows.iter().find(|r| r.metric == "update-status hook peak RSS (KiB)").unwrap();
+        assert_eq!(rss.p95, Some(5200.0));
+        let ready = rows.iter().find(|r| r.metric == "deploy to HA-ready (ms)").unwrap();
+        assert_eq!((ready.median, ready.samples), (Some(7000.0), 1));
+        assert!(render_table(&rows).contains("9.0"), "hook times keep a decimal");
+        let tools = rows.iter().find(|r| r.metric == "hook tools per update-status (leader)").unwrap();
+        assert_eq!((tools.median, tools.samples), (Some(5.0), 1), "runs without a count are left out");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! bench failover --runs 5 --substrate raw --json failover.json
+//! bench dispatch --substrate local --charm build/ops-noop --app ops-noop   # the Python baseline
+//! bench deploy --substrate local --resource valkey-server=$PWD/.cache/valkey/bin/valkey-server
 //! ```
 
 use std::path::PathBuf;
@@ -47,6 +49,15 @@ struct Args {
     /// Resource `name=path` for deploy (local substrate; repeatable).
     #[arg(long = "resource", value_parser = key_value)]
     resources: Vec<(String, String)>,
+    /// Application name (local substrate); the ops baseline is deployed as `ops-noop`.
+    #[arg(long, default_value = "valkey")]
+    app: String,
+    /// update-status hooks to collect per run from the agent's timings (dispatch; 0 = none).
+    #[arg(long, default_value_t = 30)]
+    hook_samples: usize,
+    /// update-status interval while collecting them (a Go duration).
+    #[arg(long, default_value = "1s")]
+    hook_interval: String,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -81,6 +92,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         SubstrateKind::Local => {
             let mut local = LocalSubstrate::new(args.charm.clone(), args.nodes);
             local.config = args.config.clone();
+            local.app = args.app.clone();
+            local.hook_samples = args.hook_samples;
+            local.hook_interval = args.hook_interval.clone();
             local.resources = args.resources.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))).collect();
             Box::new(local)
         }
@@ -90,7 +104,14 @@ fn run(args: Args) -> anyhow::Result<()> {
             "run {run}: unavailable {:?}, lost {}, failovers {}",
             w.unavailability, w.lost_acknowledged, w.epoch_increments
         ),
-        None => eprintln!("run {run}: deploy {:?}, operation {:?}", m.deploy_to_active, m.operation),
+        None => eprintln!(
+            "run {run}: deploy {:?}, HA-ready {:?}, operation {:?}, {} hooks timed, hook tools {:?}",
+            m.deploy_to_active,
+            m.ha_ready,
+            m.operation,
+            m.hooks.len(),
+            m.hook_tool_calls
+        ),
     })?;
     println!("{:?} on {:?}, {} runs", result.scenario, result.substrate, result.runs.len());
     print!("{}", render_table(&result.summary));
