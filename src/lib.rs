@@ -10,10 +10,12 @@
 //! - [`valkey`] — the Valkey/Sentinel client behind small traits, with pure reply parsers.
 //! - [`peers`] — the peer relation's keys and typed unit/app bags (the HA protocol's wire format).
 //! - [`observe`] — reads Juju, the local services and the Sentinels into one plain `Observed`.
+//! - [`snapshot`] — the Juju view kept between hooks, so a no-op update-status asks only is-leader.
 //! - [`plan`] — pure: `Observed` → `Step`s (start lock, primary choice, quorum, resets, removal).
 //! - [`execute`] — carries the steps out (idempotent, bounded polled waits).
 //! - [`status`] — pure: the unit and application status computed from `Observed`.
 //! - [`switchover`] — coordinated hand-over of the primary role (failover action, removal).
+//! - [`history`] — failover history read back from Sentinel's log (+ recorded switchovers).
 //! - [`secrets`] — password generation and the app-owned Juju secret.
 //! - [`actions`] — get-primary, failover, get-password; each ends in action-set or action-fail.
 //! - [`charm`] — event → handler, and the one `error_policy`.
@@ -21,11 +23,13 @@ pub mod actions;
 pub mod charm;
 pub mod config;
 pub mod execute;
+pub mod history;
 pub mod juju;
 pub mod observe;
 pub mod peers;
 pub mod plan;
 pub mod secrets;
+pub mod snapshot;
 pub mod status;
 pub mod switchover;
 pub mod valkey;

@@ -67,3 +67,49 @@ fn hostname_wins_over_the_address() {
     assert_eq!(f.network, Some(("valkey-1.lan".to_string(), "10.1.1.1".to_string())));
     assert_eq!(f.storage, None);
 }
+
+/// The failover leader reports the new epoch with the old address until it re-pointed the
+/// replicas; the Sentinels that already switched name the primary (seen on the local model).
+#[test]
+fn known_primary_prefers_a_settled_view_on_an_epoch_tie() {
+    use crate::observe::fixture::sentinel;
+    let mut o = Observed::test(0);
+    let switched = |n: u32| {
+        let mut s = sentinel(n, 1, 2, 2, 2);
+        s.primary.as_mut().unwrap().config_epoch = 1;
+        s
+    };
+    let mut leading = sentinel(2, 0, 2, 2, 2);
+    let p = leading.primary.as_mut().unwrap();
+    p.config_epoch = 1;
+    p.flags.push("failover_in_progress".into());
+    for order in
+        [vec![switched(0), switched(1), leading.clone()], vec![leading.clone(), switched(0), switched(1)]]
+    {
+        o.sentinels = order;
+        assert_eq!(o.known_primary().map(|e| e.host), Some(crate::observe::fixture::host(1)));
+    }
+}
+
+#[test]
+fn the_primary_is_read_once_when_it_is_this_unit() {
+    use crate::valkey::test_server::TestServer;
+    let server = TestServer::data("");
+    let at = server.endpoint();
+    let connector = crate::valkey::TcpConnector::default();
+    let primary = MonitoredPrimary { ip: at.host.clone(), port: at.port, ..Default::default() };
+    let local = LocalNode {
+        replication: Some(ReplicationInfo {
+            role: crate::valkey::Role::Primary,
+            master_repl_offset: 12_345,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    // Another unit's primary (the local answer differs from the server's): asked over the wire.
+    let remote = primary_replication(&connector, &primary, &local, Some("127.255.0.9")).expect("read");
+    assert_ne!(Some(&remote), local.replication.as_ref(), "the live server's answer, not the local one");
+    // This unit is the primary (on Valkey's port): the local answer is reused, no connection.
+    let mine = MonitoredPrimary { ip: "127.255.0.9".into(), port: VALKEY_PORT, ..Default::default() };
+    assert_eq!(primary_replication(&connector, &mine, &local, Some("127.255.0.9")), local.replication);
+}
