@@ -85,8 +85,18 @@ fn publish_restart_delay(ctx: &Context, l: &Loaded) -> Result<(), CharmError> {
     Ok(())
 }
 
-/// Runs one invocation; returns the process exit code.
+/// Runs one invocation through the Juju snapshot layer (`crate::snapshot`: an update-status
+/// replays the last hook's answers); returns the process exit code. A failed invocation drops
+/// the snapshot (Juju discards its relation writes).
 pub fn run(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
+    let snap = crate::snapshot::open(ctx, *event == Event::UpdateStatus, tools);
+    let code = run_event(ctx, event, &snap);
+    snap.finish(ctx, code == 0);
+    code
+}
+
+/// Runs one invocation; returns the process exit code.
+fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
     let result = match event {
         Event::Unknown(name) => {
             let _ = tools.log(LogLevel::Debug, &format!("ignoring unknown event {name}"));
@@ -96,6 +106,12 @@ pub fn run(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Event::Remove => return 0,
         Event::StorageDetaching | Event::Stop => retire(ctx, tools),
         Event::PeerRelationDeparted if ctx.is_departing_self() => retire(ctx, tools),
+        Event::PrimaryChanged => {
+            let result = reconcile(ctx, tools);
+            // In debug-log, so a failover's reach to every unit can be seen (and tested).
+            let _ = tools.log(LogLevel::Info, "primary-changed: Sentinel switched the primary; reconciled");
+            result
+        }
         _ => reconcile(ctx, tools),
     };
     match result {
@@ -221,6 +237,11 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
         plan = plan::plan(&loaded.observed);
     }
     publish_restart_delay(ctx, &loaded)?;
+    if let (Some(sup), Some(paths), Some(host), true) =
+        (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
+    {
+        workload::tuning::retune(tools, sup.as_ref(), paths, &loaded.connector, host);
+    }
     let o = &loaded.observed;
     let outcome = match execute(&effects(ctx, tools, &loaded), o, &plan.steps) {
         Ok(out) => out,
@@ -258,7 +279,10 @@ fn set_status(tools: &dyn HookTools, o: &Observed, plan: &Plan, outcome: &Outcom
     let unit: Status = status::unit_status(o, plan, &outcome.notes);
     tools.status_set(unit.kind, &unit.message, false)?;
     if o.leader {
-        let app = status::app_status(o, &unit);
+        let mut app = status::app_status(o, &unit);
+        if let Some(note) = crate::history::last_failover_note(o) {
+            app.message = format!("{} · {note}", app.message);
+        }
         tools.status_set(app.kind, &app.message, true)?;
     }
     Ok(())

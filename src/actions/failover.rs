@@ -3,6 +3,7 @@
 
 use super::{param, results, ActionResult};
 use crate::charm::load;
+use crate::history;
 use crate::juju::{Context, HookTools};
 use crate::switchover::{switchover, SwitchoverError};
 use crate::valkey::{Connector, Endpoint};
@@ -56,6 +57,19 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
         SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
         other => format!("failed: {other}"),
     })?;
+    // Recorded with the duration measured here; the history merges it with Sentinel's log.
+    if let Some(paths) = &loaded.paths {
+        let record = history::Failover {
+            time: history::local_time_now(),
+            old_primary: done.old_primary.host.clone(),
+            new_primary: done.new_primary.host.clone(),
+            kind: history::Kind::Switchover,
+            duration_ms: Some(done.duration.as_millis() as u64),
+        };
+        if let Err(e) = history::record_switchover(&paths.etc_dir(), &record) {
+            let _ = tools.action_log(&format!("cannot record the switchover in the history: {e}"));
+        }
+    }
     Ok(results(&[
         ("old-primary", name(&done.old_primary.host)),
         ("new-primary", name(&done.new_primary.host)),

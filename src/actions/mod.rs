@@ -2,6 +2,7 @@
 //! never both silent — and exits 0: a failed action must not put the unit into error.
 
 pub mod failover;
+pub mod failover_history;
 pub mod get_password;
 pub mod get_primary;
 
@@ -18,6 +19,7 @@ pub fn run(kind: ActionKind, ctx: &Context, tools: &dyn HookTools) -> i32 {
         ActionKind::GetPrimary => get_primary::run(ctx, tools),
         ActionKind::Failover => failover::run(ctx, tools),
         ActionKind::GetPassword => get_password::run(ctx, tools),
+        ActionKind::FailoverHistory => failover_history::run(ctx, tools),
     };
     let reported = match result {
         Ok(results) => tools.action_set(&results),

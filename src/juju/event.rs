@@ -21,6 +21,8 @@ pub enum ActionKind {
     Failover,
     /// `get-password [username]`: a user's password from the charm's secret.
     GetPassword,
+    /// `failover-history`: the changes of primary this unit's Sentinel saw.
+    FailoverHistory,
 }
 
 impl ActionKind {
@@ -30,12 +32,13 @@ impl ActionKind {
             ActionKind::GetPrimary => "get-primary",
             ActionKind::Failover => "failover",
             ActionKind::GetPassword => "get-password",
+            ActionKind::FailoverHistory => "failover-history",
         }
     }
 
     /// Parses an action name; `None` for actions this charm does not declare.
     pub fn parse(name: &str) -> Option<ActionKind> {
-        [ActionKind::GetPrimary, ActionKind::Failover, ActionKind::GetPassword]
+        [ActionKind::GetPrimary, ActionKind::Failover, ActionKind::GetPassword, ActionKind::FailoverHistory]
             .into_iter()
             .find(|a| a.name() == name)
     }
@@ -224,6 +227,7 @@ mod tests {
             ("actions/get-primary", Event::Action(ActionKind::GetPrimary)),
             ("actions/failover", Event::Action(ActionKind::Failover)),
             ("actions/get-password", Event::Action(ActionKind::GetPassword)),
+            ("actions/failover-history", Event::Action(ActionKind::FailoverHistory)),
             ("install", Event::Install),
             ("actions/reboot", Event::Unknown("actions/reboot".into())),
             ("hooks/secret-expired", Event::Unknown("hooks/secret-expired".into())),

@@ -69,7 +69,26 @@ pub trait SentinelNode {
     fn reset(&mut self, name: &str) -> Result<(), ValkeyError>;
     /// `SENTINEL FAILOVER name [COORDINATED]`. Valkey 9 has no way to name a target here.
     fn failover(&mut self, name: &str, coordinated: bool) -> Result<(), ValkeyError>;
+    /// `SENTINEL DEBUG info-period <ms>`: how often this Sentinel sends `INFO` to the nodes it
+    /// watches (see [`SENTINEL_INFO_PERIOD`] for why the charm changes it). Runtime only: a
+    /// restarted Sentinel is back at 10 s. The default does nothing, for fakes that keep no timers.
+    fn set_info_period(&mut self, _period: Duration) -> Result<(), ValkeyError> {
+        Ok(())
+    }
 }
+
+/// The `INFO` period the charm gives every Sentinel (Sentinel's own default is 10 s).
+///
+/// *Why:* Sentinel learns of a new replica only from the primary's `INFO`, and when it picks a
+/// replica to promote it skips every replica whose last `INFO` reply is older than 5 s (it polls
+/// replicas once a second only once the primary is *objectively* down). At 10 s, a Sentinel that
+/// started shortly before the fault knew none or one of the replicas, or held `INFO` older than
+/// 5 s, so the elected leader logged `-failover-abort-no-good-slave` and the next attempt came
+/// 2 × failover-timeout later (measured: 4 of 7 SIGSTOP runs took 46–86 s, 3 failovers); and a
+/// replica the leader did not know was never re-pointed, so with `min-replicas-to-write 1` the new
+/// primary refused writes ~20 s longer. At 1 s both gaps close, for one `INFO` per second per node
+/// per Sentinel — the rate Sentinel itself uses during a failover. See docs/failover.md.
+pub const SENTINEL_INFO_PERIOD: Duration = Duration::from_millis(1000);
 
 /// Opens connections; the seam that lets tests replace the network.
 pub trait Connector {
@@ -270,5 +289,10 @@ impl SentinelNode for Connection {
             c.arg("COORDINATED");
         }
         self.run::<()>("SENTINEL FAILOVER", &c)
+    }
+    fn set_info_period(&mut self, period: Duration) -> Result<(), ValkeyError> {
+        let mut c = redis::cmd("SENTINEL");
+        c.arg("DEBUG").arg("info-period").arg(period.as_millis().to_string());
+        self.run::<()>("SENTINEL DEBUG info-period", &c)
     }
 }

@@ -1,6 +1,6 @@
 //! The client against real `valkey-server` processes: one primary, one replica, one Sentinel.
 
-use super::test_server::{poll_until, TestServer};
+use super::test_server::{free_port, poll_until, TestServer};
 use super::*;
 use std::time::Duration;
 
@@ -148,4 +148,27 @@ fn sentinel_queries_set_reset_and_coordinated_failover() {
             .unwrap_or(false)
     });
     assert!(demoted, "old primary was not turned into a replica");
+}
+
+/// The INFO period the charm sets is what the Sentinel then runs with (read back raw, since the
+/// charm itself never needs to read it).
+#[test]
+fn sentinel_info_period_is_set() {
+    let sentinel = TestServer::sentinel(&format!("sentinel monitor {NAME} 127.0.0.1 {} 1", free_port()));
+    let mut s = open().sentinel(&sentinel.endpoint()).unwrap();
+    s.set_info_period(SENTINEL_INFO_PERIOD).unwrap();
+    let mut raw = redis::Client::open(format!("redis://127.0.0.1:{}/", sentinel.port))
+        .and_then(|c| c.get_connection())
+        .unwrap();
+    let timers: Vec<redis::Value> = redis::cmd("SENTINEL").arg("DEBUG").query(&mut raw).unwrap();
+    let text: Vec<String> = timers
+        .iter()
+        .map(|v| match v {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).to_string(),
+            redis::Value::Int(i) => i.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let at = text.iter().position(|k| k.eq_ignore_ascii_case("info-period")).expect("INFO-PERIOD listed");
+    assert_eq!(text[at + 1], SENTINEL_INFO_PERIOD.as_millis().to_string(), "{text:?}");
 }

@@ -17,7 +17,7 @@ mod live_tests;
 #[cfg(test)]
 pub(crate) mod test_server;
 
-pub use client::{Connector, DataNode, SentinelNode, TcpConnector, Timeouts};
+pub use client::{Connector, DataNode, SentinelNode, TcpConnector, Timeouts, SENTINEL_INFO_PERIOD};
 pub use info::{ReplicaEntry, ReplicationInfo, Role};
 pub use sentinel_reply::{KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 

@@ -17,6 +17,7 @@ pub mod supervise;
 pub mod systemd;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod tuning;
 
 pub use files::{write_file, write_private};
 pub use install::{detect_version, install, installed, Installed};

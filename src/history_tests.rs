@@ -1,0 +1,142 @@
+//! History parsing on captured Sentinel log lines (Valkey 9.1.2, local model, 3 units).
+
+use super::*;
+
+/// A frozen primary (down-after 5000), as the failover leader's Sentinel logged it.
+const AUTOMATIC: &str = "\
+32277:X 22 Nov 2026 05:36:21.128 * +slave slave 127.0.1.4:6379 127.0.1.4 6379 @ primary 127.0.1.2 6379
+32277:X 22 Nov 2026 05:36:40.197 # +sdown master primary 127.0.1.2 6379
+32277:X 22 Nov 2026 05:36:40.256 # +odown master primary 127.0.1.2 6379 #quorum 2/2
+32277:X 22 Nov 2026 05:36:40.256 # +new-epoch 1
+32277:X 22 Nov 2026 05:36:40.256 # +try-failover master primary 127.0.1.2 6379
+32277:X 22 Nov 2026 05:36:40.321 # +elected-leader master primary 127.0.1.2 6379
+32277:X 22 Nov 2026 05:36:42.371 # +failover-end master primary 127.0.1.2 6379
+32277:X 22 Nov 2026 05:36:42.371 # +switch-master primary 127.0.1.2 6379 127.0.1.3 6379
+32277:X 22 Nov 2026 05:36:47.432 # +sdown slave 127.0.1.2:6379 127.0.1.2 6379 @ primary 127.0.1.3 6379
+";
+
+/// A requested switch as a Sentinel that did not lead it logs it, then a false alarm.
+const REQUESTED: &str = "\
+31585:X 22 Nov 2026 23:59:59.900 # +config-update-from sentinel bd96 127.0.1.4 26379 @ primary 127.0.1.3 6379
+31585:X 23 Nov 2026 00:00:00.100 # +switch-master primary 127.0.1.3 6379 127.0.1.4 6379
+31585:X 23 Nov 2026 00:01:00.000 # +sdown master primary 127.0.1.4 6379
+31585:X 23 Nov 2026 00:01:00.500 # -sdown master primary 127.0.1.4 6379
+";
+
+#[test]
+fn an_automatic_failover_lasts_from_the_last_answer_to_the_switch() {
+    let h = from_sentinel_log(AUTOMATIC, "primary", 5000);
+    assert_eq!(
+        h,
+        vec![Failover {
+            time: "2026-11-22 05:36:42.371".into(),
+            old_primary: "127.0.1.2".into(),
+            new_primary: "127.0.1.3".into(),
+            kind: Kind::Automatic,
+            duration_ms: Some(2174 + 5000),
+        }]
+    );
+}
+
+#[test]
+fn a_requested_switch_has_no_sdown_and_a_false_alarm_is_no_failover() {
+    let h = from_sentinel_log(REQUESTED, "primary", 5000);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!((h[0].kind, h[0].duration_ms), (Kind::Switchover, None));
+    assert_eq!(h[0].time, "2026-11-23 00:00:00.100");
+    // The leader of a requested switch logs +try-failover: its duration counts from there.
+    let led = "1:X 22 Nov 2026 10:00:00.000 # +try-failover master primary 10.0.0.1 6379\n\
+               1:X 22 Nov 2026 10:00:01.250 # +switch-master primary 10.0.0.1 6379 10.0.0.2 6379\n";
+    assert_eq!(from_sentinel_log(led, "primary", 5000)[0].duration_ms, Some(1250));
+}
+
+#[test]
+fn other_monitors_and_garbage_are_ignored() {
+    let text = "garbage\n\n1:X 22 Nov 2026 10:00:00.000 # +sdown master other 10.0.0.1 6379\n\
+                1:X 22 Nov 2026 10:00:01.000 # +switch-master other 10.0.0.1 6379 10.0.0.2 6379\n\
+                1:X 99 Foo 2026 10:00:01.000 # +switch-master primary 10.0.0.1 6379 10.0.0.2 6379\n";
+    assert!(from_sentinel_log(text, "primary", 5000).is_empty());
+}
+
+#[test]
+fn recorded_switchovers_give_their_measured_duration() {
+    let logged = from_sentinel_log(REQUESTED, "primary", 5000);
+    let recorded = |time: &str, new: &str| Failover {
+        time: time.into(),
+        old_primary: "127.0.1.3".into(),
+        new_primary: new.into(),
+        kind: Kind::Switchover,
+        duration_ms: Some(1100),
+    };
+    let merged = merge(
+        logged.clone(),
+        vec![
+            recorded("2026-11-23 00:00:01.000", "127.0.1.4"),
+            recorded("2026-11-20 00:00:00.000", "127.0.1.9"),
+        ],
+    );
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    assert_eq!(merged[0].new_primary, "127.0.1.9", "sorted by time; unmatched records kept");
+    assert_eq!(merged[1].duration_ms, Some(1100));
+    // A record for another node, or long after the switch, does not match.
+    let far = merge(logged, vec![recorded("2026-11-23 00:05:00.000", "127.0.1.4")]);
+    assert_eq!((far.len(), far[0].duration_ms), (2, None));
+}
+
+#[test]
+fn records_round_trip_through_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(recorded_switchovers(dir.path()).is_empty());
+    let r = Failover {
+        time: local_time_now(),
+        old_primary: "a".into(),
+        new_primary: "b".into(),
+        kind: Kind::Switchover,
+        duration_ms: Some(900),
+    };
+    record_switchover(dir.path(), &r).unwrap();
+    std::fs::write(switchovers_path(dir.path()), format!("{}\n{{torn\n", serde_json::to_string(&r).unwrap()))
+        .unwrap();
+    record_switchover(dir.path(), &r).unwrap();
+    assert_eq!(recorded_switchovers(dir.path()), vec![r.clone(), r]);
+}
+
+#[test]
+fn status_note_is_short_and_only_while_recent() {
+    let h = from_sentinel_log(AUTOMATIC, "primary", 5000);
+    let name =
+        |host: &str| format!("valkey/{}", host.rsplit('.').next().unwrap().parse::<u32>().unwrap() - 2);
+    assert_eq!(
+        status_note(&h, "2026-11-22 05:40:00.000", 600_000, name).as_deref(),
+        Some("last failover 05:36:42 valkey/0→valkey/1 in 7.2 s")
+    );
+    assert_eq!(status_note(&h, "2026-11-22 06:00:00.000", 600_000, name), None, "too old");
+    assert_eq!(status_note(&[], "2026-11-22 05:40:00.000", 600_000, name), None);
+    assert_eq!(naive_ms(&local_time_now()).map(|ms| ms > 0), Some(true));
+}
+
+#[test]
+fn recent_note_reads_the_log_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sentinel.log");
+    let unit = |h: &str| h.to_string();
+    assert_eq!(recent_note(&log, "primary", 5000, unit), None, "no log yet");
+    // A switch logged just now, after more than the tail's worth of other lines.
+    let now = local_time_now();
+    let (date, clock) = now.split_once(' ').unwrap();
+    let mut d = date.split('-');
+    let (y, m, day) = (d.next().unwrap(), d.next().unwrap(), d.next().unwrap());
+    let month = MONTHS[m.parse::<usize>().unwrap() - 1];
+    let stamp = format!("1:X {day} {month} {y} {clock}");
+    let filler =
+        format!("{stamp} * +slave slave 10.0.0.3:6379 10.0.0.3 6379 @ primary 10.0.0.1 6379\n").repeat(2000);
+    let text = format!(
+        "{filler}{stamp} # +sdown master primary 10.0.0.1 6379\n{stamp} # +switch-master primary 10.0.0.1 6379 10.0.0.2 6379\n"
+    );
+    std::fs::write(&log, text).unwrap();
+    let clock_s = clock.split('.').next().unwrap();
+    assert_eq!(
+        recent_note(&log, "primary", 5000, unit),
+        Some(format!("last failover {clock_s} 10.0.0.1→10.0.0.2 in 5.0 s"))
+    );
+}
