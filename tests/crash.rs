@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
 use common::settle::{settled, CONVERGE};
-use common::{poll, unit_at, Deployed, APP};
-use valkey_harness::probe::{verify, ProbeConfig, ProbeHandle};
+use common::{poll, start_probe, unit_at, Deployed, APP};
+use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
 /// Acknowledged writes awaited before the fault and after recovery.
@@ -54,14 +54,7 @@ fn crash_scenario(name: &str, appendonly_off_later: bool) {
     let old_unit = unit_at(&units, &old);
     write_keys(&old, &admin);
 
-    let mut config = ProbeConfig::new(sentinels.clone(), format!("{name}-{}", std::process::id()));
-    config.wait_replicas = Some(1);
-    let probe = ProbeHandle::start(config).unwrap();
-    assert!(
-        probe.wait_acked(WRITES_PER_PHASE, CONVERGE),
-        "the probe acknowledged only {} writes",
-        probe.acked()
-    );
+    let probe = start_probe(&sentinels, "{name}", WRITES_PER_PHASE, CONVERGE);
 
     let run_id = server_field(&old, &admin, "run_id").unwrap();
     let killed_at = Instant::now();

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::settle::settled;
-use common::{unit_at, Deployed, APP};
-use valkey_harness::probe::{verify, ProbeConfig, ProbeHandle};
+use common::{start_probe, unit_at, Deployed, APP};
+use valkey_harness::probe::verify;
 
 /// Deadline for the probe to make progress.
 const CONVERGE: Duration = Duration::from_secs(60);
@@ -26,14 +26,7 @@ fn failover_action_moves_the_primary_without_losing_acknowledged_writes() {
     let first = settled(&fixture, &sentinels, &admin, None);
     let epoch = first.1;
 
-    let mut config = ProbeConfig::new(sentinels.clone(), format!("failover-{}", std::process::id()));
-    config.wait_replicas = Some(1);
-    let probe = ProbeHandle::start(config).unwrap();
-    assert!(
-        probe.wait_acked(WRITES_PER_PHASE, CONVERGE),
-        "the probe acknowledged only {} writes",
-        probe.acked()
-    );
+    let probe = start_probe(&sentinels, "failover", WRITES_PER_PHASE, CONVERGE);
 
     // 1. failover without a target: the primary moves to another unit.
     let old = deployment.primary().unwrap();

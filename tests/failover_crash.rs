@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
 use common::settle::{settled, CONVERGE};
-use common::{poll, unit_at, Deployed, APP};
-use valkey_harness::probe::{verify, ProbeConfig, ProbeHandle};
+use common::{poll, start_probe, unit_at, Deployed, APP};
+use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
 /// Acknowledged writes awaited between phases.
@@ -33,10 +33,7 @@ fn crashed_primary_fails_over_once_and_a_killed_sentinel_changes_nothing() {
     let old_unit = unit_at(&units, &old);
     let logged_before = primary_changed_lines(&fixture);
 
-    let mut config = ProbeConfig::new(sentinels.clone(), format!("fo-crash-{}", std::process::id()));
-    config.wait_replicas = Some(1);
-    let probe = ProbeHandle::start(config).unwrap();
-    assert!(probe.wait_acked(WRITES_PER_PHASE, CONVERGE), "the probe acknowledged only {}", probe.acked());
+    let probe = start_probe(&sentinels, "fo-crash", WRITES_PER_PHASE, CONVERGE);
 
     // 1. kill -9 of the primary.
     probe.mark("kill -9 primary");

@@ -12,8 +12,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::settle::{settled, CONVERGE};
-use common::{unit_at, Deployed};
-use valkey_harness::probe::{verify, ProbeConfig, ProbeHandle};
+use common::{start_probe, unit_at, Deployed};
+use valkey_harness::probe::verify;
 
 /// How long the primary stays frozen.
 const FREEZE: Duration = Duration::from_secs(30);
@@ -31,14 +31,7 @@ fn frozen_primary_fails_over_exactly_once_and_rejoins() {
     let epoch = sentinels.max_config_epoch().unwrap();
     let old = deployment.primary().unwrap();
 
-    let mut config = ProbeConfig::new(sentinels.clone(), format!("freeze-{}", std::process::id()));
-    config.wait_replicas = Some(1);
-    let probe = ProbeHandle::start(config).unwrap();
-    assert!(
-        probe.wait_acked(WRITES_PER_PHASE, CONVERGE),
-        "the probe acknowledged only {} writes",
-        probe.acked()
-    );
+    let probe = start_probe(&sentinels, "freeze", WRITES_PER_PHASE, CONVERGE);
 
     probe.mark("kill -STOP primary");
     let frozen_at = Instant::now();

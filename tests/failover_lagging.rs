@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
 use common::settle::{settled, CONVERGE};
-use common::{poll, unit_at, Deployed, APP};
-use valkey_harness::probe::{verify, ProbeConfig, ProbeHandle};
+use common::{poll, start_probe, unit_at, Deployed, APP};
+use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
 /// Acknowledged writes awaited between phases.
@@ -40,10 +40,7 @@ fn crashed_primary_with_a_lagging_replica_promotes_the_up_to_date_one() {
     let (current_unit, lagging_unit) = (unit_at(&units, &current), unit_at(&units, &lagging));
     println!("primary {old_unit}; {lagging_unit} will lag, {current_unit} stays up to date");
 
-    let mut config = ProbeConfig::new(sentinels.clone(), format!("fo-lagging-{}", std::process::id()));
-    config.wait_replicas = Some(1);
-    let probe = ProbeHandle::start(config).unwrap();
-    assert!(probe.wait_acked(WRITES_PER_PHASE, CONVERGE), "the probe acknowledged only {}", probe.acked());
+    let probe = start_probe(&sentinels, "fo-lagging", WRITES_PER_PHASE, CONVERGE);
 
     // 1. Make one replica lag for real: freeze it while writes go on.
     probe.mark("kill -STOP replica");

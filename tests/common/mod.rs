@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use valkey_harness::deployment::CharmDeployment;
 use valkey_harness::juju::{Juju, Status};
-use valkey_harness::probe::{ProbeLog, Report};
+use valkey_harness::probe::{ProbeConfig, ProbeHandle, ProbeLog, Report};
+use valkey_harness::sentinel::SentinelSet;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
 /// Application name every scenario deploys.
@@ -140,6 +141,17 @@ pub fn poll<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Result<
             }
         }
     }
+}
+
+/// Starts the write probe with every write confirmed by `WAIT 1`, keys prefixed `<run>-<pid>`, and
+/// waits (up to `timeout`) until it has `writes` acknowledged writes, so the phase that follows really
+/// runs under writes.
+pub fn start_probe(sentinels: &SentinelSet, run: &str, writes: u64, timeout: Duration) -> ProbeHandle {
+    let mut config = ProbeConfig::new(sentinels.clone(), format!("{run}-{}", std::process::id()));
+    config.wait_replicas = Some(1);
+    let probe = ProbeHandle::start(config).unwrap();
+    assert!(probe.wait_acked(writes, timeout), "the probe acknowledged only {} writes", probe.acked());
+    probe
 }
 
 /// Prints the probe's summary, marks and unavailability windows (timings are printed, never
