@@ -207,6 +207,9 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         observed.local.valkey_running = sup.is_running(workload::Service::Valkey);
         observed.local.sentinel_running = sup.is_running(workload::Service::Sentinel);
     }
+    if let Some(p) = &paths {
+        observed.local.bound = workload::read_bound(p);
+    }
     Ok(Loaded { observed, paths, supervisor, connector })
 }
 
@@ -254,11 +257,19 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
     // what runs now rather than what ran before this hook.
     let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
     let restarted = plan.steps.contains(&plan::Step::EnsureServices);
-    if (started || restarted) && outcome.notes.is_empty() {
+    // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
+    let moved = plan.steps.iter().any(|s| {
+        matches!(s, plan::Step::Rebind(_) | plan::Step::FollowAddresses { restart_sentinel: true, .. })
+    });
+    if (started || restarted || moved) && outcome.notes.is_empty() {
         let fresh = load(ctx, tools)?;
-        let mut seen = fresh.observed;
+        let mut seen = fresh.observed.clone();
         seen.me.started = true;
-        return set_status(tools, &seen, &Plan::default(), &outcome);
+        // A node that has just (re)started runs fenced; lift it now that it is linked, rather
+        // than in the next hook (docs/ha-protocol.md "Start-up fence").
+        let lift: Vec<plan::Step> = plan::promotion_step(&seen).into_iter().collect();
+        let after = execute(&effects(ctx, tools, &fresh), &seen, &lift)?;
+        return set_status(tools, &seen, &Plan::default(), &after);
     }
     set_status(tools, o, &plan, &outcome)
 }

@@ -220,6 +220,17 @@ impl CharmConfig {
         })
     }
 
+    /// The `min-replicas-max-lag` Valkey gets for the option's value M: M − 1 (at least 1).
+    ///
+    /// *Why:* the option promises that a primary cut off from its replicas refuses writes within
+    /// M + 1 s. Valkey measures a replica's lag in whole seconds and re-counts its good replicas
+    /// once a second, so with M itself the refusals began up to M + 2 s after the cut (host-mode
+    /// partitions: 3.5–4.6 s at M = 3, 5 of 7 runs over 4 s); with M − 1, 2.3–3.6 s. M = 1 stays
+    /// 1: Valkey at 0 would drop replicas between their once-a-second acknowledgements.
+    pub fn valkey_max_lag(&self) -> u32 {
+        self.min_replicas_max_lag.saturating_sub(1).max(1)
+    }
+
     /// Effective min-replicas-to-write for a deployment of `units` units: automatic → 1 when
     /// units ≥ 3 else 0; an explicit value larger than `units - 1` (the replicas there can be) →
     /// an error naming the option and the range this deployment accepts, because the primary

@@ -159,3 +159,12 @@ fn min_replicas_auto_and_explicit() {
     assert_eq!(zero.min_replicas_for(1).unwrap(), 0);
     assert_eq!(zero.min_replicas_for(0).unwrap(), 0);
 }
+
+#[test]
+fn valkey_gets_one_second_less_max_lag_but_never_zero() {
+    let with = |m| CharmConfig { min_replicas_max_lag: m, ..CharmConfig::default() }.valkey_max_lag();
+    assert_eq!(with(10), 9);
+    assert_eq!(with(3), 2);
+    assert_eq!(with(2), 1);
+    assert_eq!(with(1), 1, "0 would drop replicas between their acknowledgements");
+}

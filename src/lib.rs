@@ -12,6 +12,7 @@
 //! - [`observe`] — reads Juju, the local services and the Sentinels into one plain `Observed`.
 //! - [`snapshot`] — the Juju view kept between hooks, so a no-op update-status asks only is-leader.
 //! - [`plan`] — pure: `Observed` → `Step`s (start lock, primary choice, quorum, resets, removal).
+//! - [`readdress`] — pure: what a unit does when its own address or a peer's changed.
 //! - [`execute`] — carries the steps out (idempotent, bounded polled waits).
 //! - [`status`] — pure: the unit and application status computed from `Observed`.
 //! - [`switchover`] — coordinated hand-over of the primary role (failover action, removal).
@@ -28,6 +29,7 @@ pub mod juju;
 pub mod observe;
 pub mod peers;
 pub mod plan;
+pub mod readdress;
 pub mod secrets;
 pub mod snapshot;
 pub mod status;

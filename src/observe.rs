@@ -40,6 +40,9 @@ pub struct LocalNode {
     pub replication: Option<ReplicationInfo>,
     /// Local engine version; `None` when Valkey did not answer.
     pub version: Option<String>,
+    /// The addresses the local services run with and the peers' addresses this unit's Sentinel
+    /// resolved, as the files say (address changes: `crate::readdress`).
+    pub bound: crate::workload::Bound,
 }
 
 /// Everything a reconcile pass decides on.

@@ -10,7 +10,13 @@ pub fn host(n: u32) -> String {
 
 /// A peer with a host; `started` and `requested` as given.
 pub fn peer(n: u32, started: bool, requested: Option<u64>) -> PeerUnit {
-    PeerUnit { name: format!("valkey/{n}"), host: Some(host(n)), start_requested: requested, started }
+    PeerUnit {
+        name: format!("valkey/{n}"),
+        host: Some(host(n)),
+        start_requested: requested,
+        started,
+        address: None,
+    }
 }
 
 /// A Sentinel view of unit `n` that sees `primary` with `replicas` replicas and `peers` peers.
@@ -73,6 +79,8 @@ pub fn replica_info(of: u32, offset: u64, link_up: bool) -> ReplicationInfo {
         master_repl_offset: offset,
         slave_repl_offset: Some(offset),
         replicas: Vec::new(),
+        // Resynced and admitted for promotion (the start-up fence lifted).
+        priority: Some(100),
     }
 }
 
@@ -132,6 +140,7 @@ impl Observed {
             sentinel_running: true,
             replication: Some(replication),
             version: Some("9.1.2".into()),
+            bound: Default::default(),
         };
         let units = self.live_count();
         self.applied = crate::plan::runtime_settings(self.config.as_ref().unwrap(), units).ok();

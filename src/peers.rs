@@ -14,6 +14,10 @@ pub const HOST: &str = "host";
 pub const START_REQUESTED: &str = "start-requested";
 /// Unit bag: `"true"` once the unit's Valkey and Sentinel run and were discovered by the others.
 pub const STARTED: &str = "started";
+/// Unit bag, set by Juju: the address peers reach the unit at.
+pub const INGRESS_ADDRESS: &str = "ingress-address";
+/// Unit bag, set by Juju: the older name of the unit's address.
+pub const PRIVATE_ADDRESS: &str = "private-address";
 /// App bag: URI of the app-owned secret holding the passwords.
 pub const SECRET_ID: &str = "secret-id";
 /// App bag: the unit allowed to start now.
@@ -46,6 +50,10 @@ pub struct PeerUnit {
     pub start_requested: Option<u64>,
     /// Whether it reports its services started and discovered.
     pub started: bool,
+    /// Its current address, as Juju publishes it (`ingress-address`, else `private-address`).
+    /// *Why:* when it changes, this unit's Sentinel still holds the old one (docs/ha-protocol.md
+    /// "Address changes").
+    pub address: Option<String>,
 }
 
 impl PeerUnit {
@@ -56,6 +64,9 @@ impl PeerUnit {
             host: bag.get(HOST).filter(|h| !h.is_empty()).cloned(),
             start_requested: bag.get(START_REQUESTED).and_then(|v| v.parse().ok()),
             started: bag.get(STARTED).map(String::as_str) == Some("true"),
+            address: [INGRESS_ADDRESS, PRIVATE_ADDRESS]
+                .iter()
+                .find_map(|k| bag.get(*k).filter(|a| !a.is_empty()).cloned()),
         }
     }
 
@@ -113,7 +124,20 @@ mod tests {
                     host: Some("valkey-1.lan".into()),
                     start_requested: Some(1_700_000_000),
                     started: true,
+                    address: None,
                 },
+            ),
+            (
+                &[(PRIVATE_ADDRESS, "10.0.0.2"), (INGRESS_ADDRESS, "198.18.1.9")],
+                PeerUnit {
+                    name: "valkey/1".into(),
+                    address: Some("198.18.1.9".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                &[(PRIVATE_ADDRESS, "10.0.0.2"), (INGRESS_ADDRESS, "")],
+                PeerUnit { name: "valkey/1".into(), address: Some("10.0.0.2".into()), ..Default::default() },
             ),
             (
                 &[(HOST, ""), (START_REQUESTED, "soon"), (STARTED, "yes")],

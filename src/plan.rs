@@ -32,7 +32,7 @@ pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings
     let mut valkey = BTreeMap::new();
     let mut put = |k: &str, v: String| valkey.insert(k.to_string(), v);
     put("min-replicas-to-write", c.min_replicas_for(units)?.to_string());
-    put("min-replicas-max-lag", c.min_replicas_max_lag.to_string());
+    put("min-replicas-max-lag", c.valkey_max_lag().to_string());
     put("replica-priority", c.replica_priority.to_string());
     put("maxmemory", c.maxmemory.to_string());
     put("maxmemory-policy", c.maxmemory_policy.clone());
@@ -93,6 +93,25 @@ pub enum Step {
     EnsureServices,
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
+    /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
+    /// move Valkey to this address at runtime (`CONFIG SET bind` over its local socket, then
+    /// valkey.conf re-rendered with its current replication source) and restart Sentinel with
+    /// only the `bind` line of its own sentinel.conf changed.
+    Rebind(String),
+    /// Peers moved, joined or left since this unit's Sentinel resolved their hostnames.
+    FollowAddresses {
+        /// Peers whose address changed: this Sentinel still holds their old one.
+        moved: Vec<String>,
+        /// Unit → address of every peer now, recorded once followed.
+        addresses: BTreeMap<String, String>,
+        /// Restart the local Sentinel so it resolves every hostname again (false when nobody
+        /// moved, or when a `Rebind` in the same plan restarts it anyway).
+        restart_sentinel: bool,
+    },
+    /// Lift the start-up fence (`workload::START_FENCE`): once this replica's link to the primary
+    /// is up (i.e. it has resynced, waited for a bounded time), set its configured
+    /// `replica-priority`, so Sentinel may promote it again.
+    AllowPromotion(u32),
     /// Leader: set the quorum on one unit's Sentinel.
     SetQuorum {
         /// The unit whose Sentinel it is.
@@ -193,12 +212,15 @@ pub fn plan(o: &Observed) -> Plan {
             None => waiting = Some("waiting for the leader to grant the start lock".to_string()),
         }
     } else {
+        // First: everything after it reaches the local services by hostname, i.e. the new address.
+        steps.extend(crate::readdress::steps(o));
         if !o.local.valkey_running || !o.local.sentinel_running {
             steps.push(Step::EnsureServices);
         }
         if o.applied.as_ref() != Some(&settings) {
             steps.push(Step::ApplySettings(settings));
         }
+        steps.extend(promotion_step(o));
     }
     if o.leader {
         let upkeep = sentinel_upkeep(o);
@@ -208,6 +230,16 @@ pub fn plan(o: &Observed) -> Plan {
         }
     }
     Plan { steps, waiting }
+}
+
+/// The fence lift a started replica needs: it runs at `replica-priority 0` (every Valkey starts
+/// fenced, see `workload::START_FENCE`) while its config asks for more. A primary keeps the fence:
+/// priority means nothing to it until it is demoted, and then it must resync first too.
+pub fn promotion_step(o: &Observed) -> Option<Step> {
+    let configured = o.config.as_ref().ok()?.replica_priority;
+    let r = o.local.replication.as_ref()?;
+    (o.me.started && configured != 0 && r.role == crate::valkey::Role::Replica && r.priority == Some(0))
+        .then_some(Step::AllowPromotion(configured))
 }
 
 /// Leader: the start-lock steps, and who holds the lock after them.

@@ -4,6 +4,7 @@ use super::*;
 use crate::observe::fixture::{host, peer, primary_info, replica_info, sentinel};
 use crate::observe::Observed;
 use crate::valkey::Endpoint;
+use crate::valkey::ReplicationInfo;
 use crate::workload::VALKEY_PORT;
 
 fn ep(n: u32) -> Endpoint {
@@ -330,4 +331,29 @@ fn only_the_leader_bootstraps() {
     started.sentinels = vec![sentinel(0, 0, 1, 0, 0)];
     started.app.bootstrapped = false;
     assert_eq!(plan(&started).steps, vec![Step::MarkBootstrapped, Step::GrantLock("valkey/1".into())]);
+}
+
+#[test]
+fn the_start_up_fence_is_lifted_only_on_a_started_replica_that_wants_promotion() {
+    let fenced = || ReplicationInfo { priority: Some(0), ..replica_info(1, 10, false) };
+    let lifts = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::AllowPromotion(_)));
+    // A started replica at priority 0 (just restarted) whose config wants 100: lift, to 100.
+    let o = Observed::test(0).running(fenced());
+    assert_eq!(promotion_step(&o), Some(Step::AllowPromotion(100)));
+    assert!(lifts(&o), "{:?}", plan(&o));
+    // Already admitted: nothing to do.
+    let o = Observed::test(0).running(replica_info(1, 10, true));
+    assert_eq!(promotion_step(&o), None);
+    // A primary keeps the fence (priority means nothing to it until it is demoted and resynced).
+    let o = Observed::test(0).running(primary_info(10, &[(1, 10)]));
+    assert_eq!(promotion_step(&o), None);
+    // The operator wants this unit never promoted.
+    let mut o = Observed::test(0).running(fenced());
+    o.config.as_mut().unwrap().replica_priority = 0;
+    assert_eq!(promotion_step(&o), None);
+    // Not started (a start in progress lifts it itself once linked).
+    let mut o = Observed::test(0).running(fenced());
+    o.me.started = false;
+    assert_eq!(promotion_step(&o), None);
+    assert!(!lifts(&o));
 }

@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 pub const CATCH_UP: Duration = Duration::from_secs(3);
 /// How long Sentinel may take to notice priority changes (its INFO period is 10 s).
 pub const PRIORITY_SEEN: Duration = Duration::from_secs(15);
+/// The INFO period of the Sentinel leading a switchover, for the switch's duration.
+pub const SWITCHOVER_INFO_PERIOD: Duration = Duration::from_millis(100);
+/// How fresh (ms) Sentinel's INFO of every replica must be before it is asked to pick one.
+const FRESH_INFO_MS: u64 = 250;
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +126,36 @@ pub fn switchover(
         chosen.is_ok().then_some(())
     });
     let chosen = chosen?;
+    // This Sentinel leads the switchover; while it does, let it read the nodes' INFO ten times a
+    // second instead of once (measured: write pause 1.15 s median / 1.54 s p95 → 0.76 / 0.89 s).
+    // Only for the switch: at all times it would multiply Sentinel's INFO traffic and its
+    // hostname lookups by ten.
+    // Sentinel only picks replicas whose INFO is younger than three INFO periods: right after
+    // the change that is 300 ms, which the last 1 s-period INFO may exceed. Wait for fresh INFO
+    // first, or the failover aborts (-failover-abort-no-good-slave; seen 1 in 8 before this wait).
+    let _ = s.set_info_period(SWITCHOVER_INFO_PERIOD);
+    poll(CATCH_UP, || {
+        let known = s.replicas(MONITOR_NAME).ok()?;
+        known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
+    });
+    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, limit);
+    let _ = s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD);
+    result
+}
+
+/// The switch itself, once `chosen` is known; see [`switchover`].
+fn switch_to(
+    connector: &dyn Connector,
+    s: &mut dyn SentinelNode,
+    p: &mut dyn DataNode,
+    old: &Endpoint,
+    chosen: &Endpoint,
+    target: Option<&Endpoint>,
+    limit: Duration,
+) -> Result<Switched, SwitchoverError> {
     let info = p.replication()?;
-    let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| *e != chosen).collect();
-    let restore =
-        if target.is_some() { lower_priorities(connector, s.as_mut(), &others)? } else { Vec::new() };
+    let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| e != chosen).collect();
+    let restore = if target.is_some() { lower_priorities(connector, s, &others)? } else { Vec::new() };
     // Without a target Sentinel picks the replica itself, from offsets it may have read before the
     // last writes: every replica it could pick must be caught up before it picks.
     let must_catch_up: Vec<Endpoint> = if target.is_some() {
@@ -133,7 +163,7 @@ pub fn switchover(
     } else {
         info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of).collect()
     };
-    let result = promote(connector, s.as_mut(), p.as_mut(), &old, &must_catch_up, limit);
+    let result = promote(connector, s, p, old, &must_catch_up, limit);
     for (ep, value) in restore {
         if let Ok(mut n) = connector.data(&ep) {
             let _ = n.config_set("replica-priority", &value);

@@ -162,6 +162,44 @@ impl<'a> CharmDeployment<'a> {
 }
 
 impl CharmDeployment<'_> {
+    /// Kills every workload process of `unit` with SIGKILL — supervisors first, so nothing is
+    /// restarted, then Valkey and Sentinel — and leaves them down until the charm's next hook
+    /// starts them again: the "power cut" of a cold start. Runs through `juju exec`; on real Juju
+    /// (systemd services) the units are killed, then stopped so systemd does not restart them.
+    pub fn kill_workload(&self, unit: &str) -> Result<(), DeploymentError> {
+        let name = unit.replace('/', "-");
+        let script = format!(
+            "set -u; id=$(storage-list --format=json data | tr -d '[]\" ' | cut -d, -f1); \
+             root=$(storage-get -s \"$id\" location); \
+             if [ -e /etc/systemd/system/valkey-{name}.service ]; then \
+               systemctl kill -s KILL valkey-{name}.service valkey-{name}-sentinel.service; \
+               systemctl stop valkey-{name}.service valkey-{name}-sentinel.service; exit 0; fi; \
+             for f in valkey.supervisor.pid sentinel.supervisor.pid valkey.supervisor.pid.child \
+                      sentinel.supervisor.pid.child valkey.pid sentinel.pid; do \
+               [ -s \"$root/run/$f\" ] && kill -9 $(cut -d' ' -f1 \"$root/run/$f\") 2>/dev/null; \
+             done; true"
+        );
+        let output = self.juju.exec(unit, &script)?;
+        if output.code != 0 {
+            return Err(DeploymentError::Status(format!(
+                "killing {unit}'s workload: {}",
+                output.stderr.trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs one reconcile of `unit` now (its `update-status` handler, dispatched through
+    /// `juju exec` the way the charm's own scripts queue events), e.g. to restart its services
+    /// after [`Self::kill_workload`] in an order the test chooses.
+    pub fn reconcile(&self, unit: &str) -> Result<(), DeploymentError> {
+        let output = self.juju.exec(unit, "JUJU_DISPATCH_PATH=hooks/update-status ./dispatch")?;
+        if output.code != 0 {
+            return Err(DeploymentError::Status(format!("reconcile on {unit}: {}", output.stderr.trim())));
+        }
+        Ok(())
+    }
+
     /// The text of `unit`'s Sentinel log (`<data storage>/log/sentinel.log`, read with
     /// `juju exec`), for failover timelines.
     pub fn sentinel_log(&self, unit: &str) -> Result<String, DeploymentError> {

@@ -9,6 +9,8 @@
 //! - [`deployment`] — the charm's deployment seen through the driver: credentials, primary,
 //!   Sentinel and data-node addresses, killing a unit's Valkey.
 //! - [`valkey`] — addresses, credentials and short-timeout connections.
+//! - [`names`] — host names of host-mode models (their `hosts` file), translated for every
+//!   connection the harness opens.
 //! - [`sentinel`] — resolving the primary through Sentinel, reading each Sentinel's view, counting
 //!   failovers by `config-epoch`.
 //! - [`sentinel_log`] — Sentinel's log as a failover timeline.
@@ -25,6 +27,7 @@ pub mod bench;
 pub mod deployment;
 pub mod duration_ms;
 pub mod juju;
+pub mod names;
 pub mod probe;
 pub mod sentinel;
 pub mod sentinel_log;

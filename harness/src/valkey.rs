@@ -92,7 +92,8 @@ impl Default for Timeouts {
     }
 }
 
-/// Opens an authenticated connection to `endpoint` with the given timeouts.
+/// Opens an authenticated connection to `endpoint` with the given timeouts. The host goes through
+/// [`crate::names::resolve`] first, so host names a host-mode model announces work from the host.
 pub fn connect(
     endpoint: &Endpoint,
     credentials: &Credentials,
@@ -105,7 +106,7 @@ pub fn connect(
     if let Some(password) = &credentials.password {
         settings = settings.set_password(password);
     }
-    let info = ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
+    let info = ConnectionAddr::Tcp(crate::names::resolve(&endpoint.host), endpoint.port)
         .into_connection_info()?
         .set_redis_settings(settings);
     let client = redis::Client::open(info)?;

@@ -20,7 +20,7 @@ printf '%s %s\n' "${JUJU_LOCAL_HOME:-none}" "${JUJU_LOCAL_OWNER_PID:-none}" >> "
 fail() { echo "ERROR stub: $*" >&2; exit 2; }
 sub=$1; [ $# -gt 0 ] && shift
 case "$sub" in
-  add-model)     values="";                          bools="";                            min=1; max=1; dashdash=no ;;
+  add-model)     values="--config";                  bools="";                            min=1; max=1; dashdash=no ;;
   destroy-model) values="";                          bools="--no-prompt --destroy-storage"; min=1; max=1; dashdash=no ;;
   deploy)        values="-m -n --config --resource"; bools="";                            min=1; max=2; dashdash=no ;;
   add-unit)      values="-m -n";                     bools="";                            min=1; max=1; dashdash=no ;;
@@ -158,6 +158,7 @@ fn every_driver_call_stays_inside_the_juju_subset() {
     juju.scale_application("valkey", 3).unwrap();
     let log = juju.debug_log().unwrap();
     juju.destroy_model().unwrap();
+    juju.add_model_with("h", &[("network-mode", "hosts"), ("update-status-hook-interval", "10s")]).unwrap();
 
     assert_eq!(config.get("down-after-ms"), Some(&serde_json::json!(3000)));
     assert!(!config.contains_key("unset"));
@@ -189,6 +190,7 @@ fn every_driver_call_stays_inside_the_juju_subset() {
         "status -m t --format json",
         "debug-log -m t --replay --no-tail",
         "destroy-model t --no-prompt --destroy-storage",
+        "add-model h --config network-mode=hosts --config update-status-hook-interval=10s",
     ];
     let calls = stub.calls();
     let mut expected: Vec<Vec<String>> = expected.iter().map(|line| argv(line)).collect();

@@ -5,6 +5,7 @@ pub mod failover;
 pub mod failover_history;
 pub mod get_password;
 pub mod get_primary;
+pub mod promote_replica;
 
 use crate::juju::{ActionKind, Context, HookTools, LogLevel};
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ pub fn run(kind: ActionKind, ctx: &Context, tools: &dyn HookTools) -> i32 {
         ActionKind::Failover => failover::run(ctx, tools),
         ActionKind::GetPassword => get_password::run(ctx, tools),
         ActionKind::FailoverHistory => failover_history::run(ctx, tools),
+        ActionKind::PromoteReplica => promote_replica::run(ctx, tools),
     };
     let reported = match result {
         Ok(results) => tools.action_set(&results),

@@ -12,6 +12,8 @@ use crate::workload::{self, Paths, Service, Supervisor, WorkloadError, MONITOR_N
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod fence;
+mod rebind;
 mod start;
 mod upkeep;
 
@@ -132,10 +134,26 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             // must not return before Sentinel replaced it) will not answer now: say so and do not
             // hold the hook — it may be the primary-changed hook the status waits for.
             let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
+            if let Some(paths) = e.paths {
+                fence::write_restarted_script(paths, &o.unit)?;
+            }
+            let sentinel_was_down = !sup.is_running(Service::Sentinel);
             for svc in [Service::Valkey, Service::Sentinel] {
                 if !sup.is_running(svc) {
                     sup.start(svc)?;
                 }
+            }
+            // A restarted Sentinel begins at its built-in 10 s INFO period; give it ours at once
+            // (best effort, like the start step), not at the next hook.
+            if let (true, Some(host)) = (sentinel_was_down, &o.announce_host) {
+                let local = Endpoint::new(host.clone(), SENTINEL_PORT);
+                let _ = poll(SERVICE_UP, || {
+                    e.connector
+                        .sentinel(&local)
+                        .ok()?
+                        .set_info_period(crate::valkey::SENTINEL_INFO_PERIOD)
+                        .ok()
+                });
             }
             // Valkey may be loading its AOF; give it a moment so the status can say how it is.
             if delayed {
@@ -148,6 +166,11 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             }
         }
         Step::ApplySettings(s) => apply_settings(e, o, s)?,
+        Step::Rebind(address) => rebind::rebind(e, o, address, out)?,
+        Step::FollowAddresses { moved, addresses, restart_sentinel } => {
+            rebind::follow_addresses(e, o, moved, addresses, *restart_sentinel, out)?
+        }
+        Step::AllowPromotion(priority) => fence::allow_promotion(e, o, *priority, out)?,
         Step::SetQuorum { host, quorum, .. } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
             s.set(MONITOR_NAME, "quorum", &quorum.to_string())?;

@@ -15,7 +15,7 @@ use crate::workload::{
 use std::path::PathBuf;
 
 /// The first `juju-exec` on PATH (Juju's tools directory in a hook), else the usual location.
-fn juju_exec() -> PathBuf {
+pub(super) fn juju_exec() -> PathBuf {
     std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).map(|d| d.join("juju-exec")).find(|c| c.is_file()))
         .unwrap_or_else(|| PathBuf::from("/usr/bin/juju-exec"))
@@ -67,6 +67,7 @@ pub(super) fn start_workload(
     write_valkey_conf(e, o, primary)?;
     let me = Endpoint::new(host, VALKEY_PORT);
     if !sup.is_running(Service::Valkey) {
+        super::fence::write_restarted_script(paths, &o.unit)?;
         sup.start(Service::Valkey)?;
     }
     let answered = poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());

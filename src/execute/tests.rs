@@ -159,7 +159,15 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     assert!(
         log.contains(&"valkey-0.test:26379 SENTINEL SET primary down-after-milliseconds 5000".to_string())
     );
-    assert_eq!(log.len(), settings.valkey.len() + settings.sentinel.len());
+    // Not known to be an admitted replica: replica-priority stays with the start-up fence.
+    assert!(!log.iter().any(|l| l.contains("replica-priority")), "{log:?}");
+    assert_eq!(log.len(), settings.valkey.len() - 1 + settings.sentinel.len());
+    // An admitted replica (its link came up, the fence was lifted) takes the configured value.
+    let mut admitted = o.clone();
+    admitted.local.replication = Some(crate::observe::fixture::replica_info(1, 10, true));
+    rec.log.borrow_mut().clear();
+    execute(&e, &admitted, &[Step::ApplySettings(settings.clone())]).unwrap();
+    assert!(rec.log.borrow().contains(&"valkey-0.test:6379 CONFIG SET replica-priority 100".to_string()));
     let remembered: RuntimeSettings =
         serde_json::from_str(&std::fs::read_to_string(applied_path(&paths)).unwrap()).unwrap();
     assert_eq!(remembered, settings);

@@ -86,7 +86,13 @@ pub(super) fn apply_settings(e: &Effects, o: &Observed, s: &RuntimeSettings) -> 
     let paths = need(e.paths, "apply settings", "storage")?;
     let host = need(o.announce_host.as_deref(), "apply settings", "announce host")?;
     let mut node = e.connector.data(&Endpoint::new(host, VALKEY_PORT))?;
+    // replica-priority belongs to the start-up fence while it holds (0 on a replica that has not
+    // resynced, or on a primary): AllowPromotion sets it then. Only an admitted replica takes it.
+    let admitted = o.local.replication.as_ref().is_some_and(|r| r.priority.is_some_and(|p| p != 0));
     for (k, v) in &s.valkey {
+        if k == "replica-priority" && !admitted {
+            continue;
+        }
         node.config_set(k, v)?;
     }
     let mut sentinel = e.connector.sentinel(&Endpoint::new(host, SENTINEL_PORT))?;

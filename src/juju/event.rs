@@ -11,6 +11,8 @@ pub const PEER_ENDPOINT: &str = "valkey-peers";
 pub const STORAGE_NAME: &str = "data";
 /// The custom hook Sentinel's client-reconfig script dispatches through `juju-exec`.
 pub const PRIMARY_CHANGED_HOOK: &str = "primary-changed";
+/// The custom hook Valkey's supervisor dispatches through `juju-exec` after it restarted Valkey.
+pub const VALKEY_RESTARTED_HOOK: &str = "valkey-restarted";
 
 /// The actions declared in actions.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +25,8 @@ pub enum ActionKind {
     GetPassword,
     /// `failover-history`: the changes of primary this unit's Sentinel saw.
     FailoverHistory,
+    /// `promote-replica unit=valkey/N`: promote a replica while the primary is down for good.
+    PromoteReplica,
 }
 
 impl ActionKind {
@@ -33,14 +37,21 @@ impl ActionKind {
             ActionKind::Failover => "failover",
             ActionKind::GetPassword => "get-password",
             ActionKind::FailoverHistory => "failover-history",
+            ActionKind::PromoteReplica => "promote-replica",
         }
     }
 
     /// Parses an action name; `None` for actions this charm does not declare.
     pub fn parse(name: &str) -> Option<ActionKind> {
-        [ActionKind::GetPrimary, ActionKind::Failover, ActionKind::GetPassword, ActionKind::FailoverHistory]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [
+            ActionKind::GetPrimary,
+            ActionKind::Failover,
+            ActionKind::GetPassword,
+            ActionKind::FailoverHistory,
+            ActionKind::PromoteReplica,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 }
 
@@ -87,6 +98,8 @@ pub enum Event {
     SecretRemove,
     /// `primary-changed`: custom, dispatched by Sentinel's client-reconfig script via juju-exec.
     PrimaryChanged,
+    /// `valkey-restarted`: custom, dispatched by Valkey's supervisor after a restart.
+    ValkeyRestarted,
     /// An action declared in actions.yaml.
     Action(ActionKind),
     /// Anything else, with the dispatch path (or hook name) as received.
@@ -138,6 +151,7 @@ impl Event {
             "secret-rotate" => Event::SecretRotate,
             "secret-remove" => Event::SecretRemove,
             PRIMARY_CHANGED_HOOK => Event::PrimaryChanged,
+            VALKEY_RESTARTED_HOOK => Event::ValkeyRestarted,
             _ => {
                 if let Some(kind) =
                     hook.strip_prefix(PEER_ENDPOINT).and_then(|r| r.strip_prefix("-relation-"))
@@ -189,6 +203,7 @@ impl Event {
             Event::SecretRotate => "secret-rotate",
             Event::SecretRemove => "secret-remove",
             Event::PrimaryChanged => PRIMARY_CHANGED_HOOK,
+            Event::ValkeyRestarted => VALKEY_RESTARTED_HOOK,
             Event::Action(kind) => return format!("action {}", kind.name()),
             Event::Unknown(what) => return format!("unknown event {what}"),
         };
@@ -224,10 +239,12 @@ mod tests {
             ("hooks/secret-remove", Event::SecretRemove),
             ("hooks/primary-changed", Event::PrimaryChanged),
             ("./hooks/primary-changed", Event::PrimaryChanged),
+            ("hooks/valkey-restarted", Event::ValkeyRestarted),
             ("actions/get-primary", Event::Action(ActionKind::GetPrimary)),
             ("actions/failover", Event::Action(ActionKind::Failover)),
             ("actions/get-password", Event::Action(ActionKind::GetPassword)),
             ("actions/failover-history", Event::Action(ActionKind::FailoverHistory)),
+            ("actions/promote-replica", Event::Action(ActionKind::PromoteReplica)),
             ("install", Event::Install),
             ("actions/reboot", Event::Unknown("actions/reboot".into())),
             ("hooks/secret-expired", Event::Unknown("hooks/secret-expired".into())),

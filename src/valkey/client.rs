@@ -47,6 +47,19 @@ pub trait DataNode {
     fn unpause(&mut self) -> Result<(), ValkeyError>;
     /// `WAIT n timeout`: how many replicas acknowledged everything written so far.
     fn wait_replicas(&mut self, replicas: u32, timeout: Duration) -> Result<u32, ValkeyError>;
+    /// `CLIENT KILL TYPE master`: a replica drops its link to its primary and reconnects at once,
+    /// resolving the primary's host again (after an address change the old link is silently dead
+    /// until `repl-timeout`, 60 s). The default does nothing, for fakes that keep no links.
+    fn reconnect_to_primary(&mut self) -> Result<(), ValkeyError> {
+        Ok(())
+    }
+    /// Closes every client connection with either end at `ip` (`CLIENT LIST`, then `CLIENT KILL
+    /// ID`); returns how many. For an address that no longer exists (a moved replica's, or this
+    /// node's own old one): such links are dead but would be listed, and a primary would count
+    /// the replica twice, until `repl-timeout`. The default does nothing, for fakes.
+    fn drop_clients_at(&mut self, _ip: &str) -> Result<usize, ValkeyError> {
+        Ok(0)
+    }
 }
 
 /// A Sentinel, always asked about one monitor name.
@@ -70,8 +83,10 @@ pub trait SentinelNode {
     /// `SENTINEL FAILOVER name [COORDINATED]`. Valkey 9 has no way to name a target here.
     fn failover(&mut self, name: &str, coordinated: bool) -> Result<(), ValkeyError>;
     /// `SENTINEL DEBUG info-period <ms>`: how often this Sentinel sends `INFO` to the nodes it
-    /// watches (see [`SENTINEL_INFO_PERIOD`] for why the charm changes it). Runtime only: a
-    /// restarted Sentinel is back at 10 s. The default does nothing, for fakes that keep no timers.
+    /// watches (see [`SENTINEL_INFO_PERIOD`] for why the charm changes it), sent together with
+    /// the charm's fixed [`SENTINEL_PING_PERIOD`] and [`SENTINEL_ASK_PERIOD`]. Runtime only: a
+    /// restarted Sentinel is back at its defaults (10 s, 1 s, 1 s). The default does nothing, for
+    /// fakes that keep no timers.
     fn set_info_period(&mut self, _period: Duration) -> Result<(), ValkeyError> {
         Ok(())
     }
@@ -89,6 +104,23 @@ pub trait SentinelNode {
 /// primary refused writes ~20 s longer. At 1 s both gaps close, for one `INFO` per second per node
 /// per Sentinel — the rate Sentinel itself uses during a failover. See docs/failover.md.
 pub const SENTINEL_INFO_PERIOD: Duration = Duration::from_millis(1000);
+
+/// How often the charm's Sentinels PING every node and peer (Sentinel's own default: 1 s).
+///
+/// *Why:* in a silent partition (packets dropped, nothing refused) Sentinel counts
+/// down-after-milliseconds from its oldest unanswered PING, which at 1 s went out up to a second
+/// after the node's last answer; the majority then elected a new primary 4.0–4.2 s after the cut
+/// at down-after 2000 (7 runs, host mode), over the down-after + 1.5 s target; at 200 ms 2.7–3.3 s
+/// (8 runs). *Why not lower than 300 ms:* once the primary is down Sentinel only promotes a
+/// replica whose last INFO is younger than five ping periods, and it polls replicas once a second
+/// then (hard-coded): at 200 ms that window is 1 s, and 2 of 20 crash runs aborted the election
+/// (`-failover-abort-no-good-slave`, the next try 2 × failover-timeout later). 300 ms leaves
+/// 1.5 s. Costs about three PINGs a second per node per Sentinel. See docs/separate-hosts.md.
+pub const SENTINEL_PING_PERIOD: Duration = Duration::from_millis(300);
+
+/// How often a Sentinel that sees the primary down asks its peers whether they do too (the step
+/// to ODOWN; Sentinel's own default: 1 s). Same reason and measurement as [`SENTINEL_PING_PERIOD`].
+pub const SENTINEL_ASK_PERIOD: Duration = Duration::from_millis(200);
 
 /// Opens connections; the seam that lets tests replace the network.
 pub trait Connector {
@@ -115,10 +147,14 @@ impl TcpConnector {
         if let Some(a) = &self.auth {
             settings = settings.set_username(&a.user).set_password(&a.password);
         }
-        let info = ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
-            .into_connection_info()
-            .map_err(connect_err)?
-            .set_redis_settings(settings);
+        // A host that is a path is the node's local socket (`Paths::valkey_socket`): the way in
+        // when the unit's address changed under a running Valkey.
+        let addr = if endpoint.host.starts_with('/') {
+            ConnectionAddr::Unix(endpoint.host.clone().into())
+        } else {
+            ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
+        };
+        let info = addr.into_connection_info().map_err(connect_err)?.set_redis_settings(settings);
         let client = redis::Client::open(info).map_err(connect_err)?;
         let con = client.get_connection_with_timeout(self.timeouts.connect).map_err(connect_err)?;
         con.set_read_timeout(Some(self.timeouts.read)).map_err(connect_err)?;
@@ -231,6 +267,20 @@ impl DataNode for Connection {
         let _ = self.con.set_read_timeout(Some(self.read_timeout));
         got
     }
+    fn drop_clients_at(&mut self, ip: &str) -> Result<usize, ValkeyError> {
+        let list: String = self.run("CLIENT LIST", redis::cmd("CLIENT").arg("LIST"))?;
+        let ids = super::client_list::client_ids_at(&list, ip);
+        for id in &ids {
+            // 0 killed: it went away meanwhile, which is what we wanted.
+            self.run::<u32>("CLIENT KILL ID", redis::cmd("CLIENT").arg("KILL").arg("ID").arg(*id))?;
+        }
+        Ok(ids.len())
+    }
+    fn reconnect_to_primary(&mut self) -> Result<(), ValkeyError> {
+        // The reply is the number of clients killed (0 on a node with no link): any is fine.
+        self.run::<u32>("CLIENT KILL TYPE master", redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("master"))
+            .map(|_| ())
+    }
 }
 
 impl SentinelNode for Connection {
@@ -291,8 +341,10 @@ impl SentinelNode for Connection {
         self.run::<()>("SENTINEL FAILOVER", &c)
     }
     fn set_info_period(&mut self, period: Duration) -> Result<(), ValkeyError> {
+        let ms = |d: Duration| d.as_millis().to_string();
         let mut c = redis::cmd("SENTINEL");
-        c.arg("DEBUG").arg("info-period").arg(period.as_millis().to_string());
+        c.arg("DEBUG").arg("info-period").arg(ms(period));
+        c.arg("ping-period").arg(ms(SENTINEL_PING_PERIOD)).arg("ask-period").arg(ms(SENTINEL_ASK_PERIOD));
         self.run::<()>("SENTINEL DEBUG info-period", &c)
     }
 }

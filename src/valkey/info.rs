@@ -49,6 +49,10 @@ pub struct ReplicationInfo {
     pub slave_repl_offset: Option<u64>,
     /// For a primary: its replicas.
     pub replicas: Vec<ReplicaEntry>,
+    /// For a replica: its live `replica-priority` (`slave_priority`); 0 = Sentinel never promotes
+    /// it. Every Valkey starts at 0 (the start-up fence, `workload::START_FENCE`) until it has
+    /// resynced. `None` for a primary, whose INFO does not show it.
+    pub priority: Option<u32>,
 }
 
 impl ReplicationInfo {
@@ -97,6 +101,7 @@ pub fn parse_replication(reply: &str) -> ReplicationInfo {
         master_repl_offset: num("master_repl_offset").unwrap_or(0),
         slave_repl_offset: num("slave_repl_offset"),
         replicas: replicas.into_iter().map(|(_, r)| r).collect(),
+        priority: f.get("slave_priority").and_then(|v| v.parse().ok()),
     }
 }
 

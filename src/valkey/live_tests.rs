@@ -169,6 +169,12 @@ fn sentinel_info_period_is_set() {
             other => format!("{other:?}"),
         })
         .collect();
-    let at = text.iter().position(|k| k.eq_ignore_ascii_case("info-period")).expect("INFO-PERIOD listed");
-    assert_eq!(text[at + 1], SENTINEL_INFO_PERIOD.as_millis().to_string(), "{text:?}");
+    for (name, want) in [
+        ("info-period", SENTINEL_INFO_PERIOD),
+        ("ping-period", crate::valkey::SENTINEL_PING_PERIOD),
+        ("ask-period", crate::valkey::SENTINEL_ASK_PERIOD),
+    ] {
+        let at = text.iter().position(|k| k.eq_ignore_ascii_case(name)).expect("timer listed");
+        assert_eq!(text[at + 1], want.as_millis().to_string(), "{name}: {text:?}");
+    }
 }

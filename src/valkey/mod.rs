@@ -9,15 +9,21 @@
 //! purpose: Valkey 9 accepts them and Redis 7.0 knows nothing else (valkey-facts.md).
 
 pub mod client;
+pub mod client_list;
 pub mod info;
 pub mod sentinel_reply;
 
 #[cfg(test)]
 mod live_tests;
 #[cfg(test)]
+mod rebind_live_tests;
+#[cfg(test)]
 pub(crate) mod test_server;
 
-pub use client::{Connector, DataNode, SentinelNode, TcpConnector, Timeouts, SENTINEL_INFO_PERIOD};
+pub use client::{
+    Connector, DataNode, SentinelNode, TcpConnector, Timeouts, SENTINEL_ASK_PERIOD, SENTINEL_INFO_PERIOD,
+    SENTINEL_PING_PERIOD,
+};
 pub use info::{ReplicaEntry, ReplicationInfo, Role};
 pub use sentinel_reply::{KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 

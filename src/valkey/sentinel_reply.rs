@@ -94,6 +94,9 @@ pub struct KnownReplica {
     pub repl_offset: u64,
     /// Its replica-priority as of Sentinel's last INFO (0 = never promoted).
     pub priority: u32,
+    /// Milliseconds since Sentinel's last INFO reply from it (`info-refresh`). Sentinel skips a
+    /// replica whose INFO is older than three INFO periods when it picks one to promote.
+    pub info_refresh_ms: u64,
 }
 
 impl KnownReplica {
@@ -106,6 +109,7 @@ impl KnownReplica {
             link_ok: f.get("master-link-status").map(String::as_str) == Some("ok"),
             repl_offset: num(f, "slave-repl-offset"),
             priority: num(f, "slave-priority"),
+            info_refresh_ms: num(f, "info-refresh"),
         }
     }
 

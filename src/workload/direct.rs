@@ -7,7 +7,7 @@ use super::files::{create_private_dir, io_err};
 use super::pidfile::{self, PidRecord};
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
 use super::supervise::child_pidfile;
-use super::{Installed, Paths, WorkloadError};
+use super::{Installed, Paths, WorkloadError, START_FENCE};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -74,12 +74,17 @@ impl Direct {
             self.supervisor_pidfile(svc).to_string_lossy().into_owned(),
             "--restart-delay-ms".to_string(),
             delay.as_millis().to_string(),
-            "--".to_string(),
-            self.server.to_string_lossy().into_owned(),
-            conf.to_string_lossy().into_owned(),
         ];
-        if svc == Service::Sentinel {
-            args.push("--sentinel".to_string());
+        if svc == Service::Valkey {
+            args.push("--on-restart".to_string());
+            args.push(self.paths.restarted_script().to_string_lossy().into_owned());
+        }
+        args.push("--".to_string());
+        args.push(self.server.to_string_lossy().into_owned());
+        args.push(conf.to_string_lossy().into_owned());
+        match svc {
+            Service::Valkey => args.extend(START_FENCE.iter().map(|a| a.to_string())),
+            Service::Sentinel => args.push("--sentinel".to_string()),
         }
         args
     }

@@ -62,6 +62,15 @@ fn ping(port: u16) -> bool {
     redis::cmd("PING").query::<String>(&mut con).is_ok_and(|r| r == "PONG")
 }
 
+/// `CONFIG GET replica-priority` as the admin user on `port`.
+fn replica_priority(port: u16) -> Option<String> {
+    let url = format!("redis://{ADMIN_USER}:adminpw@127.0.0.1:{port}/");
+    let mut con =
+        redis::Client::open(url).ok()?.get_connection_with_timeout(Duration::from_millis(500)).ok()?;
+    let pair: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("replica-priority").query(&mut con).ok()?;
+    pair.get(1).cloned()
+}
+
 /// A unit layout with rendered configs for a primary on `port` and a Sentinel on `s_port`.
 fn unit(dir: &Path, port: u16, s_port: u16) -> Paths {
     let paths = Paths::new(dir.join("data"));
@@ -109,6 +118,11 @@ fn direct_supervisor_restarts_a_killed_valkey_and_stops_cleanly() {
     assert_eq!(unsafe { libc::pipe(leaked.as_mut_ptr()) }, 0);
     let leaked_target = std::fs::read_link(format!("/proc/self/fd/{}", leaked[0])).unwrap();
 
+    // The restart hook: records each call, so the test sees when the supervisor ran it.
+    let marker = tmp.path().join("restarted.calls");
+    let script = format!("#!/bin/sh\necho restarted >> '{}'\n", marker.display());
+    crate::workload::write_file(&paths.restarted_script(), &script, 0o700).unwrap();
+
     direct.start(Service::Valkey).unwrap();
     let first = direct.pid(Service::Valkey).expect("valkey runs after start");
     let sup_pid = PidRecord::read(&direct.supervisor_pidfile(Service::Valkey)).unwrap().pid;
@@ -121,6 +135,9 @@ fn direct_supervisor_restarts_a_killed_valkey_and_stops_cleanly() {
         assert!(!held.contains(&leaked_target), "pid {pid} holds the hook's leaked pipe: {held:?}");
     }
     assert!(poll(Duration::from_secs(10), || ping(port).then_some(())).is_some(), "valkey answers");
+    // Started behind the fence (the rendered valkey.conf says 100), and not "restarted".
+    assert_eq!(replica_priority(port).as_deref(), Some("0"), "the start-up fence is on");
+    assert!(!marker.exists(), "the first start is not a restart");
     direct.start(Service::Valkey).unwrap();
     assert_eq!(direct.pid(Service::Valkey), Some(first), "start is idempotent");
     let supervisor = PidRecord::read(&direct.supervisor_pidfile(Service::Valkey)).unwrap();
@@ -134,6 +151,9 @@ fn direct_supervisor_restarts_a_killed_valkey_and_stops_cleanly() {
     let second = poll(Duration::from_secs(10), || direct.pid(Service::Valkey).filter(|p| *p != first))
         .expect("the supervisor restarted valkey");
     assert!(poll(Duration::from_secs(10), || ping(port).then_some(())).is_some(), "restarted valkey answers");
+    assert_eq!(replica_priority(port).as_deref(), Some("0"), "a restart is fenced too");
+    let calls = poll(Duration::from_secs(10), || std::fs::read_to_string(&marker).ok());
+    assert_eq!(calls.as_deref(), Some("restarted\n"), "the supervisor ran the restart hook once");
 
     // The Sentinel runs beside it, with --sentinel.
     direct.start(Service::Sentinel).unwrap();
@@ -185,7 +205,8 @@ fn supervise_args_carry_the_delay_and_the_sentinel_flag() {
     let direct = Direct::new(Path::new("/c/dispatch"), &paths, &installed, Duration::from_secs(8));
     assert_eq!(
         direct.supervise_args(Service::Valkey).join(" "),
-        "supervise --pidfile /d/run/valkey.supervisor.pid --restart-delay-ms 8000 -- /d/bin/valkey-server /d/etc/valkey.conf"
+        "supervise --pidfile /d/run/valkey.supervisor.pid --restart-delay-ms 8000 \
+         --on-restart /d/etc/valkey-restarted.sh -- /d/bin/valkey-server /d/etc/valkey.conf --replica-priority 0"
     );
     assert!(direct.supervise_args(Service::Sentinel).join(" ").ends_with("/d/etc/sentinel.conf --sentinel"));
 }

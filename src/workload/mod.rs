@@ -4,6 +4,7 @@
 //! Rendering is pure ([`render`]); effects sit behind small APIs ([`files`], [`install`],
 //! [`service`]) so the HA logic can be tested without servers.
 
+pub mod bound;
 pub mod direct;
 #[cfg(test)]
 mod failover_tests;
@@ -19,11 +20,13 @@ pub mod systemd;
 pub(crate) mod test_support;
 pub mod tuning;
 
+pub use bound::{read_bound, Bound};
 pub use files::{write_file, write_private};
 pub use install::{detect_version, install, installed, Installed};
 pub use paths::Paths;
 pub use render::{
-    acl_hash, render_reconfig_script, render_sentinel_conf, render_valkey_conf, SentinelConf, ValkeyConf,
+    acl_hash, render_reconfig_script, render_restarted_script, render_sentinel_conf, render_valkey_conf,
+    SentinelConf, ValkeyConf,
 };
 pub use service::{supervise_main, supervisor_for, Service, Supervisor};
 
@@ -36,6 +39,14 @@ pub const ADMIN_USER: &str = "charm-admin";
 pub const REPLICATION_USER: &str = "replication";
 /// The user Sentinels authenticate as, on data nodes and on each other.
 pub const SENTINEL_USER: &str = "sentinel";
+/// Arguments every Valkey start adds after its config file: the start-up fence. A Valkey that
+/// starts from disk has lost its replication offset (an AOF load does not restore it, measured
+/// with 9.1.2), so Sentinel — which picks the replica with the highest offset — could promote any
+/// of them after a whole-deployment restart, even one that lagged behind. Starting at
+/// `replica-priority 0` keeps every restarted node out of elections until the charm has seen it
+/// resync from the current primary (`plan::Step::AllowPromotion`). On the command line, not in
+/// valkey.conf, so Sentinel's `CONFIG REWRITE` cannot remove it from the next start.
+pub const START_FENCE: [&str; 2] = ["--replica-priority", "0"];
 /// Valkey's port on every unit (each unit has its own address).
 pub const VALKEY_PORT: u16 = 6379;
 /// Sentinel's port on every unit.

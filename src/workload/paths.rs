@@ -42,6 +42,11 @@ impl Paths {
         self.etc_dir().join("client-reconfig.sh")
     }
 
+    /// `root/etc/valkey-restarted.sh`: what Valkey's supervisor runs after a restart.
+    pub fn restarted_script(&self) -> PathBuf {
+        self.etc_dir().join("valkey-restarted.sh")
+    }
+
     /// `root/run`: pid files.
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")
@@ -55,6 +60,13 @@ impl Paths {
     /// `root/bin`: the installed `valkey-server` (copy of the resource, or a link to the apt binary).
     pub fn bin_dir(&self) -> PathBuf {
         self.root.join("bin")
+    }
+
+    /// `root/run/valkey.sock`: Valkey's local socket. *Why:* after the unit's address changed,
+    /// Valkey still listens on the old one, which no longer exists; the charm reaches it here to
+    /// move it (`CONFIG SET bind`) without a restart.
+    pub fn valkey_socket(&self) -> PathBuf {
+        self.run_dir().join("valkey.sock")
     }
 
     /// `root/run/valkey.pid`: written by valkey-server itself.

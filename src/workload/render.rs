@@ -25,6 +25,8 @@ pub const SENTINEL_PEER_ACL: &str =
     "+ping +client|setname +publish +sentinel|is-master-down-by-addr &__sentinel__:hello";
 /// ACL rules of the admin user: everything (the charm reconfigures and fails over with it).
 pub const ADMIN_ACL: &str = "~* &* +@all";
+/// Longest `unixsocket` path rendered: a Unix socket address holds 107 bytes plus the NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
 
 /// Inputs of `valkey.conf`.
 #[derive(Debug, Clone)]
@@ -134,7 +136,15 @@ pub fn render_valkey_conf(c: &ValkeyConf) -> String {
     let _ = writeln!(s, "bind {}", arg(c.bind));
     let _ = writeln!(s, "port {}", c.port);
     s.push_str("protected-mode no\n");
-    s.push_str("tcp-keepalive 60\n\n");
+    s.push_str("tcp-keepalive 60\n");
+    // The charm's own way in when the unit's address changed under a running Valkey (see
+    // `bound`); left out where the path would not fit a socket address (Valkey would not start).
+    let socket = p.valkey_socket();
+    if socket.as_os_str().len() <= MAX_SOCKET_PATH {
+        let _ = writeln!(s, "unixsocket {}", path_arg(&socket));
+        s.push_str("unixsocketperm 700\n");
+    }
+    s.push('\n');
     s.push_str("# Process: supervised by the charm (systemd or its own supervisor), so never daemonize.\n");
     s.push_str("daemonize no\n");
     s.push_str("supervised no\n");
@@ -161,7 +171,7 @@ pub fn render_valkey_conf(c: &ValkeyConf) -> String {
     s.push_str("repl-diskless-sync-delay 0\n");
     let _ = writeln!(s, "replica-priority {}", cfg.replica_priority);
     let _ = writeln!(s, "min-replicas-to-write {}", c.min_replicas_to_write);
-    let _ = writeln!(s, "min-replicas-max-lag {}\n", cfg.min_replicas_max_lag);
+    let _ = writeln!(s, "min-replicas-max-lag {}\n", cfg.valkey_max_lag());
     s.push_str("# Memory.\n");
     let _ = writeln!(s, "maxmemory {}", cfg.maxmemory);
     let _ = writeln!(s, "maxmemory-policy {}\n", arg(&cfg.maxmemory_policy));
@@ -224,12 +234,35 @@ fn sh_quote(s: &str) -> String {
 /// retries on exit code 1), and juju-exec waits for the unit's hook lock, which must never stall
 /// Sentinel.
 pub fn render_reconfig_script(juju_exec: &Path, unit: &str) -> String {
+    render_event_script(
+        juju_exec,
+        unit,
+        "primary-changed",
+        "Sentinel runs this at +switch-master with:\n\
+         #   <monitor-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>",
+    )
+}
+
+/// The script a supervisor (`dispatch supervise --on-restart`, systemd's `ExecStartPost`) runs after
+/// it restarted Valkey: it queues the charm's `valkey-restarted` event, whose reconcile lifts the
+/// start-up fence once the node has resynced, instead of waiting for the next update-status.
+pub fn render_restarted_script(juju_exec: &Path, unit: &str) -> String {
+    render_event_script(
+        juju_exec,
+        unit,
+        "valkey-restarted",
+        "Valkey's supervisor runs this after each restart.",
+    )
+}
+
+/// A script that queues `event` on `unit` through `juju-exec` in the background and exits 0 at
+/// once: its callers (Sentinel, the supervisor) must never wait for the unit's hook lock.
+fn render_event_script(juju_exec: &Path, unit: &str, event: &str, who: &str) -> String {
     format!(
         "#!/bin/sh\n\
-         # Rendered by the valkey charm. Sentinel runs this at +switch-master with:\n\
-         #   <monitor-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>\n\
-         # It queues the charm's primary-changed event and returns at once.\n\
-         {exec} {unit} -- env JUJU_DISPATCH_PATH=hooks/primary-changed ./dispatch </dev/null >/dev/null 2>&1 &\n\
+         # Rendered by the valkey charm. {who}\n\
+         # It queues the charm's {event} event and returns at once.\n\
+         {exec} {unit} -- env JUJU_DISPATCH_PATH=hooks/{event} ./dispatch </dev/null >/dev/null 2>&1 &\n\
          exit 0\n",
         exec = sh_quote(&juju_exec.to_string_lossy()),
         unit = sh_quote(unit),

@@ -238,3 +238,29 @@ fn run_rendered_files(server: &Path) {
     assert_eq!(field(&master, "down-after-milliseconds").as_deref(), Some("2000"));
     assert_eq!(field(&master, "failover-timeout").as_deref(), Some("10000"));
 }
+
+#[test]
+fn valkey_conf_has_a_local_socket_only_where_its_path_fits() {
+    let config = CharmConfig::default();
+    let c = creds();
+    let render = |root: &str| {
+        let paths = Paths::new(root);
+        render_valkey_conf(&ValkeyConf {
+            bind: "10.0.0.1",
+            announce_host: "valkey-0",
+            port: 6379,
+            primary: None,
+            credentials: &c,
+            config: &config,
+            min_replicas_to_write: 0,
+            paths: &paths,
+        })
+    };
+    let short = render("/var/lib/valkey");
+    assert!(short.contains("\nunixsocket /var/lib/valkey/run/valkey.sock\nunixsocketperm 700\n"), "{short}");
+    // 90 + "/run/valkey.sock" = 106 bytes: fits; 92 + 16 = 108: Valkey would refuse to start.
+    let fits = format!("/{}", "d".repeat(89));
+    assert!(render(&fits).contains("unixsocket "), "a 106-byte path fits");
+    let too_long = format!("/{}", "d".repeat(91));
+    assert!(!render(&too_long).contains("unixsocket"), "a 108-byte path must be left out");
+}

@@ -29,6 +29,9 @@ pub struct SuperviseArgs {
     pub restart_delay: Duration,
     /// The child's program and arguments.
     pub command: Vec<String>,
+    /// A script run (with `sh`) after every restart but the first start: the charm's hook
+    /// trigger, so a restarted Valkey is reconciled without waiting for update-status.
+    pub on_restart: Option<PathBuf>,
 }
 
 /// The child's pid file beside the supervisor's.
@@ -63,7 +66,7 @@ fn current_delay(args: &SuperviseArgs) -> Duration {
 pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
     let start = args.iter().position(|a| a == "supervise").map_or(0, |i| i + 1);
     let mut rest = args[start..].iter();
-    let (mut pidfile, mut delay) = (None, None);
+    let (mut pidfile, mut delay, mut on_restart) = (None, None, None);
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--pidfile" => pidfile = Some(PathBuf::from(rest.next().ok_or("--pidfile needs a path")?)),
@@ -71,6 +74,9 @@ pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
                 let v = rest.next().ok_or("--restart-delay-ms needs a number")?;
                 delay =
                     Some(v.parse::<u64>().map_err(|_| format!("--restart-delay-ms: {v:?} is not a number"))?);
+            }
+            "--on-restart" => {
+                on_restart = Some(PathBuf::from(rest.next().ok_or("--on-restart needs a path")?));
             }
             "--" => break,
             other => return Err(format!("unknown option {other:?}")),
@@ -84,6 +90,7 @@ pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
         pidfile: pidfile.ok_or("--pidfile is required")?,
         restart_delay: Duration::from_millis(delay.unwrap_or(1000)),
         command,
+        on_restart,
     })
 }
 
@@ -174,6 +181,7 @@ pub fn run(args: &SuperviseArgs) -> i32 {
     let child_file = child_pidfile(&args.pidfile);
     let delay = args.restart_delay.max(MIN_DELAY);
     let mut first = true;
+    let mut restarted = false;
     let code = loop {
         let spawned = Command::new(&args.command[0]).args(&args.command[1..]).stdin(Stdio::null()).spawn();
         let mut child = match spawned {
@@ -192,6 +200,10 @@ pub fn run(args: &SuperviseArgs) -> i32 {
             let _ = rec.write(&child_file);
         }
         note(&format!("started {} as pid {}", args.command[0], child.id()));
+        if restarted {
+            announce_restart(args);
+        }
+        restarted = true;
         let status = wait_child(&mut child);
         remove_if_ours(&child_file, child_rec);
         if STOP.load(Ordering::SeqCst) {
@@ -208,13 +220,26 @@ pub fn run(args: &SuperviseArgs) -> i32 {
     code
 }
 
+/// Runs the `--on-restart` script, if any; a missing or failing script is only noted (the
+/// restart itself has happened, and update-status reconciles anyway).
+fn announce_restart(args: &SuperviseArgs) {
+    let Some(script) = &args.on_restart else { return };
+    match Command::new("/bin/sh").arg(script).stdin(Stdio::null()).status() {
+        Ok(status) if status.success() => note(&format!("ran {}", script.display())),
+        Ok(status) => note(&format!("{} exited with {status}", script.display())),
+        Err(e) => note(&format!("cannot run {}: {e}", script.display())),
+    }
+}
+
 /// `dispatch supervise ...`: parses the whole argv and runs the loop.
 pub fn main(args: &[String]) -> i32 {
     match parse_args(args) {
         Ok(parsed) => run(&parsed),
         Err(e) => {
             eprintln!("supervise: {e}");
-            eprintln!("usage: dispatch supervise --pidfile PATH [--restart-delay-ms N] -- COMMAND [ARGS...]");
+            eprintln!(
+                "usage: dispatch supervise --pidfile PATH [--restart-delay-ms N] [--on-restart SCRIPT] -- COMMAND [ARGS...]"
+            );
             2
         }
     }
@@ -237,6 +262,9 @@ mod tests {
         assert_eq!(a.pidfile, PathBuf::from("/r/v.pid"));
         assert_eq!(a.restart_delay, Duration::from_millis(8000));
         assert_eq!(a.command, argv("/b/valkey-server /e/s.conf --sentinel"));
+        assert_eq!(a.on_restart, None);
+        let b = parse_args(&argv("dispatch supervise --pidfile /p --on-restart /e/r.sh -- x")).unwrap();
+        assert_eq!(b.on_restart, Some(PathBuf::from("/e/r.sh")));
         assert_eq!(child_pidfile(&a.pidfile), PathBuf::from("/r/v.pid.child"));
     }
 
@@ -248,6 +276,7 @@ mod tests {
             ("dispatch supervise --pidfile /p --restart-delay-ms soon -- x", "is not a number"),
             ("dispatch supervise --bogus -- x", "unknown option"),
             ("dispatch supervise --pidfile", "--pidfile needs a path"),
+            ("dispatch supervise --pidfile /p --on-restart", "--on-restart needs a path"),
         ];
         for (line, want) in table {
             let err = parse_args(&argv(line)).unwrap_err();
@@ -264,6 +293,7 @@ mod tests {
             pidfile: pidfile.clone(),
             restart_delay: Duration::from_millis(0),
             command: vec!["x".into()],
+            on_restart: None,
         };
         assert_eq!(current_delay(&args), MIN_DELAY, "no file: the command line's, floored");
         std::fs::write(restart_delay_file(&pidfile), "8000\n").unwrap();

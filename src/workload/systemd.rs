@@ -3,7 +3,7 @@
 
 use super::files::write_file;
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
-use super::{Installed, Paths, WorkloadError};
+use super::{Installed, Paths, WorkloadError, START_FENCE};
 use crate::juju::Context;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,9 +68,18 @@ impl Systemd {
     /// The unit file's content.
     pub fn render_unit(&self, svc: Service) -> String {
         let (what, conf, extra, delay) = match svc {
-            Service::Valkey => ("data node", self.paths.valkey_conf(), "", self.valkey_restart_delay),
+            Service::Valkey => {
+                // The start-up fence on the command line, and the charm told after every start.
+                let post = format!("\nExecStartPost=-/bin/sh {}", exec_word(&self.paths.restarted_script()));
+                (
+                    "data node",
+                    self.paths.valkey_conf(),
+                    format!(" {}{post}", START_FENCE.join(" ")),
+                    self.valkey_restart_delay,
+                )
+            }
             Service::Sentinel => {
-                ("Sentinel", self.paths.sentinel_conf(), " --sentinel", SENTINEL_RESTART_DELAY)
+                ("Sentinel", self.paths.sentinel_conf(), " --sentinel".to_string(), SENTINEL_RESTART_DELAY)
             }
         };
         format!(
@@ -178,7 +187,10 @@ mod tests {
         let s = systemd(Path::new("/tmp"));
         let valkey = s.render_unit(Service::Valkey);
         assert!(
-            valkey.contains("ExecStart=/srv/data/bin/valkey-server /srv/data/etc/valkey.conf\n"),
+            valkey.contains(
+                "ExecStart=/srv/data/bin/valkey-server /srv/data/etc/valkey.conf --replica-priority 0\n\
+                 ExecStartPost=-/bin/sh /srv/data/etc/valkey-restarted.sh\n"
+            ),
             "{valkey}"
         );
         assert!(valkey.contains("Restart=always\nRestartSec=8000ms\n"), "{valkey}");

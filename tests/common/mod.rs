@@ -15,6 +15,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod hosts;
 pub mod nodes;
 pub mod settle;
 
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use valkey_harness::deployment::CharmDeployment;
 use valkey_harness::juju::{Juju, Status};
+use valkey_harness::names;
 use valkey_harness::probe::{ProbeConfig, ProbeHandle, ProbeLog, Report};
 use valkey_harness::sentinel::SentinelSet;
 use valkey_harness::valkey::{Credentials, Endpoint};
@@ -52,11 +54,16 @@ impl Deployed {
     /// update-status frequent, deploys `units` units with `config`, and waits until every unit
     /// is active and idle.
     pub fn new(scenario: &str, units: usize, config: &[(&str, &str)]) -> Self {
+        let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
+        juju.add_model(&model_name(scenario)).expect("add-model");
+        Self::deploy_into(juju, units, config)
+    }
+
+    /// Deploys `units` units with `config` into the driver's current model (update-status made
+    /// frequent first) and waits until every unit is active and idle.
+    fn deploy_into(juju: Juju, units: usize, config: &[(&str, &str)]) -> Self {
         let (charm, charm_dir) = charm();
         let server = valkey_server();
-        let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
-        let model = format!("e2e-{scenario}-{}", std::process::id());
-        juju.add_model(&model).expect("add-model");
         juju.model_config(&[("update-status-hook-interval", UPDATE_STATUS_INTERVAL)]).expect("model-config");
         let deployed_at = Instant::now();
         juju.deploy(&charm, APP, units, config, &[("valkey-server", server.as_path())]).expect("deploy");
@@ -112,13 +119,21 @@ impl Deployed {
     }
 }
 
-/// The unit whose address is `endpoint`'s host.
+/// The model name of a scenario: `e2e-<scenario>-<pid>` (unique per run, as real Juju requires).
+fn model_name(scenario: &str) -> String {
+    format!("e2e-{scenario}-{}", std::process::id())
+}
+
+/// The unit whose address is `endpoint`'s host. The host may be an address (loopback models,
+/// `juju status`) or a unit's host name (`valkey-0` for `valkey/0`, as Sentinel announces units
+/// in host mode; matched through the model's hosts file, or by its spelling).
 pub fn unit_at(units: &[(String, String)], endpoint: &Endpoint) -> String {
+    let host = endpoint.host.as_str();
     units
         .iter()
-        .find(|(_, address)| *address == endpoint.host)
+        .find(|(unit, address)| names::same_host(host, address) || hosts::hostname(unit) == host)
         .map(|(unit, _)| unit.clone())
-        .unwrap_or_else(|| panic!("no unit has address {} (units: {units:?})", endpoint.host))
+        .unwrap_or_else(|| panic!("no unit has address {host} (units: {units:?})"))
 }
 
 /// Polls `check` every 200 ms until it returns `Ok`, or panics after `timeout` with the last

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use valkey_harness::deployment::{MONITOR, SENTINEL_PORT, VALKEY_PORT};
+use valkey_harness::names;
 use valkey_harness::valkey::{self, Credentials, Endpoint, Timeouts};
 
 /// Timeouts for test queries: generous reads, since the machine is shared and busy.
@@ -103,8 +104,9 @@ pub fn in_sync(
     let master = (field(&info, "master_host")?, field(&info, "master_port")?);
     let link = field(&info, "master_link_status")?;
     let offset = field(&info, "slave_repl_offset")?;
-    let expected_master = (primary.host.as_str(), primary.port.to_string());
-    if role != "slave" || master != (expected_master.0, expected_master.1.as_str()) {
+    // The primary may be named by address or by host name (host mode): compare resolved hosts.
+    let follows = names::same_host(master.0, &primary.host) && master.1 == primary.port.to_string();
+    if role != "slave" || !follows {
         return Err(format!("{replica}: role {role}, master {master:?}, expected replica of {primary}"));
     }
     if link != "up" || offset != primary_offset {

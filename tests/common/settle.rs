@@ -37,8 +37,9 @@ pub fn settled(
     let primary = view.primary.clone();
     let primary_unit = unit_at(&units, &primary);
     println!("sentinels agree on {primary_unit} (epoch {}) after {took:?}", view.config_epoch);
+    // By unit, not by endpoint: Sentinel may name the primary by host name (host mode).
     let replicas: Vec<Endpoint> =
-        units.iter().map(|(_, a)| nodes::data(a)).filter(|node| *node != primary).collect();
+        units.iter().filter(|(unit, _)| *unit != primary_unit).map(|(_, a)| nodes::data(a)).collect();
     let ((), took) = poll("replicas in sync", CONVERGE, || nodes::all_in_sync(&primary, &replicas, admin));
     println!("replicas in sync with {primary_unit} after {took:?}");
     let info = nodes::replication(&primary, admin).unwrap();

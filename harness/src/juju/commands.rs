@@ -8,7 +8,17 @@ use super::{action_outcome, exec_output, ActionOutcome, ExecOutput, Juju, JujuEr
 impl Juju {
     /// `juju add-model NAME`; the model becomes current and is destroyed on Drop.
     pub fn add_model(&mut self, name: &str) -> Result<(), JujuError> {
-        self.raw(&["add-model".into(), name.into()])?.success()?;
+        self.add_model_with(name, &[])
+    }
+
+    /// `juju add-model NAME [--config k=v]...`: model settings fixed at creation (juju-local's
+    /// `network-mode=hosts`, or any model-config key); otherwise as [`Juju::add_model`].
+    pub fn add_model_with(&mut self, name: &str, config: &[(&str, &str)]) -> Result<(), JujuError> {
+        let mut args = vec!["add-model".to_string(), name.to_string()];
+        for (key, value) in config {
+            args.extend(["--config".to_string(), pair(key, value)?]);
+        }
+        self.raw(&args)?.success()?;
         self.model = Some(name.to_string());
         self.armed = true;
         Ok(())

@@ -1,0 +1,156 @@
+//! Table tests for [`super::steps`], and its place in the whole plan.
+
+use super::*;
+use crate::observe::fixture::{peer, replica_info, sentinel};
+use crate::peers::PeerUnit;
+use crate::workload::Bound;
+
+fn addr(n: u32) -> String {
+    format!("127.0.0.{}", n + 2)
+}
+
+fn moved_addr(n: u32) -> String {
+    format!("198.18.9.{}", n + 2)
+}
+
+/// Peer `n`, started, at `address`.
+fn peer_at(n: u32, address: String) -> PeerUnit {
+    PeerUnit { address: Some(address), ..peer(n, true, Some(1)) }
+}
+
+/// Unit 1, a started replica of unit 0, with peers 0 and 2 at their recorded addresses and its
+/// services bound to its own address; then `tweak`.
+fn settled(tweak: impl FnOnce(&mut Observed)) -> Observed {
+    let mut o = Observed::test(1)
+        .with_peers(vec![peer_at(0, addr(0)), peer_at(2, addr(2))])
+        .running(replica_info(0, 100, true));
+    o.local.bound = Bound {
+        valkey: Some(addr(1)),
+        sentinel: Some(addr(1)),
+        peers: Some([("valkey/0".to_string(), addr(0)), ("valkey/2".to_string(), addr(2))].into()),
+    };
+    o.sentinels = vec![sentinel(1, 0, 2, 2, 2)];
+    tweak(&mut o);
+    o
+}
+
+fn peers_now(o: &Observed) -> BTreeMap<String, String> {
+    o.peers.iter().map(|p| (p.name.clone(), p.address.clone().unwrap())).collect()
+}
+
+#[test]
+fn address_steps() {
+    let in_failover = |o: &mut Observed| {
+        let p = o.sentinels[0].primary.as_mut().unwrap();
+        p.flags.push("failover_in_progress".into());
+    };
+    let cases: Vec<(&str, Observed, Vec<Step>)> = vec![
+        ("nothing moved: nothing to do", settled(|_| {}), vec![]),
+        (
+            "own address changed: rebind both services",
+            settled(|o| o.bind_address = Some(moved_addr(1))),
+            vec![Step::Rebind(moved_addr(1))],
+        ),
+        (
+            "a half-done rebind (Valkey moved, Sentinel not) is finished",
+            settled(|o| {
+                o.bind_address = Some(moved_addr(1));
+                o.local.bound.valkey = Some(moved_addr(1));
+            }),
+            vec![Step::Rebind(moved_addr(1))],
+        ),
+        (
+            "services never rendered: nothing to move",
+            settled(|o| {
+                o.bind_address = Some(moved_addr(1));
+                o.local.bound.valkey = None;
+                o.local.bound.sentinel = None;
+            }),
+            vec![],
+        ),
+        (
+            "a peer moved: restart Sentinel, record",
+            settled(|o| o.peers[0].address = Some(moved_addr(0))),
+            vec![Step::FollowAddresses {
+                moved: vec!["valkey/0".into()],
+                addresses: [("valkey/0".to_string(), moved_addr(0)), ("valkey/2".to_string(), addr(2))]
+                    .into(),
+                restart_sentinel: true,
+            }],
+        ),
+        (
+            "a peer joined: resolved fresh, only recorded",
+            settled(|o| o.peers.push(peer_at(3, addr(3)))),
+            vec![Step::FollowAddresses {
+                moved: vec![],
+                addresses: [
+                    ("valkey/0".to_string(), addr(0)),
+                    ("valkey/2".to_string(), addr(2)),
+                    ("valkey/3".to_string(), addr(3)),
+                ]
+                .into(),
+                restart_sentinel: false,
+            }],
+        ),
+        (
+            "nothing recorded yet (first reconcile after start): record",
+            settled(|o| o.local.bound.peers = None),
+            vec![Step::FollowAddresses {
+                moved: vec![],
+                addresses: [("valkey/0".to_string(), addr(0)), ("valkey/2".to_string(), addr(2))].into(),
+                restart_sentinel: false,
+            }],
+        ),
+        (
+            "a peer moved during a failover: wait (a restart would abort it)",
+            settled(|o| {
+                o.peers[0].address = Some(moved_addr(0));
+                in_failover(o);
+            }),
+            vec![],
+        ),
+        (
+            "own move and a peer's at once: the rebind's restart serves both",
+            settled(|o| {
+                o.bind_address = Some(moved_addr(1));
+                o.peers[1].address = Some(moved_addr(2));
+                in_failover(o);
+            }),
+            vec![
+                Step::Rebind(moved_addr(1)),
+                Step::FollowAddresses {
+                    moved: vec!["valkey/2".into()],
+                    addresses: [("valkey/0".to_string(), addr(0)), ("valkey/2".to_string(), moved_addr(2))]
+                        .into(),
+                    restart_sentinel: false,
+                },
+            ],
+        ),
+        ("no address from network-get: nothing", settled(|o| o.bind_address = None), vec![]),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(steps(&o), want, "{name}");
+    }
+}
+
+#[test]
+fn peers_without_an_address_are_not_followed() {
+    let o = settled(|o| o.peers[1].address = None);
+    let want = [("valkey/0".to_string(), addr(0))].into();
+    assert_eq!(
+        steps(&o),
+        vec![Step::FollowAddresses { moved: vec![], addresses: want, restart_sentinel: false }]
+    );
+    assert_eq!(peers_now(&settled(|_| {})), settled(|_| {}).local.bound.peers.unwrap());
+}
+
+#[test]
+fn the_plan_moves_first_and_only_started_units() {
+    let o = settled(|o| o.bind_address = Some(moved_addr(1)));
+    let plan = crate::plan::plan(&o);
+    assert_eq!(plan.steps.first(), Some(&Step::Rebind(moved_addr(1))), "{plan:?}");
+    let mut not_started = o.clone();
+    not_started.me.started = false;
+    let plan = crate::plan::plan(&not_started);
+    assert!(!plan.steps.iter().any(|s| matches!(s, Step::Rebind(_))), "{plan:?}");
+}

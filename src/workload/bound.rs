@@ -1,0 +1,134 @@
+//! Which addresses the running services use, read back from their files (docs/ha-protocol.md
+//! "Address changes").
+//!
+//! A unit's address can change under it (a machine that moves, `juju-local change-address`).
+//! Valkey and Sentinel listen on the address that was current when they started, and Sentinel
+//! resolves every peer's hostname once, when it first learns of it. To know whether anything must
+//! move, the charm compares what its files say with what Juju says now:
+//! - the `bind` line of `valkey.conf` (rendered by the charm whenever it starts or rebinds Valkey),
+//! - the `bind` line of `sentinel.conf` (Sentinel rewrites the file, but keeps that line),
+//! - `peer-addresses.json`: the peers' addresses this unit's Sentinel last resolved.
+//!
+//! Parsing and rewriting are pure ([`conf_bind`], [`with_bind`]); [`read_bound`] and
+//! [`write_peer_addresses`] are the only effects.
+
+use super::{Paths, WorkloadError};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Addresses the local services run with, as their files say.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bound {
+    /// The `bind` address of `valkey.conf`; `None` when the file does not exist (never started).
+    pub valkey: Option<String>,
+    /// The `bind` address of `sentinel.conf`; `None` when the file does not exist.
+    pub sentinel: Option<String>,
+    /// Unit → address of every peer as this unit's Sentinel last resolved them; `None` before the
+    /// first record. *Why kept:* Sentinel hands out hostnames but never shows the IP it resolved
+    /// them to, so the only way to know that its resolution is stale is to remember what the
+    /// addresses were when it (re)started.
+    pub peers: Option<BTreeMap<String, String>>,
+}
+
+/// The file recording [`Bound::peers`].
+pub fn peer_addresses_path(paths: &Paths) -> PathBuf {
+    paths.etc_dir().join("peer-addresses.json")
+}
+
+/// The first address of the first `bind` line of a Valkey or Sentinel config file.
+pub fn conf_bind(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some(k) if k.eq_ignore_ascii_case("bind") => {
+                words.next().map(|a| a.trim_matches('"').to_string())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// `text` with every `bind` line replaced by `bind <address>` (one line, where the first was);
+/// a file without one gets it at the top. Everything else is kept byte for byte: Sentinel owns
+/// the rest of its file.
+pub fn with_bind(text: &str, address: &str) -> String {
+    let mut out = String::with_capacity(text.len() + address.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let is_bind = line.split_whitespace().next().is_some_and(|k| k.eq_ignore_ascii_case("bind"));
+        if !is_bind {
+            out.push_str(line);
+        } else if !done {
+            out.push_str(&format!("bind {address}\n"));
+            done = true;
+        }
+    }
+    if !done {
+        out.insert_str(0, &format!("bind {address}\n"));
+    }
+    out
+}
+
+/// Reads [`Bound`] from the unit's files; a missing or unreadable file reads as unknown.
+pub fn read_bound(paths: &Paths) -> Bound {
+    let bind_of = |p: PathBuf| std::fs::read_to_string(p).ok().and_then(|t| conf_bind(&t));
+    Bound {
+        valkey: bind_of(paths.valkey_conf()),
+        sentinel: bind_of(paths.sentinel_conf()),
+        peers: std::fs::read_to_string(peer_addresses_path(paths))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    }
+}
+
+/// Records the peers' addresses this unit's Sentinel has resolved.
+pub fn write_peer_addresses(paths: &Paths, peers: &BTreeMap<String, String>) -> Result<(), WorkloadError> {
+    let text = serde_json::to_string_pretty(peers).unwrap_or_default();
+    super::write_private(&peer_addresses_path(paths), &text).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_is_read_from_the_first_bind_line() {
+        let conf = "# Network\nport 6379\nbind 198.18.1.4\nbind 10.0.0.1\n";
+        assert_eq!(conf_bind(conf).as_deref(), Some("198.18.1.4"));
+        assert_eq!(conf_bind("BIND \"10.1.2.3\" -::1\n").as_deref(), Some("10.1.2.3"));
+        assert_eq!(conf_bind("port 1\n# bind 1.2.3.4\n"), None);
+        assert_eq!(conf_bind(""), None);
+    }
+
+    #[test]
+    fn rebinding_replaces_only_the_bind_line() {
+        let conf = "bind 198.18.1.4\nport 26379\nsentinel monitor primary valkey-0 6379 2\n";
+        assert_eq!(
+            with_bind(conf, "198.18.1.9"),
+            "bind 198.18.1.9\nport 26379\nsentinel monitor primary valkey-0 6379 2\n"
+        );
+    }
+
+    #[test]
+    fn rebinding_collapses_several_bind_lines_and_adds_a_missing_one() {
+        assert_eq!(with_bind("port 1\nbind a\nx y\nbind b\n", "c"), "port 1\nbind c\nx y\n");
+        assert_eq!(with_bind("port 1\n", "c"), "bind c\nport 1\n");
+        assert_eq!(with_bind("", "c"), "bind c\n");
+    }
+
+    #[test]
+    fn files_round_trip() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths::new(tmp.path());
+        paths.create_dirs().unwrap();
+        assert_eq!(read_bound(&paths), Bound::default());
+        std::fs::write(paths.valkey_conf(), "bind 198.18.1.2\n").unwrap();
+        std::fs::write(paths.sentinel_conf(), "port 26379\nbind 198.18.1.3\n").unwrap();
+        let peers: BTreeMap<String, String> = [("valkey/1".to_string(), "198.18.1.5".to_string())].into();
+        write_peer_addresses(&paths, &peers).unwrap();
+        let b = read_bound(&paths);
+        assert_eq!(b.valkey.as_deref(), Some("198.18.1.2"));
+        assert_eq!(b.sentinel.as_deref(), Some("198.18.1.3"));
+        assert_eq!(b.peers, Some(peers));
+    }
+}
