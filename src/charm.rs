@@ -112,6 +112,13 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
             let _ = tools.log(LogLevel::Info, "primary-changed: Sentinel switched the primary; reconciled");
             result
         }
+        Event::ValkeyRestarted => {
+            let result = reconcile(ctx, tools);
+            // In debug-log, so the supervisor's notice can be seen (and tested).
+            let _ =
+                tools.log(LogLevel::Info, "valkey-restarted: the supervisor restarted Valkey; reconciled");
+            result
+        }
         _ => reconcile(ctx, tools),
     };
     match result {

@@ -73,6 +73,18 @@ fn crash_scenario(name: &str, appendonly_off_later: bool) {
     // ... and everything agrees again around one primary.
     let (primary, epoch_after) = settled(&fixture, &sentinels, &admin, None);
     println!("settled on {} {:?} after the kill", unit_at(&units, &primary), killed_at.elapsed());
+    // The restarted node came back fenced (replica-priority 0); its supervisor told the charm
+    // (`valkey-restarted`), which admitted it once it had resynced from the new primary.
+    let (_, took) = poll(&format!("{old_unit} to be told of its restart and admitted"), CONVERGE, || {
+        let log = fixture.juju.debug_log().map_err(|e| e.to_string())?;
+        let told = log.lines().any(|l| l.contains(old_unit.as_str()) && l.contains("valkey-restarted:"));
+        let info = nodes::replication(&old, &admin)?;
+        match (told, field(&info, "slave_priority")?) {
+            (true, p) if p != "0" => Ok(()),
+            (told, p) => Err(format!("valkey-restarted logged: {told}, slave_priority {p}")),
+        }
+    });
+    println!("{old_unit} admitted for promotion {took:?} after settling");
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes did not resume after the crash");
     let log = probe.stop();
