@@ -14,7 +14,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
-use common::settle::{settled, CONVERGE};
+use common::settle::{settled, Baseline, CONVERGE};
 use common::{poll, start_probe, unit_at, Deployed, APP};
 use valkey_harness::deployment::CharmDeployment;
 use valkey_harness::probe::{verify, ProbeHandle};
@@ -49,12 +49,9 @@ struct ColdStopped {
 /// over and found no replica it may promote; checks nothing was promoted meanwhile.
 fn cold_stop(scenario: &str) -> ColdStopped {
     let fixture = Deployed::new(scenario, 3, &[("down-after-milliseconds", "2000")]);
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (old, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let old_unit = unit_at(&units, &old);
     let replicas: Vec<Endpoint> = units.iter().map(|(_, a)| nodes::data(a)).filter(|n| *n != old).collect();
     let (current, lagging) = (replicas[0].clone(), replicas[1].clone());
     let (current_unit, lagging_unit) = (unit_at(&units, &current), unit_at(&units, &lagging));

@@ -14,7 +14,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
-use common::settle::{settled, CONVERGE};
+use common::settle::{settled, Baseline, CONVERGE};
 use common::{poll, start_probe, unit_at, Deployed, APP};
 use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
@@ -25,12 +25,9 @@ const WRITES_PER_PHASE: u64 = 100;
 #[test]
 fn crashed_primary_fails_over_once_and_a_killed_sentinel_changes_nothing() {
     let fixture = Deployed::new("fo-crash", 3, &[]);
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (old, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let old_unit = unit_at(&units, &old);
     let logged_before = primary_changed_lines(&fixture);
 
     let probe = start_probe(&sentinels, "fo-crash", WRITES_PER_PHASE, CONVERGE);

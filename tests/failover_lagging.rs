@@ -13,7 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
-use common::settle::{settled, CONVERGE};
+use common::settle::{settled, Baseline, CONVERGE};
 use common::{poll, start_probe, unit_at, Deployed, APP};
 use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
@@ -29,12 +29,9 @@ const BULK_VALUE: usize = 1 << 20;
 #[test]
 fn crashed_primary_with_a_lagging_replica_promotes_the_up_to_date_one() {
     let fixture = Deployed::new("fo-lagging", 3, &[]);
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (old, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let old_unit = unit_at(&units, &old);
     let replicas: Vec<Endpoint> = units.iter().map(|(_, a)| nodes::data(a)).filter(|n| *n != old).collect();
     let [current, lagging] = [replicas[0].clone(), replicas[1].clone()];
     let (current_unit, lagging_unit) = (unit_at(&units, &current), unit_at(&units, &lagging));

@@ -9,6 +9,35 @@ use super::{poll, unit_at, Deployed, APP};
 use valkey_harness::sentinel::SentinelSet;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
+/// What nearly every scenario reads first, once the deployment has settled.
+pub struct Baseline {
+    /// The admin credentials.
+    pub admin: Credentials,
+    /// `(unit, address)` of every unit, in unit order.
+    pub units: Vec<(String, String)>,
+    /// Every unit's Sentinel.
+    pub sentinels: SentinelSet,
+    /// The primary the Sentinels agree on.
+    pub primary: Endpoint,
+    /// Its unit.
+    pub primary_unit: String,
+    /// The config-epoch they agree on (a failover raises it by one).
+    pub epoch: u64,
+}
+
+impl Deployed {
+    /// Reads the credentials, units and Sentinels and waits until the deployment has settled
+    /// around one primary ([`settled`]).
+    pub fn baseline(&self) -> Baseline {
+        let admin = self.admin();
+        let units = self.units();
+        let sentinels = self.deployment().sentinel_set(&admin).expect("the units' Sentinels");
+        let (primary, epoch) = settled(self, &sentinels, &admin, None);
+        let primary_unit = unit_at(&units, &primary);
+        Baseline { admin, units, sentinels, primary, primary_unit, epoch }
+    }
+}
+
 /// Deadline for Sentinels, replicas and statuses to converge.
 pub const CONVERGE: Duration = Duration::from_secs(60);
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::nodes::{self, field};
-use crate::common::settle::{settled, CONVERGE};
+use crate::common::settle::{settled, Baseline, CONVERGE};
 use crate::common::{poll, print_probe, start_probe, unit_at, Deployed};
 use crate::{watch, CONFIG, DOWN_AFTER, WRITES};
 use valkey_harness::probe::verify;
@@ -13,12 +13,8 @@ use valkey_harness::sentinel::SentinelSet;
 #[test]
 fn partitioned_replica_causes_no_failover_and_resyncs_partially() {
     let Some(fixture) = Deployed::new_hosts("hp-replica", 3, &CONFIG) else { return };
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary, primary_unit, epoch } = fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (primary, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let primary_unit = unit_at(&units, &primary);
     let replicas: Vec<(String, String)> = units.iter().filter(|(u, _)| *u != primary_unit).cloned().collect();
     let [(cut_unit, cut_address), (other_unit, _)] = [replicas[0].clone(), replicas[1].clone()];
     let replica = nodes::data(&cut_address);
@@ -75,12 +71,8 @@ fn partitioned_replica_causes_no_failover_and_resyncs_partially() {
 #[test]
 fn sentinel_in_the_minority_causes_no_failover() {
     let Some(fixture) = Deployed::new_hosts("hp-sentinel", 3, &CONFIG) else { return };
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary: _, primary_unit, epoch } = fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (primary, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let primary_unit = unit_at(&units, &primary);
     let replicas: Vec<(String, String)> = units.iter().filter(|(u, _)| *u != primary_unit).cloned().collect();
     let [(cut_unit, cut_address), (other_unit, _)] = [replicas[0].clone(), replicas[1].clone()];
     let probe = start_probe(&sentinels, "hp-sentinel", WRITES, CONVERGE);

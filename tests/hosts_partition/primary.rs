@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::nodes::{self, field};
-use crate::common::settle::{settled, CONVERGE};
+use crate::common::settle::{settled, Baseline, CONVERGE};
 use crate::common::{poll, print_probe, start_probe, unit_at, Deployed};
 use crate::pinned::PinnedWriter;
 use crate::{watch, CONFIG, DOWN_AFTER, MAX_LAG, WRITES};
@@ -77,12 +77,9 @@ fn print_bounds(b: &Bounds) {
 /// Runs scenario 1 in a model of its own; `None` when host mode is unavailable (skipped).
 fn isolated_primary(scenario: &str) -> Option<Bounds> {
     let fixture = Deployed::new_hosts(scenario, 3, &CONFIG)?;
-    let admin = fixture.admin();
-    let units = fixture.units();
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
     let deployment = fixture.deployment();
-    let sentinels = deployment.sentinel_set(&admin).unwrap();
-    let (old, epoch) = settled(&fixture, &sentinels, &admin, None);
-    let old_unit = unit_at(&units, &old);
     let others: Vec<(String, String)> = units.iter().filter(|(u, _)| *u != old_unit).cloned().collect();
     // The probe is a client on the majority side: it asks only the Sentinels it could reach there.
     let majority = SentinelSet {
