@@ -266,7 +266,12 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
     let restarted = plan.steps.contains(&plan::Step::EnsureServices);
     // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
     let moved = plan.steps.iter().any(|s| {
-        matches!(s, plan::Step::Rebind(_) | plan::Step::FollowAddresses { restart_sentinel: true, .. })
+        matches!(
+            s,
+            plan::Step::Rebind(_)
+                | plan::Step::FollowAddresses { restart_sentinel: true, .. }
+                | plan::Step::FollowPrimary(_)
+        )
     });
     if (started || restarted || moved) && outcome.notes.is_empty() {
         let fresh = load(ctx, tools)?;

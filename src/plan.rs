@@ -108,6 +108,10 @@ pub enum Step {
         /// moved, or when a `Rebind` in the same plan restarts it anyway).
         restart_sentinel: bool,
     },
+    /// This Valkey still acts as primary while the Sentinels have settled on another one that
+    /// answers as primary (a healed partition: Sentinel itself re-points it only ~8 s later and
+    /// tells nobody): `REPLICAOF` that primary now, and keep it in valkey.conf.
+    FollowPrimary(Endpoint),
     /// Lift the start-up fence (`workload::START_FENCE`): once this replica's link to the primary
     /// is up (i.e. it has resynced, waited for a bounded time), set its configured
     /// `replica-priority`, so Sentinel may promote it again.
@@ -220,6 +224,7 @@ pub fn plan(o: &Observed) -> Plan {
         if o.applied.as_ref() != Some(&settings) {
             steps.push(Step::ApplySettings(settings));
         }
+        steps.extend(follow_primary_step(o));
         steps.extend(promotion_step(o));
     }
     if o.leader {
@@ -230,6 +235,24 @@ pub fn plan(o: &Observed) -> Plan {
         }
     }
     Plan { steps, waiting }
+}
+
+/// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
+/// settled, no failover in progress — names another node, which is also the highest-epoch view
+/// observed and which itself answers as primary. Each condition rules out a case where demoting
+/// would be wrong: during a failover that promotes this node its Sentinel still names the old
+/// primary, but that one is then dead or already a replica.
+pub fn follow_primary_step(o: &Observed) -> Option<Step> {
+    let local = o.local.replication.as_ref()?;
+    let mine = o.my_sentinel()?.primary.as_ref()?;
+    let named = Endpoint::new(mine.ip.clone(), mine.port);
+    let me = o.announce_host.as_deref()?;
+    let stale = local.role == crate::valkey::Role::Primary
+        && !mine.failover_in_progress()
+        && named.host != me
+        && o.known_primary().as_ref() == Some(&named)
+        && o.primary_info.as_ref().is_some_and(|p| p.role == crate::valkey::Role::Primary);
+    stale.then_some(Step::FollowPrimary(named))
 }
 
 /// The fence lift a started replica needs: it runs at `replica-priority 0` (every Valkey starts

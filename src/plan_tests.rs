@@ -357,3 +357,40 @@ fn the_start_up_fence_is_lifted_only_on_a_started_replica_that_wants_promotion()
     assert_eq!(promotion_step(&o), None);
     assert!(!lifts(&o));
 }
+
+#[test]
+fn a_stale_primary_follows_the_primary_its_settled_sentinel_names_only_when_that_one_is_primary() {
+    // valkey/0 still says role:master after a healed partition; its Sentinel names valkey/2,
+    // which answers as primary.
+    let stale = || {
+        let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))]);
+        o = o.running(primary_info(500, &[]));
+        let mut view = sentinel(0, 2, 2, 2, 2);
+        view.primary.as_mut().unwrap().config_epoch = 3;
+        o.sentinels = vec![view];
+        o.primary_info = Some(primary_info(900, &[(1, 900)]));
+        o
+    };
+    let follows = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::FollowPrimary(_)));
+    let o = stale();
+    assert_eq!(follow_primary_step(&o), Some(Step::FollowPrimary(ep(2))));
+    assert!(follows(&o), "{:?}", plan(&o));
+    // The named node does not answer as primary (a failover promoting valkey/0 is under way and
+    // the old primary is dead or already a replica): stay.
+    let mut o = stale();
+    o.primary_info = Some(replica_info(0, 900, true));
+    assert_eq!(follow_primary_step(&o), None);
+    o.primary_info = None;
+    assert_eq!(follow_primary_step(&o), None);
+    // Its Sentinel is in the middle of a failover: stay.
+    let mut o = stale();
+    o.sentinels[0].primary.as_mut().unwrap().flags.push("failover_in_progress".into());
+    assert_eq!(follow_primary_step(&o), None);
+    // Its Sentinel names this very unit, or this unit is already a replica: nothing to do.
+    let mut o = stale();
+    o.sentinels = vec![sentinel(0, 0, 2, 2, 2)];
+    assert_eq!(follow_primary_step(&o), None);
+    let mut o = stale();
+    o.local.replication = Some(replica_info(2, 900, true));
+    assert_eq!(follow_primary_step(&o), None);
+}

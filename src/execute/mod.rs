@@ -171,6 +171,11 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             rebind::follow_addresses(e, o, moved, addresses, *restart_sentinel, out)?
         }
         Step::AllowPromotion(priority) => fence::allow_promotion(e, o, *priority, out)?,
+        Step::FollowPrimary(primary) => {
+            let host = need(o.announce_host.as_deref(), "follow the primary", "announce host")?;
+            e.connector.data(&Endpoint::new(host, workload::VALKEY_PORT))?.replicaof(Some(primary))?;
+            start::write_valkey_conf(e, o, Some(primary))?;
+        }
         Step::SetQuorum { host, quorum, .. } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
             s.set(MONITOR_NAME, "quorum", &quorum.to_string())?;
