@@ -137,6 +137,31 @@ impl Observed {
     pub fn my_sentinel(&self) -> Option<&SentinelView> {
         self.sentinels.iter().find(|s| s.unit == self.me.name)
     }
+
+    /// The Sentinel an action asks: this unit's own when it answered, else any started unit's.
+    pub fn sentinel_to_ask(&self) -> Option<Endpoint> {
+        self.my_sentinel()
+            .or_else(|| self.sentinels.first())
+            .map(|s| Endpoint::new(s.host.clone(), SENTINEL_PORT))
+    }
+
+    /// The data node of unit `name` (an action's parameter), or why there is none.
+    pub fn data_node_of(&self, name: &str) -> Result<Endpoint, String> {
+        let unit = self
+            .units()
+            .find(|u| u.name == name)
+            .ok_or_else(|| format!("{name} is not a unit of this application"))?;
+        let host = if unit.name == self.me.name { self.announce_host.clone() } else { unit.host.clone() };
+        let host = host.ok_or_else(|| format!("{name} has not published its address yet"))?;
+        Ok(Endpoint::new(host, VALKEY_PORT))
+    }
+
+    /// How long a switchover or promotion may take: the configured failover-timeout (20 s while
+    /// the config is invalid).
+    pub fn failover_limit(&self) -> std::time::Duration {
+        let ms = self.config.as_ref().map(|c| c.failover_timeout_ms).unwrap_or(20_000);
+        std::time::Duration::from_millis(u64::from(ms))
+    }
 }
 
 /// Unix time now.

@@ -113,3 +113,16 @@ fn the_primary_is_read_once_when_it_is_this_unit() {
     let mine = MonitoredPrimary { ip: "127.255.0.9".into(), port: VALKEY_PORT, ..Default::default() };
     assert_eq!(primary_replication(&connector, &mine, &local, Some("127.255.0.9")), local.replication);
 }
+
+#[test]
+fn actions_find_units_sentinels_and_their_time_limit() {
+    use crate::observe::fixture::{host, peer, sentinel};
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]);
+    assert_eq!(o.data_node_of("valkey/1").unwrap(), Endpoint::new(host(1), VALKEY_PORT));
+    assert_eq!(o.data_node_of("valkey/0").unwrap(), Endpoint::new(host(0), VALKEY_PORT), "itself");
+    assert_eq!(o.data_node_of("valkey/7").unwrap_err(), "valkey/7 is not a unit of this application");
+    assert_eq!(o.sentinel_to_ask(), None, "no Sentinel answered");
+    o.sentinels = vec![sentinel(1, 1, 2, 1, 1), sentinel(0, 1, 2, 1, 1)];
+    assert_eq!(o.sentinel_to_ask(), Some(Endpoint::new(host(0), SENTINEL_PORT)), "its own first");
+    assert_eq!(o.failover_limit(), std::time::Duration::from_secs(20));
+}

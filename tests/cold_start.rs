@@ -242,14 +242,6 @@ fn assert_no_promotion(replicas: &[&Endpoint], admin: &Credentials) {
 /// How many bytes `replica` is behind `primary`, from the primary's `INFO replication`.
 fn replica_behind(primary: &Endpoint, replica: &Endpoint, admin: &Credentials) -> u64 {
     let info = nodes::replication(primary, admin).unwrap();
-    let offset: u64 = field(&info, "master_repl_offset").unwrap().parse().unwrap();
-    let ip = format!("ip={}", replica.host);
-    let line = info
-        .iter()
-        .find(|(k, v)| k.starts_with("slave") && v.split(',').any(|p| p == ip))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("the primary lists no replica {replica}: {info:?}"));
-    let replica_offset: u64 =
-        line.split(',').find_map(|p| p.strip_prefix("offset=")).and_then(|o| o.parse().ok()).unwrap();
-    offset.saturating_sub(replica_offset)
+    let offset = nodes::number(field(&info, "master_repl_offset").unwrap()).unwrap();
+    offset.saturating_sub(nodes::replica_offset(&info, replica).unwrap())
 }

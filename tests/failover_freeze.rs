@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::settle::{settled, CONVERGE};
-use common::{start_probe, unit_at, Deployed};
+use common::{start_probe, unit_at, Deployed, Thaw};
 use valkey_harness::probe::verify;
 
 /// How long the primary stays frozen.
@@ -83,23 +83,4 @@ fn frozen_primary_fails_over_exactly_once_and_rejoins() {
     common::print_probe(&log);
     verify(&log, &deployment.data_endpoints().unwrap(), &admin, Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("writes lost: {e}"));
-}
-
-/// Sends `kill -CONT` to the frozen process on Drop.
-struct Thaw<'a> {
-    /// The driver that runs `juju exec`.
-    juju: &'a valkey_harness::juju::Juju,
-    /// The unit the process runs on.
-    unit: String,
-    /// The frozen valkey-server.
-    pid: u32,
-}
-
-impl Drop for Thaw<'_> {
-    fn drop(&mut self) {
-        match self.juju.exec(&self.unit, &format!("kill -CONT {}", self.pid)) {
-            Ok(out) if out.code == 0 => {}
-            other => eprintln!("kill -CONT {} on {}: {other:?}", self.pid, self.unit),
-        }
-    }
 }

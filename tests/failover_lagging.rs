@@ -12,9 +12,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::nodes::{self, field};
+use common::nodes::{self, field, number, replica_offset};
 use common::settle::{settled, Baseline, CONVERGE};
-use common::{poll, start_probe, unit_at, Deployed, APP};
+use common::{poll, start_probe, unit_at, Deployed, Thaw, APP};
 use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
@@ -159,49 +159,4 @@ fn write_bulk(primary: &Endpoint, admin: &Credentials) {
         assert_eq!(acked, 1, "bulk:{n} must be confirmed by exactly the replica that is not frozen");
     }
     println!("wrote {BULK_KEYS} × {BULK_VALUE} bytes in {:?}", started.elapsed());
-}
-
-/// The acknowledged offset of `replica` in a primary's `INFO replication`
-/// (`slaveN:ip=..,port=..,state=..,offset=..,lag=..`).
-fn replica_offset(
-    info: &std::collections::BTreeMap<String, String>,
-    replica: &Endpoint,
-) -> Result<u64, String> {
-    let (ip, port) = (format!("ip={}", replica.host), format!("port={}", replica.port));
-    let line = info
-        .iter()
-        .filter(|(key, _)| key.starts_with("slave") && key[5..].chars().all(|c| c.is_ascii_digit()))
-        .map(|(_, value)| value)
-        .find(|value| {
-            let parts: Vec<&str> = value.split(',').collect();
-            parts.contains(&ip.as_str()) && parts.contains(&port.as_str())
-        })
-        .ok_or_else(|| format!("the primary lists no replica {replica}: {info:?}"))?;
-    let offset =
-        line.split(',').find_map(|p| p.strip_prefix("offset=")).ok_or(format!("no offset in {line}"))?;
-    number(offset)
-}
-
-/// Parses a decimal counter of an `INFO` field.
-fn number(text: &str) -> Result<u64, String> {
-    text.trim().parse().map_err(|_| format!("{text:?} is not a number"))
-}
-
-/// Sends `kill -CONT` to the frozen process on Drop.
-struct Thaw<'a> {
-    /// The driver that runs `juju exec`.
-    juju: &'a valkey_harness::juju::Juju,
-    /// The unit the process runs on.
-    unit: String,
-    /// The frozen valkey-server.
-    pid: u32,
-}
-
-impl Drop for Thaw<'_> {
-    fn drop(&mut self) {
-        match self.juju.exec(&self.unit, &format!("kill -CONT {}", self.pid)) {
-            Ok(out) if out.code == 0 => {}
-            other => eprintln!("kill -CONT {} on {}: {other:?}", self.pid, self.unit),
-        }
-    }
 }

@@ -7,7 +7,7 @@ use super::{param, results, ActionResult};
 use crate::charm::load;
 use crate::switchover::poll;
 use crate::valkey::{Connector, Endpoint, Role};
-use crate::workload::{MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
+use crate::workload::MONITOR_NAME;
 use std::time::{Duration, Instant};
 
 /// How long Sentinel may refuse the failover while its INFO of the admitted replica is stale.
@@ -18,24 +18,14 @@ pub fn run(ctx: &crate::juju::Context, tools: &dyn crate::juju::HookTools) -> Ac
     let unit_name = param(tools, "unit")?.ok_or("parameter unit is required (for example unit=valkey/1)")?;
     let loaded = load(ctx, tools).map_err(|e| e.to_string())?;
     let o = &loaded.observed;
-    let unit = o
-        .units()
-        .find(|u| u.name == unit_name)
-        .ok_or_else(|| format!("{unit_name} is not a unit of this application"))?;
-    let host = if unit.name == o.me.name { o.announce_host.clone() } else { unit.host.clone() };
-    let host = host.ok_or_else(|| format!("{unit_name} has not published its address yet"))?;
-    let target = Endpoint::new(host, VALKEY_PORT);
+    let target = o.data_node_of(&unit_name)?;
     let priority = o.config.as_ref().map_err(|e| e.to_string())?.replica_priority;
     if priority == 0 {
         return Err(format!(
             "refused: replica-priority is 0 in the config, so {unit_name} may never be promoted"
         ));
     }
-    let sentinel = o
-        .my_sentinel()
-        .or_else(|| o.sentinels.first())
-        .map(|s| Endpoint::new(s.host.clone(), SENTINEL_PORT))
-        .ok_or("no Sentinel answers")?;
+    let sentinel = o.sentinel_to_ask().ok_or("no Sentinel answers")?;
     let connector = &loaded.connector;
     let mut s = connector.sentinel(&sentinel).map_err(|e| e.to_string())?;
     let old =
@@ -64,11 +54,7 @@ pub fn run(ctx: &crate::juju::Context, tools: &dyn crate::juju::HookTools) -> Ac
         }
     })
     .ok_or_else(|| format!("sentinel refused the failover: {last}"))?;
-    let limit = o
-        .config
-        .as_ref()
-        .map(|c| Duration::from_millis(u64::from(c.failover_timeout_ms)))
-        .unwrap_or(Duration::from_secs(20));
+    let limit = o.failover_limit();
     let promoted = poll(limit, || {
         let p = s.primary(MONITOR_NAME).ok().flatten()?;
         (Endpoint::new(p.ip.clone(), p.port) == target && !p.failover_in_progress()).then_some(())

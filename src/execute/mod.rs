@@ -143,17 +143,9 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
                     sup.start(svc)?;
                 }
             }
-            // A restarted Sentinel begins at its built-in 10 s INFO period; give it ours at once
-            // (best effort, like the start step), not at the next hook.
-            if let (true, Some(host)) = (sentinel_was_down, &o.announce_host) {
-                let local = Endpoint::new(host.clone(), SENTINEL_PORT);
-                let _ = poll(SERVICE_UP, || {
-                    e.connector
-                        .sentinel(&local)
-                        .ok()?
-                        .set_info_period(crate::valkey::SENTINEL_INFO_PERIOD)
-                        .ok()
-                });
+            // A restarted Sentinel begins at its built-in timers; tune it now, not at the next hook.
+            if let (true, Some(paths), Some(host)) = (sentinel_was_down, e.paths, &o.announce_host) {
+                workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP);
             }
             // Valkey may be loading its AOF; give it a moment so the status can say how it is.
             if delayed {

@@ -7,7 +7,7 @@ use super::{need, Effects, ExecuteError, Outcome, SERVICE_UP};
 use crate::juju::LogLevel;
 use crate::observe::Observed;
 use crate::switchover::poll;
-use crate::valkey::{Endpoint, Role, SENTINEL_INFO_PERIOD};
+use crate::valkey::{Endpoint, Role};
 use crate::workload::{self, bound, Paths, Service, Supervisor, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -209,8 +209,7 @@ fn restart_sentinel(
     sup.start(Service::Sentinel)?;
     let host = need(o.announce_host.as_deref(), "restart Sentinel", "announce host")?;
     let me = Endpoint::new(host, SENTINEL_PORT);
-    let up = poll(SERVICE_UP, || e.connector.sentinel(&me).ok()?.set_info_period(SENTINEL_INFO_PERIOD).ok());
-    if up.is_none() {
+    if !workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP) {
         out.notes.push("waiting for Sentinel to answer after a restart".into());
         return Ok(());
     }

@@ -104,10 +104,7 @@ pub(super) fn start_workload(
     }
     // Replica discovery and failover candidate checks ride on Sentinel's INFO period
     // (valkey::SENTINEL_INFO_PERIOD); best effort: the wait below reports a Sentinel that is down.
-    let local_sentinel = Endpoint::new(host, SENTINEL_PORT);
-    let _ = poll(SERVICE_UP, || {
-        e.connector.sentinel(&local_sentinel).ok()?.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD).ok()
-    });
+    workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP);
     e.tools.open_port(VALKEY_PORT)?;
     e.tools.open_port(SENTINEL_PORT)?;
     if let Some(i) = &o.installed {

@@ -7,6 +7,7 @@
 use super::{Paths, Service, Supervisor, SENTINEL_PORT};
 use crate::valkey::{Connector, Endpoint, ValkeyError, SENTINEL_INFO_PERIOD};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `run/sentinel.tuned-pid`: the pid of the Sentinel process last tuned.
 pub fn tuned_marker(paths: &Paths) -> PathBuf {
@@ -32,6 +33,20 @@ pub fn ensure_sentinel_tuned(
     Ok(true)
 }
 
+/// Tunes a Sentinel this hook has just (re)started: waits (polled, at most `wait`) until it
+/// answers, through [`ensure_sentinel_tuned`], so the marker names it and later hooks skip it.
+/// Returns whether it answered (false also when it does not run at all).
+pub fn tune_started(
+    sup: &dyn Supervisor,
+    paths: &Paths,
+    connector: &dyn Connector,
+    host: &str,
+    wait: Duration,
+) -> bool {
+    sup.pid(Service::Sentinel).is_some()
+        && crate::switchover::poll(wait, || ensure_sentinel_tuned(sup, paths, connector, host).ok()).is_some()
+}
+
 /// [`ensure_sentinel_tuned`] for a started unit's hook; best effort: a Sentinel that does not
 /// answer is reported by the status, and the next hook tries again.
 pub fn retune(
@@ -53,7 +68,6 @@ mod tests {
     use crate::workload::WorkloadError;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
-    use std::time::Duration;
 
     /// A supervisor whose Sentinel has a settable pid.
     struct Pid(Cell<Option<u32>>);

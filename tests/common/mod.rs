@@ -240,3 +240,22 @@ fn valkey_server() -> PathBuf {
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Sends `kill -CONT` to the frozen process on Drop.
+pub struct Thaw<'a> {
+    /// The driver that runs `juju exec`.
+    pub juju: &'a valkey_harness::juju::Juju,
+    /// The unit the process runs on.
+    pub unit: String,
+    /// The frozen valkey-server.
+    pub pid: u32,
+}
+
+impl Drop for Thaw<'_> {
+    fn drop(&mut self) {
+        match self.juju.exec(&self.unit, &format!("kill -CONT {}", self.pid)) {
+            Ok(out) if out.code == 0 => {}
+            other => eprintln!("kill -CONT {} on {}: {other:?}", self.pid, self.unit),
+        }
+    }
+}

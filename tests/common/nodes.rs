@@ -129,3 +129,26 @@ pub fn all_in_sync(
     let offset = field(&info, "master_repl_offset")?.to_string();
     replicas.iter().try_for_each(|replica| in_sync(replica, primary, &offset, credentials))
 }
+
+/// The acknowledged offset of `replica` in a primary's `INFO replication`
+/// (`slaveN:ip=..,port=..,state=..,offset=..,lag=..`).
+pub fn replica_offset(info: &BTreeMap<String, String>, replica: &Endpoint) -> Result<u64, String> {
+    let (ip, port) = (format!("ip={}", replica.host), format!("port={}", replica.port));
+    let line = info
+        .iter()
+        .filter(|(key, _)| key.starts_with("slave") && key[5..].chars().all(|c| c.is_ascii_digit()))
+        .map(|(_, value)| value)
+        .find(|value| {
+            let parts: Vec<&str> = value.split(',').collect();
+            parts.contains(&ip.as_str()) && parts.contains(&port.as_str())
+        })
+        .ok_or_else(|| format!("the primary lists no replica {replica}: {info:?}"))?;
+    let offset =
+        line.split(',').find_map(|p| p.strip_prefix("offset=")).ok_or(format!("no offset in {line}"))?;
+    number(offset)
+}
+
+/// Parses a decimal counter of an `INFO` field.
+pub fn number(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| format!("{text:?} is not a number"))
+}
