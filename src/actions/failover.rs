@@ -6,9 +6,8 @@ use crate::charm::load;
 use crate::history;
 use crate::juju::{Context, HookTools};
 use crate::switchover::{switchover, SwitchoverError};
-use crate::valkey::{Connector, Endpoint};
-use crate::workload::{MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
-use std::time::Duration;
+use crate::valkey::Connector;
+use crate::workload::MONITOR_NAME;
 
 /// Runs the action.
 pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
@@ -16,11 +15,7 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
     let loaded = load(ctx, tools).map_err(|e| e.to_string())?;
     let o = &loaded.observed;
     // Ask our own Sentinel when it answers, else any started unit's.
-    let sentinel = o
-        .my_sentinel()
-        .or_else(|| o.sentinels.first())
-        .map(|s| Endpoint::new(s.host.clone(), SENTINEL_PORT))
-        .ok_or("no Sentinel answers")?;
+    let sentinel = o.sentinel_to_ask().ok_or("no Sentinel answers")?;
     let primary = loaded
         .connector
         .sentinel(&sentinel)
@@ -31,32 +26,25 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
     let target = match &target_unit {
         None => None,
         Some(name) => {
-            let unit = o
-                .units()
-                .find(|u| &u.name == name)
-                .ok_or_else(|| format!("{name} is not a unit of this application"))?;
-            let host = if unit.name == o.me.name { o.announce_host.clone() } else { unit.host.clone() };
-            let host = host.ok_or_else(|| format!("{name} has not published its address yet"))?;
-            if host == primary.host {
+            let node = o.data_node_of(name)?;
+            if node.host == primary.host {
                 return Err(format!("{name} is already the primary"));
             }
-            Some(Endpoint::new(host, VALKEY_PORT))
+            Some(node)
         }
     };
-    let limit = o
-        .config
-        .as_ref()
-        .map(|c| Duration::from_millis(u64::from(c.failover_timeout_ms)))
-        .unwrap_or(Duration::from_secs(20));
+    let limit = o.failover_limit();
     let _ =
         tools.action_log(&format!("switching over from {} (Sentinel at {sentinel})", name(&primary.host)));
-    let done = switchover(&loaded.connector, &sentinel, target.as_ref(), limit).map_err(|e| match e {
-        SwitchoverError::NotAReplica(t) => {
-            format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
-        }
-        SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
-        other => format!("failed: {other}"),
-    })?;
+    let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+    let done =
+        switchover(&loaded.connector, &sentinel, target.as_ref(), admit, limit).map_err(|e| match e {
+            SwitchoverError::NotAReplica(t) => {
+                format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
+            }
+            SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
+            other => format!("failed: {other}"),
+        })?;
     // Recorded with the duration measured here; the history merges it with Sentinel's log.
     if let Some(paths) = &loaded.paths {
         let record = history::Failover {

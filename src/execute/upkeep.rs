@@ -111,12 +111,8 @@ pub(super) fn apply_settings(e: &Effects, o: &Observed, s: &RuntimeSettings) -> 
 
 pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
     let host = need(o.announce_host.as_deref(), "hand over", "announce host")?;
-    let limit = o
-        .config
-        .as_ref()
-        .map(|c| Duration::from_millis(u64::from(c.failover_timeout_ms)))
-        .unwrap_or(Duration::from_secs(20));
-    match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, limit) {
+    let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+    match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, admit, o.failover_limit()) {
         Ok(s) => {
             let _ = e.tools.log(
                 crate::juju::LogLevel::Info,
