@@ -81,6 +81,7 @@ pub fn replica_info(of: u32, offset: u64, link_up: bool) -> ReplicationInfo {
         replicas: Vec::new(),
         // Resynced and admitted for promotion (the start-up fence lifted).
         priority: Some(100),
+        failover_state: None,
     }
 }
 

@@ -47,6 +47,14 @@ pub trait DataNode {
     fn unpause(&mut self) -> Result<(), ValkeyError>;
     /// `WAIT n timeout`: how many replicas acknowledged everything written so far.
     fn wait_replicas(&mut self, replicas: u32, timeout: Duration) -> Result<u32, ValkeyError>;
+    /// `REPLCONF GETACK *` on a replica: it sends its primary a `REPLCONF ACK <offset>` now
+    /// rather than at its next once-a-second replication cron. A primary in a `FAILOVER` hands
+    /// over only once a replica's acknowledged offset matches its own, and while writes are
+    /// paused it sends no `GETACK` itself; see `switchover::pacing`. The default does nothing,
+    /// for fakes that keep no links.
+    fn request_ack(&mut self) -> Result<(), ValkeyError> {
+        Ok(())
+    }
     /// `CLIENT KILL TYPE master`: a replica drops its link to its primary and reconnects at once,
     /// resolving the primary's host again (after an address change the old link is silently dead
     /// until `repl-timeout`, 60 s). The default does nothing, for fakes that keep no links.
@@ -275,6 +283,22 @@ impl DataNode for Connection {
             self.run::<u32>("CLIENT KILL ID", redis::cmd("CLIENT").arg("KILL").arg("ID").arg(*id))?;
         }
         Ok(ids.len())
+    }
+    fn request_ack(&mut self) -> Result<(), ValkeyError> {
+        // GETACK sends no reply to its caller: the PING after it gives one to read, so the
+        // connection stays in step.
+        let mut packed = redis::cmd("REPLCONF").arg("GETACK").arg("*").get_packed_command();
+        packed.extend(redis::cmd("PING").get_packed_command());
+        let sent = self.con.send_packed_command(&packed).and_then(|()| self.con.recv_response());
+        match sent {
+            Ok(redis::Value::SimpleString(s)) if s == "PONG" => Ok(()),
+            Ok(other) => Err(self.reply_err("REPLCONF GETACK", format!("expected PONG, got {other:?}"))),
+            Err(source) => Err(ValkeyError::Command {
+                endpoint: self.endpoint.clone(),
+                command: "REPLCONF GETACK".into(),
+                source,
+            }),
+        }
     }
     fn reconnect_to_primary(&mut self) -> Result<(), ValkeyError> {
         // The reply is the number of clients killed (0 on a node with no link): any is fine.

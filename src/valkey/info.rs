@@ -53,9 +53,18 @@ pub struct ReplicationInfo {
     /// it. Every Valkey starts at 0 (the start-up fence, `workload::START_FENCE`) until it has
     /// resynced. `None` for a primary, whose INFO does not show it.
     pub priority: Option<u32>,
+    /// `master_failover_state` (Valkey/Redis 6.2+): `no-failover`, `waiting-for-sync` while a
+    /// `FAILOVER` holds writes until a replica acknowledged everything, `failover-in-progress`
+    /// during the hand-over itself. `None` on engines without `FAILOVER`.
+    pub failover_state: Option<String>,
 }
 
 impl ReplicationInfo {
+    /// A `FAILOVER` is holding writes until a replica acknowledges the primary's whole stream.
+    pub fn waiting_for_sync(&self) -> bool {
+        self.failover_state.as_deref() == Some("waiting-for-sync")
+    }
+
     /// The offset that says how much data this node holds: the replica offset for a replica,
     /// the stream offset for a primary.
     pub fn data_offset(&self) -> u64 {
@@ -102,6 +111,7 @@ pub fn parse_replication(reply: &str) -> ReplicationInfo {
         slave_repl_offset: num("slave_repl_offset"),
         replicas: replicas.into_iter().map(|(_, r)| r).collect(),
         priority: f.get("slave_priority").and_then(|v| v.parse().ok()),
+        failover_state: f.get("master_failover_state").map(|s| s.to_string()),
     }
 }
 
@@ -163,6 +173,11 @@ master_failover_state:no-failover\r\nmaster_repl_offset:5321\r\n";
         assert_eq!(r.replicas[1].state, "wait_bgsave");
         assert_eq!(r.replicas[1].lag, 3);
         assert!(!r.link_up);
+        assert_eq!(r.failover_state.as_deref(), Some("no-failover"));
+        assert!(!r.waiting_for_sync());
+        let held = parse_replication(&PRIMARY.replace("no-failover", "waiting-for-sync"));
+        assert!(held.waiting_for_sync());
+        assert_eq!(parse_replication("role:master\r\n").failover_state, None);
     }
 
     #[test]

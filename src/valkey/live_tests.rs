@@ -59,6 +59,38 @@ fn data_node_roles_offsets_and_config() {
     assert_eq!(r.replication().unwrap().role, Role::Replica);
 }
 
+/// `REPLCONF GETACK` on a replica makes it acknowledge at once: the primary counts one
+/// `REPLCONF ACK` per request (its own replication cron adds about one a second), and the
+/// connection stays in step (the next command gets its own reply).
+#[test]
+fn replica_acknowledges_on_request() {
+    let (primary, replica) = pair();
+    let c = open();
+    let mut p =
+        redis::Client::open(format!("redis://127.0.0.1:{}", primary.port)).unwrap().get_connection().unwrap();
+    redis::cmd("SET").arg("k").arg("v").exec(&mut p).unwrap();
+    redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut p).unwrap();
+    let mut r = c.data(&replica.endpoint()).unwrap();
+    const ASKED: u64 = 20;
+    for _ in 0..ASKED {
+        r.request_ack().unwrap();
+    }
+    assert_eq!(r.replication().unwrap().role, Role::Replica, "replies stay in step");
+    let acks = |p: &mut redis::Connection| -> u64 {
+        let stats: String = redis::cmd("INFO").arg("commandstats").query(p).unwrap();
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_replconf:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |n| n.parse().unwrap())
+    };
+    // 20 acknowledgements from the cron alone would take 20 s.
+    let counted = poll_until(Duration::from_secs(5), || acks(&mut p) >= ASKED);
+    assert!(counted, "primary counted {} acknowledgements, asked for {ASKED}", acks(&mut p));
+    // On a primary (no link to acknowledge on) it is a no-op, not an error.
+    c.data(&primary.endpoint()).unwrap().request_ack().unwrap();
+}
+
 #[test]
 fn authentication_with_acl_user() {
     let server = TestServer::data("user default off\nuser charm-admin on >s3cret ~* &* +@all");

@@ -5,6 +5,10 @@
 //! caught up). It cannot name a target, so for a chosen target the other replicas' priority is
 //! set to 0 for the duration (and restored). Engines without COORDINATED (Redis 7.0): pause writes
 //! ourselves, wait for the replica's offset to match, plain `SENTINEL FAILOVER`, unpause.
+//! Either way the command is timed and the hand-over hurried so that the write pause is not
+//! set by Valkey's and Sentinel's once-a-second clocks ([`pacing`]).
+
+pub mod pacing;
 
 use crate::plan::IN_SYNC_BYTES;
 use crate::valkey::{Connector, DataNode, Endpoint, ReplicaEntry, SentinelNode, ValkeyError};
@@ -15,8 +19,11 @@ use std::time::{Duration, Instant};
 pub const CATCH_UP: Duration = Duration::from_secs(3);
 /// How long Sentinel may take to notice priority changes (its INFO period is 10 s).
 pub const PRIORITY_SEEN: Duration = Duration::from_secs(15);
-/// The INFO period of the Sentinel leading a switchover, for the switch's duration.
+/// The INFO period of the Sentinel leading a switchover while it prepares (fresh INFO of every
+/// replica, all polled in step); back to 1 s before the failover itself ([`pacing`]).
 pub const SWITCHOVER_INFO_PERIOD: Duration = Duration::from_millis(100);
+/// How long to wait for the moment [`pacing::ready_to_fire`] picks (one INFO round is 1 s).
+const PHASE_LIMIT: Duration = Duration::from_millis(2500);
 /// How fresh (ms) Sentinel's INFO of every replica must be before it is asked to pick one.
 const FRESH_INFO_MS: u64 = 250;
 
@@ -55,7 +62,12 @@ pub enum SwitchoverError {
 }
 
 /// Polls `f` every 100 ms until it returns `Some` or `limit` passes.
-pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub fn poll<T>(limit: Duration, f: impl FnMut() -> Option<T>) -> Option<T> {
+    poll_every(limit, Duration::from_millis(100), f)
+}
+
+/// Polls `f` every `period` until it returns `Some` or `limit` passes.
+pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = f() {
@@ -64,7 +76,7 @@ pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
         if Instant::now() >= deadline {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(period);
     }
 }
 
@@ -140,13 +152,15 @@ pub fn switchover(
         }
     };
     admit_fenced(connector, &candidates, admit)?;
-    // This Sentinel leads the switchover; while it does, let it read the nodes' INFO ten times a
-    // second instead of once (measured: write pause 1.15 s median / 1.54 s p95 → 0.76 / 0.89 s).
-    // Only for the switch: at all times it would multiply Sentinel's INFO traffic and its
-    // hostname lookups by ten.
-    // Sentinel only picks replicas whose INFO is younger than three INFO periods: right after
-    // the change that is 300 ms, which the last 1 s-period INFO may exceed. Wait for fresh INFO
-    // first, or the failover aborts (-failover-abort-no-good-slave; seen 1 in 8 before this wait).
+    // This Sentinel leads the switchover. While it prepares, let it read the nodes' INFO ten
+    // times a second: its INFO of every replica is fresh (it picks only replicas whose INFO is
+    // younger than three periods) and taken in the same timer tick, so that once it is back at
+    // 1 s every replica's next INFO is due at the same moment, which `pacing` times the failover
+    // against. Only for the switch: at all times it would multiply Sentinel's INFO traffic and
+    // its hostname lookups by ten.
+    // Right after the change three periods are 300 ms, which the last 1 s-period INFO may
+    // exceed: wait for fresh INFO first, or the failover aborts (-failover-abort-no-good-slave;
+    // seen 1 in 8 before this wait).
     let _ = s.set_info_period(SWITCHOVER_INFO_PERIOD);
     poll(CATCH_UP, || {
         let known = s.replicas(MONITOR_NAME).ok()?;
@@ -276,6 +290,19 @@ fn promote(
                 .then_some(())
         });
     }
+    // Connections for hurrying the hand-over, opened before the clock starts.
+    let mut hurry: Vec<Box<dyn DataNode>> = if coordinated {
+        must_catch_up.iter().filter_map(|c| connector.data(c).ok()).collect()
+    } else {
+        Vec::new()
+    };
+    // Back to the 1 s INFO period Sentinel uses during a failover, then fire when the replicas'
+    // next INFO is due just after the hand-over (see `pacing`).
+    let _ = s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD);
+    poll_every(PHASE_LIMIT, Duration::from_millis(10), || {
+        let known = s.replicas(MONITOR_NAME).ok()?;
+        pacing::ready_to_fire(&pacing::candidate_info_ages(&known, must_catch_up)).then_some(())
+    });
     let started = Instant::now();
     // Sentinel may answer NOGOODSLAVE until its INFO of the replicas is fresh: retry briefly.
     let mut last = String::new();
@@ -291,6 +318,9 @@ fn promote(
             let _ = p.unpause();
         }
         return Err(SwitchoverError::Refused(last));
+    }
+    if coordinated {
+        pacing::hurry_handover(p, &mut hurry, pacing::HURRY_LIMIT);
     }
     // Done when Sentinel has switched (+switch-master): it names another primary and no failover
     // is in progress. GET-MASTER-ADDR-BY-NAME changes earlier, while replicas are still re-pointed.
@@ -369,5 +399,4 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "switchover_tests.rs"]
 mod live_tests;
