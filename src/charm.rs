@@ -192,6 +192,10 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         install_error: None,
         retired: retired_marker(&ctx.charm_dir).exists(),
         applied,
+        recorded_switchovers: paths
+            .as_ref()
+            .map(|p| crate::history::recorded_switchovers(&p.etc_dir()))
+            .unwrap_or_default(),
         local: Default::default(),
         sentinels: Vec::new(),
         primary_info: None,

@@ -80,6 +80,8 @@ pub struct Observed {
     pub retired: bool,
     /// Runtime settings last applied to the local services.
     pub applied: Option<RuntimeSettings>,
+    /// Switchovers this unit ran, with their measured durations (`<storage>/etc/switchovers.jsonl`).
+    pub recorded_switchovers: Vec<crate::history::Failover>,
     /// The local Valkey and Sentinel.
     pub local: LocalNode,
     /// What the reachable Sentinels of started units (this one included) report.
@@ -92,6 +94,13 @@ impl Observed {
     /// Every live unit: this one and its peers.
     pub fn units(&self) -> impl Iterator<Item = &PeerUnit> {
         std::iter::once(&self.me).chain(self.peers.iter())
+    }
+
+    /// Every switchover record this unit knows: its own and those its peers publish, newest
+    /// [`crate::history::shared::PUBLISHED`] (see `history::shared`).
+    pub fn known_switchovers(&self) -> Vec<crate::history::Failover> {
+        let published = self.units().map(|u| u.switchovers.as_slice());
+        crate::history::shared::union(std::iter::once(self.recorded_switchovers.as_slice()).chain(published))
     }
 
     /// Number of live units.

@@ -16,6 +16,7 @@ pub fn peer(n: u32, started: bool, requested: Option<u64>) -> PeerUnit {
         start_requested: requested,
         started,
         address: None,
+        switchovers: Vec::new(),
     }
 }
 
@@ -113,6 +114,7 @@ impl Observed {
             install_error: None,
             retired: false,
             applied: None,
+            recorded_switchovers: Vec::new(),
             local: LocalNode::default(),
             sentinels: Vec::new(),
             primary_info: None,

@@ -14,6 +14,9 @@ pub const HOST: &str = "host";
 pub const START_REQUESTED: &str = "start-requested";
 /// Unit bag: `"true"` once the unit's Valkey and Sentinel run and were discovered by the others.
 pub const STARTED: &str = "started";
+/// Unit bag: the switchovers this unit knows with their measured durations, its own and its
+/// peers' (JSON list of `history::Failover`, newest last; see `history::shared`).
+pub const SWITCHOVERS: &str = "switchovers";
 /// Unit bag, set by Juju: the address peers reach the unit at.
 pub const INGRESS_ADDRESS: &str = "ingress-address";
 /// Unit bag, set by Juju: the older name of the unit's address.
@@ -54,6 +57,8 @@ pub struct PeerUnit {
     /// *Why:* when it changes, this unit's Sentinel still holds the old one (docs/ha-protocol.md
     /// "Address changes").
     pub address: Option<String>,
+    /// The switchover records it publishes (`history::shared`); empty when none or malformed.
+    pub switchovers: Vec<crate::history::Failover>,
 }
 
 impl PeerUnit {
@@ -67,6 +72,7 @@ impl PeerUnit {
             address: [INGRESS_ADDRESS, PRIVATE_ADDRESS]
                 .iter()
                 .find_map(|k| bag.get(*k).filter(|a| !a.is_empty()).cloned()),
+            switchovers: bag.get(SWITCHOVERS).map(|v| crate::history::shared::parse(v)).unwrap_or_default(),
         }
     }
 
@@ -125,6 +131,7 @@ mod tests {
                     start_requested: Some(1_700_000_000),
                     started: true,
                     address: None,
+                    switchovers: Vec::new(),
                 },
             ),
             (
@@ -147,6 +154,11 @@ mod tests {
         for (b, want) in cases {
             assert_eq!(&PeerUnit::from_bag("valkey/1", &bag(b)), want, "{b:?}");
         }
+        let published = r#"[{"time":"2026-11-22 10:00:01.000","old_primary":"a","new_primary":"b","kind":"switchover","duration_ms":351}]"#;
+        let u = PeerUnit::from_bag("valkey/1", &bag(&[(SWITCHOVERS, published)]));
+        assert_eq!(u.switchovers.len(), 1);
+        assert_eq!(u.switchovers[0].duration_ms, Some(351));
+        assert!(PeerUnit::from_bag("valkey/1", &bag(&[(SWITCHOVERS, "nonsense")])).switchovers.is_empty());
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub enum Step {
     Install,
     /// Write our announce host into our bag.
     PublishHost(String),
+    /// Publish the switchover records this unit knows in its bag (`history::shared`).
+    PublishSwitchovers(Vec<crate::history::Failover>),
     /// Ask for the start lock (`start-requested` = now).
     RequestStart,
     /// Leader: give the start lock to `unit`.
@@ -185,6 +187,10 @@ pub fn plan(o: &Observed) -> Plan {
     let mut steps = Vec::new();
     if o.me.host.as_ref() != Some(host) {
         steps.push(Step::PublishHost(host.clone()));
+    }
+    let switchovers = o.known_switchovers();
+    if switchovers != o.me.switchovers {
+        steps.push(Step::PublishSwitchovers(switchovers));
     }
     if o.credentials.is_none() {
         return Plan::wait(steps, "waiting for the leader to create the passwords");

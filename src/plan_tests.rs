@@ -62,6 +62,41 @@ fn new_address_is_published() {
 }
 
 #[test]
+fn switchover_records_are_republished_until_every_bag_has_them() {
+    use crate::history::{Failover, Kind};
+    let rec = |time: &str, ms: u64| Failover {
+        time: format!("2026-11-22 {time}"),
+        old_primary: host(0),
+        new_primary: host(1),
+        kind: Kind::Switchover,
+        duration_ms: Some(ms),
+    };
+    let published = |o: &Observed| {
+        plan(o).steps.into_iter().find_map(|s| match s {
+            Step::PublishSwitchovers(r) => Some(r),
+            _ => None,
+        })
+    };
+    let mut o = Observed::test(2);
+    o.app.start_lock = Some("valkey/0".into());
+    assert_eq!(published(&o), None, "nothing known, nothing written");
+    // This unit ran one (the action recorded it), a peer publishes another.
+    o.recorded_switchovers = vec![rec("10:00:02.000", 350)];
+    let mut p = peer(0, true, None);
+    p.switchovers = vec![rec("10:00:01.000", 410)];
+    o.peers = vec![p];
+    let both = vec![rec("10:00:01.000", 410), rec("10:00:02.000", 350)];
+    assert_eq!(published(&o), Some(both.clone()));
+    // Once this unit's bag holds the union, it writes no more.
+    o.me.switchovers = both.clone();
+    assert_eq!(published(&o), None);
+    // A departed peer's records stay: they are in this unit's bag.
+    o.peers.clear();
+    assert_eq!(published(&o), None);
+    assert_eq!(o.known_switchovers(), both);
+}
+
+#[test]
 fn single_leader_grants_itself_and_starts_as_primary() {
     let p = plan(&Observed::test(0).leader());
     assert_eq!(

@@ -1,6 +1,8 @@
 //! Scenario: the `failover` action under a continuous writer (`WAIT 1`). The primary moves to a
 //! replica, `failover target=valkey/N` moves it to that unit, each switch raises `config-epoch`
-//! by exactly one, an unknown target is refused, and no acknowledged write is lost on any node.
+//! by exactly one, an unknown target is refused, every unit's `failover-history` shows both
+//! switchovers with the durations the actions measured, and no acknowledged write is lost on any
+//! node.
 //! The longest write gap is printed, never asserted.
 
 mod common;
@@ -38,6 +40,7 @@ fn failover_action_moves_the_primary_without_losing_acknowledged_writes() {
     assert!(outcome.completed(), "{outcome:?}");
     assert_eq!(outcome.result("old-primary").as_deref(), Some(old.unit.as_str()), "{outcome:?}");
     let moved_to = outcome.result("new-primary").expect("new-primary result");
+    let mut measured = vec![outcome.result("duration-ms").expect("duration-ms result")];
     assert_ne!(moved_to, old.unit, "{outcome:?}");
     let (primary, after_first) = settled(&fixture, &sentinels, &admin, Some(&moved_to));
     assert_eq!(after_first, epoch + 1, "one switchover must raise config-epoch by exactly one");
@@ -59,6 +62,7 @@ fn failover_action_moves_the_primary_without_losing_acknowledged_writes() {
     println!("failover target={target}: {} {:?} {}", outcome.status, outcome.message, outcome.results);
     assert!(outcome.completed(), "{outcome:?}");
     assert_eq!(outcome.result("new-primary").as_deref(), Some(target.as_str()), "{outcome:?}");
+    measured.push(outcome.result("duration-ms").expect("duration-ms result"));
     let (primary, after_second) = settled(&fixture, &sentinels, &admin, Some(&target));
     assert_eq!(after_second, epoch + 2, "one switchover must raise config-epoch by exactly one");
     assert_eq!(unit_at(&units, &primary), target);
@@ -76,6 +80,26 @@ fn failover_action_moves_the_primary_without_losing_acknowledged_writes() {
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes stalled after a refused failover");
     assert_eq!(sentinels.wait_agreement(CONVERGE).unwrap().config_epoch, epoch + 2);
     assert_eq!(deployment.primary().unwrap().unit, target);
+
+    // 4. Every unit's failover-history lists both switchovers with the duration the actions
+    //    measured on the leader: the records travel through the peer relation.
+    for (unit, _) in &units {
+        common::poll(&format!("{unit}'s history to show the measured switchovers"), CONVERGE, || {
+            let h = fixture.juju.run_action(unit, "failover-history", &[]).map_err(|e| e.to_string())?;
+            let text = h.result("history").ok_or_else(|| format!("no history in {h:?}"))?;
+            let entries: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let durations: Vec<String> = entries
+                .iter()
+                .filter(|e| e["kind"] == "switchover")
+                .map(|e| e["duration_ms"].to_string())
+                .collect();
+            if durations == measured {
+                Ok(())
+            } else {
+                Err(format!("switchover durations {durations:?}, the actions measured {measured:?}"))
+            }
+        });
+    }
 
     // No acknowledged write is lost, on any node.
     let log = probe.stop();

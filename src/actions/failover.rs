@@ -46,15 +46,10 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
             other => format!("failed: {other}"),
         })?;
     // Recorded with the duration measured here; the history merges it with Sentinel's log.
+    // The next hook on this unit (the primary-changed its Sentinel triggers, queued behind this
+    // action) publishes it to the peers (`history::shared`).
     if let Some(paths) = &loaded.paths {
-        let record = history::Failover {
-            time: history::local_time_now(),
-            old_primary: done.old_primary.host.clone(),
-            new_primary: done.new_primary.host.clone(),
-            kind: history::Kind::Switchover,
-            duration_ms: Some(done.duration.as_millis() as u64),
-        };
-        if let Err(e) = history::record_switchover(&paths.etc_dir(), &record) {
+        if let Err(e) = history::record_switchover(&paths.etc_dir(), &done.record()) {
             let _ = tools.action_log(&format!("cannot record the switchover in the history: {e}"));
         }
     }

@@ -1,5 +1,6 @@
 //! `failover-history`: every change of primary this unit's Sentinel saw, oldest first, as JSON
-//! (`history`), with `count` and a one-line `last`. See [`crate::history`].
+//! (`history`), with `count` and a one-line `last`; switchovers carry the duration measured by
+//! the unit that ran them, whichever unit is asked. See [`crate::history`].
 
 use super::{results, ActionResult};
 use crate::charm::load;
@@ -15,7 +16,8 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
     let down_after = o.config.as_ref().map(|c| u64::from(c.down_after_ms)).unwrap_or_default();
     let log = std::fs::read_to_string(paths.sentinel_log()).unwrap_or_default();
     let logged = history::from_sentinel_log(&log, MONITOR_NAME, down_after);
-    let mut entries = history::merge(logged, history::recorded_switchovers(&paths.etc_dir()));
+    // Measured durations: this unit's switchovers and those its peers publish.
+    let mut entries = history::merge(logged, o.known_switchovers());
     // Hosts → unit names where a live unit announces them (departed units keep their host).
     let name = |h: &str| o.unit_at(h).unwrap_or(h).to_string();
     for f in &mut entries {

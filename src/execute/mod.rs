@@ -116,6 +116,9 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             e.tools.application_version_set(&installed.version)?;
         }
         Step::PublishHost(h) => set_own(e, o, &[(peers::HOST, Some(h.clone()))])?,
+        Step::PublishSwitchovers(records) => {
+            set_own(e, o, &[(peers::SWITCHOVERS, Some(crate::history::shared::encode(records)))])?
+        }
         Step::RequestStart => set_own(e, o, &[(peers::START_REQUESTED, Some(o.now.to_string()))])?,
         Step::GrantLock(unit) => set_bag(
             e,

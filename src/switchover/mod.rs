@@ -38,6 +38,19 @@ pub struct Switched {
     pub duration: Duration,
 }
 
+impl Switched {
+    /// Its entry for the failover history, stamped now (it is recorded when it ended).
+    pub fn record(&self) -> crate::history::Failover {
+        crate::history::Failover {
+            time: crate::history::local_time_now(),
+            old_primary: self.old_primary.host.clone(),
+            new_primary: self.new_primary.host.clone(),
+            kind: crate::history::Kind::Switchover,
+            duration_ms: Some(self.duration.as_millis() as u64),
+        }
+    }
+}
+
 /// Why a switchover was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SwitchoverError {

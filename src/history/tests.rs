@@ -120,7 +120,7 @@ fn recent_note_reads_the_log_tail() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sentinel.log");
     let unit = |h: &str| h.to_string();
-    assert_eq!(recent_note(&log, "primary", 5000, unit), None, "no log yet");
+    assert_eq!(recent_note(&log, "primary", 5000, Vec::new(), unit), None, "no log yet");
     // A switch logged just now, after more than the tail's worth of other lines.
     let now = local_time_now();
     let (date, clock) = now.split_once(' ').unwrap();
@@ -136,7 +136,21 @@ fn recent_note_reads_the_log_tail() {
     std::fs::write(&log, text).unwrap();
     let clock_s = clock.split('.').next().unwrap();
     assert_eq!(
-        recent_note(&log, "primary", 5000, unit),
+        recent_note(&log, "primary", 5000, Vec::new(), unit),
         Some(format!("last failover {clock_s} 10.0.0.1→10.0.0.2 in 5.0 s"))
     );
+    // A requested switch this unit's Sentinel did not lead: no duration in the log, the one a
+    // peer measured and published is used.
+    let text = format!("{stamp} # +switch-master primary 10.0.0.2 6379 10.0.0.3 6379\n");
+    std::fs::write(&log, text).unwrap();
+    let note = |recorded| recent_note(&log, "primary", 5000, recorded, unit);
+    assert_eq!(note(Vec::new()), Some(format!("last failover {clock_s} 10.0.0.2→10.0.0.3")));
+    let measured = Failover {
+        time: now.clone(),
+        old_primary: "10.0.0.2".into(),
+        new_primary: "10.0.0.3".into(),
+        kind: Kind::Switchover,
+        duration_ms: Some(351),
+    };
+    assert_eq!(note(vec![measured]), Some(format!("last failover {clock_s} 10.0.0.2→10.0.0.3 in 0.4 s")));
 }

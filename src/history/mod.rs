@@ -16,6 +16,8 @@
 //! Times are Sentinel's, in the machine's local time, kept as text (`2026-11-22 05:36:42.371`):
 //! the history shows what the logs show. Parsing is pure and tested on captured log lines.
 
+pub mod shared;
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -235,11 +237,13 @@ const STATUS_TAIL_BYTES: u64 = 64 * 1024;
 pub const STATUS_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// The status note for a failover in the last [`STATUS_WINDOW_MS`], read from the tail of the
-/// Sentinel log at `log` (none when the log is missing or holds no recent failover).
+/// Sentinel log at `log` merged with the `recorded` switchovers (none when the log is missing or
+/// holds no recent failover).
 pub fn recent_note(
     log: &Path,
     name: &str,
     down_after_ms: u64,
+    recorded: Vec<Failover>,
     unit: impl Fn(&str) -> String,
 ) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
@@ -249,7 +253,7 @@ pub fn recent_note(
     let mut tail = Vec::new();
     file.read_to_end(&mut tail).ok()?;
     // The first line may be cut: it simply fails to parse.
-    let history = from_sentinel_log(&String::from_utf8_lossy(&tail), name, down_after_ms);
+    let history = merge(from_sentinel_log(&String::from_utf8_lossy(&tail), name, down_after_ms), recorded);
     status_note(&history, &local_time_now(), STATUS_WINDOW_MS, unit)
 }
 
@@ -259,9 +263,11 @@ pub fn recent_note(
 pub fn last_failover_note(o: &crate::observe::Observed) -> Option<String> {
     let log = crate::workload::Paths::new(o.storage.clone()?).sentinel_log();
     let down_after = o.config.as_ref().map(|c| u64::from(c.down_after_ms)).unwrap_or_default();
-    recent_note(&log, crate::workload::MONITOR_NAME, down_after, |h| o.unit_at(h).unwrap_or(h).to_string())
+    let recorded = o.known_switchovers();
+    recent_note(&log, crate::workload::MONITOR_NAME, down_after, recorded, |h| {
+        o.unit_at(h).unwrap_or(h).to_string()
+    })
 }
 
 #[cfg(test)]
-#[path = "history_tests.rs"]
 mod tests;
