@@ -57,5 +57,6 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
         ("old-primary", name(&done.old_primary.host)),
         ("new-primary", name(&done.new_primary.host)),
         ("duration-ms", done.duration.as_millis().to_string()),
+        ("settled-ms", done.settled.as_millis().to_string()),
     ]))
 }

@@ -117,10 +117,11 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
             let _ = e.tools.log(
                 crate::juju::LogLevel::Info,
                 &format!(
-                    "handed the primary role from {} to {} in {} ms",
+                    "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
                     s.old_primary,
                     s.new_primary,
-                    s.duration.as_millis()
+                    s.duration.as_millis(),
+                    s.settled.as_millis()
                 ),
             );
             record_hand_over(e, o, &s.record());

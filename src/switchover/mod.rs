@@ -34,8 +34,14 @@ pub struct Switched {
     pub old_primary: Endpoint,
     /// The primary after.
     pub new_primary: Endpoint,
-    /// From the FAILOVER command to Sentinel reporting the new primary.
+    /// From the `SENTINEL FAILOVER` command until the leading Sentinel names the new primary to
+    /// clients (`GET-MASTER-ADDR-BY-NAME`, at `+promoted-slave`): the switch as clients that ask
+    /// Sentinel see it, and an upper bound of their write pause (writes pause only once Sentinel
+    /// has sent `FAILOVER` to the primary, ~0.2 s after the command). Recorded in the history.
     pub duration: Duration,
+    /// From the command until Sentinel finished (`+switch-master`: the other replicas re-pointed,
+    /// which it confirms at its next once-a-second INFO of each, so about a second later).
+    pub settled: Duration,
 }
 
 impl Switched {
@@ -335,19 +341,31 @@ fn promote(
     if coordinated {
         pacing::hurry_handover(p, &mut hurry, pacing::HURRY_LIMIT);
     }
+    // Clients that ask Sentinel are sent to the new primary from here on.
+    let announced = poll_every(limit, Duration::from_millis(20), || {
+        let addr = s.primary_addr(MONITOR_NAME).ok().flatten()?;
+        (addr != *old).then(|| started.elapsed())
+    });
+    if !coordinated {
+        // Redis 7.0: the old primary holds our pause; release its clients now, fenced.
+        fence_and_unpause(connector, old, limit);
+    }
     // Done when Sentinel has switched (+switch-master): it names another primary and no failover
-    // is in progress. GET-MASTER-ADDR-BY-NAME changes earlier, while replicas are still re-pointed.
+    // is in progress, i.e. the other replicas have been re-pointed too.
     let new = poll(limit, || {
         let p = s.primary(MONITOR_NAME).ok().flatten()?;
         let addr = Endpoint::new(p.ip.clone(), p.port);
         (addr != *old && !p.failover_in_progress()).then_some(addr)
     });
-    if !coordinated {
-        fence_and_unpause(connector, old, limit);
-    }
     match new {
         Some(new_primary) => {
-            Ok(Switched { old_primary: old.clone(), new_primary, duration: started.elapsed() })
+            let settled = started.elapsed();
+            Ok(Switched {
+                old_primary: old.clone(),
+                new_primary,
+                duration: announced.unwrap_or(settled),
+                settled,
+            })
         }
         None => Err(SwitchoverError::Timeout(limit.as_secs())),
     }
