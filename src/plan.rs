@@ -211,6 +211,7 @@ pub fn plan(o: &Observed) -> Plan {
     }
     let mut waiting = None;
     if !o.me.started {
+        steps.extend(crate::readdress::rebind_step(o));
         match holder.as_deref() {
             Some(h) if h == o.me.name => match choose_primary(o) {
                 Ok(primary) => {

@@ -15,15 +15,25 @@ use crate::observe::Observed;
 use crate::plan::Step;
 use std::collections::BTreeMap;
 
+/// Move the local services when their files name an address the unit no longer has. For any
+/// unit whose services were ever rendered: one that has not finished starting too (a start that
+/// waited for discovery, then its address changed), or its retry would render the new address
+/// but find its running Valkey unreachable on the old one.
+pub fn rebind_step(o: &Observed) -> Option<Step> {
+    let bind = o.bind_address.as_ref()?;
+    let bound = &o.local.bound;
+    let rebind = [&bound.valkey, &bound.sentinel].into_iter().flatten().any(|a| a != bind);
+    rebind.then(|| Step::Rebind(bind.clone()))
+}
+
 /// The address steps of a started unit, to run before anything that connects to its services.
 pub fn steps(o: &Observed) -> Vec<Step> {
-    let Some(bind) = &o.bind_address else { return Vec::new() };
-    let bound = &o.local.bound;
-    let mut steps = Vec::new();
-    let rebind = [&bound.valkey, &bound.sentinel].into_iter().flatten().any(|a| a != bind);
-    if rebind {
-        steps.push(Step::Rebind(bind.clone()));
+    if o.bind_address.is_none() {
+        return Vec::new();
     }
+    let bound = &o.local.bound;
+    let mut steps: Vec<Step> = rebind_step(o).into_iter().collect();
+    let rebind = !steps.is_empty();
     let now: BTreeMap<String, String> =
         o.peers.iter().filter_map(|p| Some((p.name.clone(), p.address.clone()?))).collect();
     let recorded = bound.peers.clone().unwrap_or_default();

@@ -145,12 +145,26 @@ fn peers_without_an_address_are_not_followed() {
 }
 
 #[test]
-fn the_plan_moves_first_and_only_started_units() {
+fn the_plan_moves_first_and_follows_peers_only_when_started() {
     let o = settled(|o| o.bind_address = Some(moved_addr(1)));
     let plan = crate::plan::plan(&o);
     assert_eq!(plan.steps.first(), Some(&Step::Rebind(moved_addr(1))), "{plan:?}");
-    let mut not_started = o.clone();
+    // A start that did not finish (services rendered and running, not yet discovered), then the
+    // address changed: its services move too, before the start is retried; peers it has not
+    // followed yet are not its business.
+    let mut not_started = settled(|o| {
+        o.bind_address = Some(moved_addr(1));
+        o.peers[0].address = Some(moved_addr(0));
+    });
     not_started.me.started = false;
+    not_started.app.start_lock = Some("valkey/1".into());
     let plan = crate::plan::plan(&not_started);
+    assert_eq!(plan.steps.first(), Some(&Step::Rebind(moved_addr(1))), "{plan:?}");
+    assert!(plan.steps.iter().any(|s| matches!(s, Step::StartWorkload { .. })), "{plan:?}");
+    assert!(!plan.steps.iter().any(|s| matches!(s, Step::FollowAddresses { .. })), "{plan:?}");
+    // Never started: nothing rendered, nothing to move.
+    let mut never = not_started.clone();
+    never.local.bound = Bound::default();
+    let plan = crate::plan::plan(&never);
     assert!(!plan.steps.iter().any(|s| matches!(s, Step::Rebind(_))), "{plan:?}");
 }

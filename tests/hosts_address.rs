@@ -10,6 +10,7 @@
 //!
 //! 3. (`cut.rs`) the primary moves while it is cut off, so the charm cannot win that race: one
 //!    failover, and after healing the old primary rejoins as a replica at its new address.
+//! 4. (`starting.rs`) a unit moves before its start has finished: it starts at its new address.
 //!
 //! After each step the rendered `valkey.conf` and `sentinel.conf` of every unit (read with
 //! `juju exec`) hold no old address, and the only IP in them is the unit's own `bind` address:
@@ -21,6 +22,8 @@
 mod checks;
 #[path = "hosts_address/cut.rs"]
 mod cut;
+#[path = "hosts_address/starting.rs"]
+mod starting;
 
 mod common;
 
