@@ -8,10 +8,15 @@
 //! Either way the command is timed and the hand-over hurried so that the write pause is not
 //! set by Valkey's and Sentinel's once-a-second clocks ([`pacing`]).
 
+mod choice;
 pub mod pacing;
+mod priorities;
 
-use crate::plan::IN_SYNC_BYTES;
-use crate::valkey::{Connector, DataNode, Endpoint, ReplicaEntry, SentinelNode, ValkeyError};
+use choice::endpoint_of;
+pub use choice::{choose, has_coordinated};
+use priorities::{admit_fenced, lower_priorities};
+
+use crate::valkey::{Connector, DataNode, Endpoint, SentinelNode, ValkeyError};
 use crate::workload::MONITOR_NAME;
 use std::time::{Duration, Instant};
 
@@ -99,46 +104,6 @@ pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> O
     }
 }
 
-fn endpoint_of(r: &ReplicaEntry) -> Endpoint {
-    Endpoint::new(r.ip.clone(), r.port)
-}
-
-/// Does this engine have `SENTINEL FAILOVER … COORDINATED`? (Valkey 9.0+; Redis has not.)
-pub fn has_coordinated(version: &str) -> bool {
-    version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|major| major >= 9)
-}
-
-/// Chooses the replica to promote: the target if given (it must be in sync), else the in-sync
-/// replica with the highest offset. Pure, so it is table-tested.
-pub fn choose(
-    replicas: &[ReplicaEntry],
-    primary_offset: u64,
-    target: Option<&Endpoint>,
-) -> Result<Endpoint, SwitchoverError> {
-    let describe = |r: &ReplicaEntry| {
-        if r.state != "online" {
-            format!("{} {}", r.ip, r.state)
-        } else {
-            format!("{} behind by {} B", r.ip, primary_offset.saturating_sub(r.offset))
-        }
-    };
-    let synced =
-        |r: &&ReplicaEntry| r.state == "online" && primary_offset.saturating_sub(r.offset) <= IN_SYNC_BYTES;
-    if let Some(t) = target {
-        let r = replicas
-            .iter()
-            .find(|r| &endpoint_of(r) == t)
-            .ok_or_else(|| SwitchoverError::NotAReplica(t.host.clone()))?;
-        return if synced(&r) { Ok(t.clone()) } else { Err(SwitchoverError::NotInSync(describe(r))) };
-    }
-    if replicas.is_empty() {
-        return Err(SwitchoverError::NotInSync("there are no replicas".into()));
-    }
-    replicas.iter().filter(synced).max_by_key(|r| r.offset).map(endpoint_of).ok_or_else(|| {
-        SwitchoverError::NotInSync(replicas.iter().map(describe).collect::<Vec<_>>().join(", "))
-    })
-}
-
 /// Runs a switchover through the Sentinel at `sentinel`; `limit` bounds the wait for promotion.
 /// `admit` is the configured replica-priority: a candidate still behind the start-up fence
 /// (priority 0) that the primary reports in sync has resynced, so it is admitted with that
@@ -217,60 +182,6 @@ fn switch_to(
         }
     }
     result
-}
-
-/// Gives every fenced (priority 0) node of `candidates` the priority `admit` (see [`switchover`]).
-fn admit_fenced(
-    connector: &dyn Connector,
-    candidates: &[Endpoint],
-    admit: u32,
-) -> Result<(), SwitchoverError> {
-    if admit == 0 {
-        return Ok(());
-    }
-    for ep in candidates {
-        let mut n = connector.data(ep)?;
-        if n.replication()?.priority == Some(0) {
-            n.config_set("replica-priority", &admit.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-/// Sets replica-priority 0 on `others` and waits until Sentinel has seen it; returns the old
-/// values to restore.
-fn lower_priorities(
-    connector: &dyn Connector,
-    s: &mut dyn SentinelNode,
-    others: &[Endpoint],
-) -> Result<Vec<(Endpoint, String)>, SwitchoverError> {
-    let mut restore = Vec::new();
-    for ep in others {
-        let mut n = connector.data(ep)?;
-        let old = n.config_get("replica-priority")?.unwrap_or_else(|| "100".into());
-        n.config_set("replica-priority", "0")?;
-        restore.push((ep.clone(), old));
-    }
-    if !others.is_empty() {
-        let seen = poll(PRIORITY_SEEN, || {
-            let known = s.replicas(MONITOR_NAME).ok()?;
-            others
-                .iter()
-                .all(|o| known.iter().any(|k| k.ip == o.host && k.port == o.port && k.priority == 0))
-                .then_some(())
-        });
-        if seen.is_none() {
-            for (ep, v) in &restore {
-                if let Ok(mut n) = connector.data(ep) {
-                    let _ = n.config_set("replica-priority", v);
-                }
-            }
-            return Err(SwitchoverError::Refused(
-                "sentinel did not see the other replicas' priority 0".into(),
-            ));
-        }
-    }
-    Ok(restore)
 }
 
 fn promote(
@@ -390,42 +301,6 @@ fn fence_and_unpause(connector: &dyn Connector, old: &Endpoint, limit: Duration)
     if let (Some(value), Ok(mut n)) = (saved, connector.data(old)) {
         let _ = n.config_set("min-replicas-to-write", &value);
         let _ = n.config_rewrite();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(ip: &str, state: &str, offset: u64) -> ReplicaEntry {
-        ReplicaEntry { ip: ip.into(), port: 6379, state: state.into(), offset, lag: 0 }
-    }
-
-    #[test]
-    fn choice_table() {
-        let reps = vec![r("a", "online", 900_000), r("b", "online", 1_000_000), r("c", "send_bulk", 0)];
-        let ep = |h: &str| Endpoint::new(h, 6379);
-        assert_eq!(choose(&reps, 1_000_000, None).unwrap(), ep("b"));
-        assert_eq!(choose(&reps, 1_000_000, Some(&ep("b"))).unwrap(), ep("b"));
-        let e = choose(&reps, 1_000_000, Some(&ep("a"))).unwrap_err();
-        assert_eq!(e.to_string(), "no replica in sync (a behind by 100000 B)");
-        let e = choose(&reps, 1_000_000, Some(&ep("c"))).unwrap_err();
-        assert_eq!(e.to_string(), "no replica in sync (c send_bulk)");
-        let e = choose(&reps, 1_000_000, Some(&ep("zz"))).unwrap_err();
-        assert!(matches!(e, SwitchoverError::NotAReplica(_)));
-        let e = choose(&[], 5, None).unwrap_err();
-        assert_eq!(e.to_string(), "no replica in sync (there are no replicas)");
-        let e = choose(&reps[2..], 5, None).unwrap_err();
-        assert_eq!(e.to_string(), "no replica in sync (c send_bulk)");
-    }
-
-    #[test]
-    fn coordinated_needs_valkey_9() {
-        assert!(has_coordinated("9.1.2"));
-        assert!(has_coordinated("10.0.0"));
-        assert!(!has_coordinated("8.1.0"));
-        assert!(!has_coordinated("7.0.15"));
-        assert!(!has_coordinated("garbage"));
     }
 }
 
