@@ -124,7 +124,6 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
                     s.settled.as_millis()
                 ),
             );
-            record_hand_over(e, o, &s.record());
             Ok(())
         }
         // Nobody can take over: leave anyway (the operator asked for removal); say so loudly.
@@ -137,18 +136,4 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
         }
         Err(err) => Err(err.into()),
     }
-}
-
-/// Records a hand-over with its measured duration and publishes it in this unit's bag at once:
-/// the bag disappears when the unit departs, and the others copy the record from it when it
-/// changes (`history::shared`). Best effort: the history is not worth failing a removal for.
-fn record_hand_over(e: &Effects, o: &Observed, record: &crate::history::Failover) {
-    if let Some(storage) = &o.storage {
-        let _ = crate::history::record_switchover(&Paths::new(storage.clone()).etc_dir(), record);
-    }
-    let mut known = o.known_switchovers();
-    known.push(record.clone());
-    let known = crate::history::shared::union([known.as_slice()]);
-    let value = crate::history::shared::encode(&known);
-    let _ = super::set_own(e, o, &[(crate::peers::SWITCHOVERS, Some(value))]);
 }

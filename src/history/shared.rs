@@ -1,16 +1,16 @@
 //! Switchover records shared through the peer relation.
 //!
-//! *Why:* a switchover's measured duration is known only to the unit that ran it (the `failover`
-//! action's unit, or a leaving primary), and each unit's history is read from its own Sentinel's
-//! log; without sharing, `failover-history` on another unit showed the same switch with the
-//! duration from its Sentinel's `+try-failover`, or none.
+//! *Why:* a switchover's measured duration is known only to the unit whose `failover` action ran
+//! it, and each unit's history is read from its own Sentinel's log; without sharing,
+//! `failover-history` on another unit showed the same switch with the duration from its
+//! Sentinel's `+try-failover`, or none.
 //!
 //! *How:* every unit publishes in its bag ([`crate::peers::SWITCHOVERS`]) the latest
 //! [`PUBLISHED`] records it knows: its own (recorded beside its Sentinel's log) and every peer's.
-//! Republishing the union means a leaving primary's record of its own hand-over outlives its bag,
-//! which disappears when it departs: the others copied it when its bag changed. The union only
-//! grows and is cut to the newest entries, so every unit converges on the same list and stops
-//! writing once it has it.
+//! Republishing the union means a record outlives the bag of the unit that made it. The union
+//! only grows and is cut to the newest entries, so every unit converges on the same list and
+//! stops writing once it has it. (A leaving primary's hand-over is not shared: a dying unit's
+//! later bag changes reach no peer; docs/failover.md.)
 
 use super::Failover;
 
