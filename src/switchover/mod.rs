@@ -253,17 +253,19 @@ fn promote(
         pacing::hurry_handover(p, &mut hurry, pacing::HURRY_LIMIT);
     }
     // Clients that ask Sentinel are sent to the new primary from here on.
-    let announced = poll_every(limit, Duration::from_millis(20), || {
+    // One `limit` for all the waits below, counted from the command.
+    let left = || limit.saturating_sub(started.elapsed());
+    let announced = poll_every(left(), Duration::from_millis(20), || {
         let addr = s.primary_addr(MONITOR_NAME).ok().flatten()?;
         (addr != *old).then(|| started.elapsed())
     });
     if !coordinated {
         // Redis 7.0: the old primary holds our pause; release its clients now, fenced.
-        fence_and_unpause(connector, old, limit);
+        fence_and_unpause(connector, old, left());
     }
     // Done when Sentinel has switched (+switch-master): it names another primary and no failover
     // is in progress, i.e. the other replicas have been re-pointed too.
-    let new = poll(limit, || {
+    let new = poll(left(), || {
         let p = s.primary(MONITOR_NAME).ok().flatten()?;
         let addr = Endpoint::new(p.ip.clone(), p.port);
         (addr != *old && !p.failover_in_progress()).then_some(addr)
