@@ -13,6 +13,21 @@ fn creds() -> Credentials {
     }
 }
 
+/// A primary's valkey.conf inputs at 10.0.0.1:6379, `min-replicas-to-write 0`; tests change
+/// what they are about with struct update syntax.
+fn primary_conf<'a>(paths: &'a Paths, c: &'a Credentials, config: &'a CharmConfig) -> ValkeyConf<'a> {
+    ValkeyConf {
+        bind: "10.0.0.1",
+        announce_host: "10.0.0.1",
+        port: 6379,
+        primary: None,
+        credentials: c,
+        config,
+        min_replicas_to_write: 0,
+        paths,
+    }
+}
+
 /// Compares `actual` with `testdata/<name>`; `UPDATE_GOLDEN=1` rewrites the file instead.
 fn golden(name: &str, actual: &str) {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/workload/testdata")).join(name);
@@ -50,16 +65,7 @@ fn valkey_conf_primary_has_no_replicaof() {
     let paths = Paths::new("/var/lib/valkey");
     let config = CharmConfig { appendonly: false, ..CharmConfig::default() };
     let c = creds();
-    let text = render_valkey_conf(&ValkeyConf {
-        bind: "10.0.0.1",
-        announce_host: "10.0.0.1",
-        port: 6379,
-        primary: None,
-        credentials: &c,
-        config: &config,
-        min_replicas_to_write: 0,
-        paths: &paths,
-    });
+    let text = render_valkey_conf(&primary_conf(&paths, &c, &config));
     golden("valkey-primary.conf", &text);
     assert!(!text.contains("replicaof"));
 }
@@ -172,10 +178,7 @@ fn run_rendered_files(server: &Path) {
             announce_host: "127.0.0.1",
             port,
             primary,
-            credentials: c,
-            config,
-            min_replicas_to_write: 0,
-            paths,
+            ..primary_conf(paths, c, config)
         })
     }
     write_private(&p_paths.valkey_conf(), &conf(&p_paths, p_port, None, &c, &config)).unwrap();
@@ -245,16 +248,7 @@ fn valkey_conf_has_a_local_socket_only_where_its_path_fits() {
     let c = creds();
     let render = |root: &str| {
         let paths = Paths::new(root);
-        render_valkey_conf(&ValkeyConf {
-            bind: "10.0.0.1",
-            announce_host: "valkey-0",
-            port: 6379,
-            primary: None,
-            credentials: &c,
-            config: &config,
-            min_replicas_to_write: 0,
-            paths: &paths,
-        })
+        render_valkey_conf(&ValkeyConf { announce_host: "valkey-0", ..primary_conf(&paths, &c, &config) })
     };
     let short = render("/var/lib/valkey");
     assert!(short.contains("\nunixsocket /var/lib/valkey/run/valkey.sock\nunixsocketperm 700\n"), "{short}");
