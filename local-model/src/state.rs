@@ -67,6 +67,15 @@ pub struct ModelState {
     /// Network faults injected in host mode, so `heal` and unit removal know what to undo.
     #[serde(default)]
     pub faults: crate::hosts::Faults,
+    /// Machine mode: the root filesystem every machine's overlay has below its own layer, fixed
+    /// when the model is created.
+    #[serde(default)]
+    pub rootfs: Option<PathBuf>,
+    /// Whether `network-get` reports each unit's hostname. Host mode always does; machine mode
+    /// does only when the model was created with `unit-hostnames=true`, since a real IAAS machine
+    /// reports an address without a hostname.
+    #[serde(default)]
+    pub unit_hostnames: bool,
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -184,6 +193,10 @@ pub struct Unit {
     /// True once `start` has succeeded: actions and update-status wait for it, as in Juju.
     #[serde(default)]
     pub started: bool,
+    /// Machine mode: the unit's machine is down (killed, or being rebooted). Nothing runs on it,
+    /// as nothing runs on a Juju machine whose agent is lost.
+    #[serde(default)]
+    pub machine_down: bool,
 }
 
 impl Default for Unit {
@@ -207,6 +220,7 @@ impl Default for Unit {
             storage: BTreeMap::new(),
             installed: false,
             started: false,
+            machine_down: false,
         }
     }
 }

@@ -161,11 +161,11 @@ fn host_mode_is_refused_clearly_without_root_and_faults_need_host_mode() {
 
     let m = TestModel::deployed("loopback-faults", 1);
     let err = m.fails(&["cut", "test-charm/0"]);
-    assert!(err.contains("is not in host mode"), "{err}");
+    assert!(err.contains("has no separate hosts"), "{err}");
     let err = m.fails(&["change-address", "test-charm/0"]);
-    assert!(err.contains("is not in host mode"), "{err}");
+    assert!(err.contains("has no separate hosts"), "{err}");
     let err = m.fails(&["add-model", "other", "--config", "network-mode=bridge"]);
-    assert!(err.contains("network-mode must be \"loopback\" or \"hosts\""), "{err}");
+    assert!(err.contains("network-mode must be \"loopback\", \"hosts\" or \"machines\""), "{err}");
     assert_eq!(m.state().units["test-charm/0"].hostname, "");
     assert_eq!(m.ok(&["model-config", "network-mode"]).trim(), "loopback");
     let err = m.fails(&["model-config", "network-mode=hosts"]);

@@ -1,6 +1,7 @@
-//! Host-mode fixture: a model whose units are separate hosts (juju-local's `network-mode=hosts`,
-//! one network namespace and address per unit, root only), and the faults juju-local injects
-//! into it — `cut`, `heal`, `change-address`.
+//! Separate-hosts fixture: a model whose units are separate hosts (juju-local's machine mode — a
+//! systemd-booted container, network namespace and address per unit — or its host mode; root
+//! only), and the faults juju-local injects into it — `cut`, `heal`, `change-address`,
+//! `kill-machine`, `start-machine`.
 //!
 //! The test process stays on the host, where it reaches every unit through the model's bridge.
 //! Sentinel announces units by host name there, so the model's `hosts` file is registered with the
@@ -12,6 +13,7 @@
 
 use std::path::PathBuf;
 
+use super::substrate::Substrate;
 use super::{model_name, Deployed};
 use valkey_harness::juju::Juju;
 use valkey_harness::names;
@@ -33,22 +35,45 @@ pub fn running_as_root() -> bool {
 }
 
 impl Deployed {
-    /// Like [`Deployed::new`], in a host-mode model: adds `e2e-<scenario>-<pid>` with
-    /// `--config network-mode=hosts`, deploys, waits until every unit is active and idle, and
+    /// Like [`Deployed::new`], on separate hosts, with unit hostnames: adds
+    /// `e2e-<scenario>-<pid>` in machine mode with `unit-hostnames=true` (or host mode when
+    /// `VALKEY_E2E_SUBSTRATE=hosts`), deploys, waits until every unit is active and idle, and
     /// registers the model's `hosts` file with the resolver. Returns `None`, after printing
-    /// `skipped: ...`, when host mode is impossible here (not root, or not juju-local).
+    /// `skipped: ...`, when separate hosts are impossible here (not root, or not juju-local).
     pub fn new_hosts(scenario: &str, units: usize, config: &[(&str, &str)]) -> Option<Self> {
+        Self::new_separate(scenario, units, config, true)
+    }
+
+    /// Like [`Deployed::new_hosts`], but units are known by address only, as `network-get`
+    /// reports them on a real IAAS machine (machine mode without `unit-hostnames`).
+    pub fn new_hosts_by_address(scenario: &str, units: usize, config: &[(&str, &str)]) -> Option<Self> {
+        Self::new_separate(scenario, units, config, false)
+    }
+
+    fn new_separate(scenario: &str, units: usize, config: &[(&str, &str)], hostnames: bool) -> Option<Self> {
         if !running_as_root() {
-            skip(scenario, "host mode needs root");
+            skip(scenario, "separate hosts need root");
             return None;
         }
         let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
         let Some(home) = juju.local_home().map(PathBuf::from) else {
-            skip(scenario, "host mode needs juju-local (JUJU names another CLI)");
+            skip(scenario, "separate hosts need juju-local (JUJU names another CLI)");
             return None;
         };
         let model = model_name(scenario);
-        juju.add_model_with(&model, &[("network-mode", "hosts")]).expect("add-model in host mode");
+        let substrate =
+            Substrate::pinned().filter(|s| *s != Substrate::Loopback).unwrap_or(Substrate::Machines);
+        let mut settings = vec![("network-mode", substrate.mode())];
+        if substrate == Substrate::Machines {
+            settings.push(("unit-hostnames", if hostnames { "true" } else { "false" }));
+        }
+        juju.add_model_with(&model, &settings)
+            .unwrap_or_else(|e| panic!("add-model in {} mode: {e}", substrate.mode()));
+        println!(
+            "substrate: {} (hostnames: {})",
+            substrate.mode(),
+            hostnames || substrate == Substrate::Hosts
+        );
         let fixture = Self::deploy_into(juju, units, config);
         // Written once the model has units; settling needed only `juju status`.
         let hosts = home.join("models").join(&model).join("hosts");
@@ -73,6 +98,21 @@ impl Deployed {
         let address = out.trim().to_string();
         assert!(!address.is_empty(), "change-address {unit} printed no address");
         address
+    }
+
+    /// `juju-local kill-machine UNIT`: the unit's machine vanishes (machine mode).
+    pub fn kill_machine(&self, unit: &str) {
+        self.local_command(&["kill-machine", unit]);
+    }
+
+    /// `juju-local start-machine UNIT`: boots the unit's machine again (machine mode).
+    pub fn start_machine(&self, unit: &str) {
+        self.local_command(&["start-machine", unit]);
+    }
+
+    /// `juju-local reboot-machine UNIT`: shuts the unit's machine down cleanly and boots it.
+    pub fn reboot_machine(&self, unit: &str) {
+        self.local_command(&["reboot-machine", unit]);
     }
 
     fn fault(&self, verb: &str, unit: &str, from: Option<&str>) {

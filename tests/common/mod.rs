@@ -18,6 +18,7 @@
 pub mod hosts;
 pub mod nodes;
 pub mod settle;
+pub mod substrate;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,12 +51,13 @@ pub struct Deployed {
 }
 
 impl Deployed {
-    /// Adds a model named `e2e-<scenario>-<pid>` (unique per run, as real Juju requires), makes
-    /// update-status frequent, deploys `units` units with `config`, and waits until every unit
-    /// is active and idle.
+    /// Adds a model named `e2e-<scenario>-<pid>` (unique per run, as real Juju requires) on the
+    /// best substrate here ([`substrate`]: systemd machines as root), makes update-status
+    /// frequent, deploys `units` units with `config`, and waits until every unit is active and
+    /// idle.
     pub fn new(scenario: &str, units: usize, config: &[(&str, &str)]) -> Self {
         let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
-        juju.add_model(&model_name(scenario)).expect("add-model");
+        substrate::add_model(&mut juju, &model_name(scenario));
         Self::deploy_into(juju, units, config)
     }
 

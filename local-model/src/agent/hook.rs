@@ -61,7 +61,9 @@ impl Outcome {
     }
 }
 
-/// The environment of an event on `unit` (juju-contract §1), plus `JUJU_LOCAL_MODEL_DIR`.
+/// The environment of an event on `unit` (juju-contract §1) and nothing else, as a Juju unit
+/// agent builds it: the hook tools find the model from `JUJU_AGENT_SOCKET_ADDRESS`, as Juju's
+/// find their agent, so nothing tells the charm it runs under juju-local.
 pub fn environment(
     state: &ModelState,
     unit: &str,
@@ -94,7 +96,6 @@ pub fn environment(
             "PATH".into(),
             format!("{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tools.display()),
         ),
-        ("JUJU_LOCAL_MODEL_DIR".into(), model_dir.display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
     ];
     match event {

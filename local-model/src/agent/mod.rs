@@ -136,10 +136,11 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
 /// from the last state seen, so nothing outlives the model. `destroy-model` stops the agent
 /// before it deletes the directory, so this never races it.
 fn clean_up_after_removal(state: &ModelState, dir: &std::path::Path) {
+    crate::machines::remove_all(dir, state);
     if !state.uuid.is_empty() {
         processes::stop(&state.uuid, None, Some(dir));
     }
-    if state.network_mode == crate::hosts::NetworkMode::Hosts {
+    if state.network_mode.has_namespaces() {
         crate::hosts::net::destroy_block(crate::hosts::plan::block_of(state));
     }
 }

@@ -83,6 +83,10 @@ pub fn take_due(state: &mut ModelState, model_dir: &Path, now: f64) -> Vec<Launc
             unit.queue.push_back(QueuedEvent::Hook(lifecycle::hook("update-status")));
             unit.last_update_status = now;
         }
+        if unit.machine_down {
+            // Its machine is down: nothing runs there, update-status included (agent lost).
+            continue;
+        }
         let event = match schedule::pick(unit, now) {
             None => continue,
             Some(Pick::Retry) => unit.failed.as_ref().expect("retry of a failed hook").event.clone(),
@@ -117,7 +121,8 @@ fn start(
         QueuedEvent::Hook(_) => None,
     };
     let env = hook::environment(state, unit, &event, op.as_ref(), &context_id, model_dir, &charm_dir);
-    let argv = in_unit_network(state, unit, command_for(&charm_dir, &event, op.as_ref()));
+    let argv =
+        in_unit_machine(state, unit, model_dir, &charm_dir, command_for(&charm_dir, &event, op.as_ref()));
     let u = state.units.get_mut(unit).expect("unit exists");
     if let QueuedEvent::Hook(h) = &event {
         lifecycle::on_hook_start(u, h);
@@ -175,15 +180,36 @@ fn command_for(charm_dir: &Path, event: &QueuedEvent, op: Option<&crate::state::
     vec!["/bin/sh".into(), "-c".into(), fallback.1]
 }
 
-/// In host mode, wraps the command in `ip netns exec <unit's namespace>`: it joins the namespace,
-/// bind-mounts the namespace's hosts file over `/etc/hosts` and then *execs* the command, so the
-/// hook keeps its pid (timeouts and accounting see the hook itself) and everything it starts
-/// lives in the unit's network.
-fn in_unit_network(state: &ModelState, unit: &str, argv: Vec<String>) -> Vec<String> {
-    let (NetworkMode::Hosts, Some(u)) = (state.network_mode, state.units.get(unit)) else { return argv };
-    let ip = net::ip_binary().map_or_else(|| "ip".to_string(), |p| p.display().to_string());
-    let ns = plan::netns(plan::block_of(state), u.machine);
-    [ip, "netns".into(), "exec".into(), ns].into_iter().chain(argv).collect()
+/// Where the command runs:
+/// - host mode wraps it in `ip netns exec <unit's namespace>`: it joins the namespace,
+///   bind-mounts the namespace's hosts file over `/etc/hosts` and then *execs* the command, so the
+///   hook keeps its pid (timeouts and accounting see the hook itself) and everything it starts
+///   lives in the unit's network;
+/// - machine mode runs it inside the unit's machine with `nsenter` ([`crate::machines::wrap`]);
+///   a machine that went down between the pick and now makes the hook fail, and it is retried
+///   once the machine is back;
+/// - loopback mode runs it as it is.
+fn in_unit_machine(
+    state: &ModelState,
+    unit: &str,
+    model_dir: &Path,
+    cwd: &Path,
+    argv: Vec<String>,
+) -> Vec<String> {
+    let Some(u) = state.units.get(unit) else { return argv };
+    match state.network_mode {
+        NetworkMode::Loopback => argv,
+        NetworkMode::Hosts => {
+            let ip = net::ip_binary().map_or_else(|| "ip".to_string(), |p| p.display().to_string());
+            let ns = plan::netns(plan::block_of(state), u.machine);
+            [ip, "netns".into(), "exec".into(), ns].into_iter().chain(argv).collect()
+        }
+        NetworkMode::Machines => {
+            crate::machines::wrap(model_dir, state, unit, cwd, &argv).unwrap_or_else(|| {
+                vec!["/bin/sh".into(), "-c".into(), format!("echo 'machine of {unit} is down' >&2; exit 1")]
+            })
+        }
+    }
 }
 
 /// Records the pid of a started event.

@@ -45,3 +45,29 @@ pub fn change_address(home: &Home, model: &str, unit: &str) -> Result<()> {
     println!("{address}");
     Ok(())
 }
+
+/// `kill-machine UNIT`: the unit's machine vanishes (machine mode, local).
+pub fn kill_machine(home: &Home, model: &str, unit: &str) -> Result<()> {
+    let store = home.open(model)?;
+    crate::machines::kill(&store, unit)?;
+    eprintln!("killed the machine of {unit}");
+    Ok(())
+}
+
+/// `start-machine UNIT`: boots the unit's machine again and runs `start` on it (machine mode, local).
+pub fn start_machine(home: &Home, model: &str, unit: &str) -> Result<()> {
+    let store = home.open(model)?;
+    crate::machines::boot_again(&store, unit)?;
+    spawn::ensure_running(&store)?;
+    eprintln!("started the machine of {unit}");
+    Ok(())
+}
+
+/// `reboot-machine UNIT`: shuts the unit's machine down cleanly and boots it again (machine mode, local).
+pub fn reboot_machine(home: &Home, model: &str, unit: &str) -> Result<()> {
+    let store = home.open(model)?;
+    crate::machines::reboot(&store, unit)?;
+    spawn::ensure_running(&store)?;
+    eprintln!("rebooted the machine of {unit}");
+    Ok(())
+}

@@ -197,6 +197,21 @@ pub enum Command {
         /// The unit.
         unit: String,
     },
+    /// Kill a unit's machine outright: every process dies, no hook runs (machine mode, local).
+    KillMachine {
+        /// The unit.
+        unit: String,
+    },
+    /// Boot a unit's machine that is down and run `start` on it (machine mode, local).
+    StartMachine {
+        /// The unit.
+        unit: String,
+    },
+    /// Shut a unit's machine down cleanly and boot it again (machine mode, local).
+    RebootMachine {
+        /// The unit.
+        unit: String,
+    },
     /// Run the model's agent (started automatically).
     #[command(hide = true)]
     Agent(AgentArgs),
@@ -289,6 +304,9 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Cut(args) => faults::cut(&home, &model, args),
         Command::Heal(args) => faults::heal(&home, &model, args),
         Command::ChangeAddress { unit } => faults::change_address(&home, &model, &unit),
+        Command::KillMachine { unit } => faults::kill_machine(&home, &model, &unit),
+        Command::StartMachine { unit } => faults::start_machine(&home, &model, &unit),
+        Command::RebootMachine { unit } => faults::reboot_machine(&home, &model, &unit),
         Command::Agent(args) => {
             let dir = args.dir.unwrap_or_else(|| home.model_dir(&model));
             crate::agent::run(&dir).map_err(|e| CliError::Usage(e.to_string()))

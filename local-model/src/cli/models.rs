@@ -11,6 +11,7 @@ use std::time::Duration;
 /// `add-model NAME [--config k=v]...`: every setting is checked before the model is created.
 pub fn add_model(home: &Home, name: &str, config: &[String]) -> Result<()> {
     let mut mode = NetworkMode::default();
+    let mut unit_hostnames = None;
     let mut settings = Vec::new();
     for spec in config {
         let (k, v) = split_kv(spec)?;
@@ -18,9 +19,13 @@ pub fn add_model(home: &Home, name: &str, config: &[String]) -> Result<()> {
             mode = NetworkMode::parse(v)?;
             continue;
         }
+        if k == UNIT_HOSTNAMES {
+            unit_hostnames = Some(parse_bool(UNIT_HOSTNAMES, v)?);
+            continue;
+        }
         check_key(k).map_err(|_| {
             CliError::Usage(format!(
-                "unknown model config key \"{k}\" (known: network-mode, {})",
+                "unknown model config key \"{k}\" (known: network-mode, unit-hostnames, {})",
                 KEYS.join(", ")
             ))
         })?;
@@ -28,9 +33,13 @@ pub fn add_model(home: &Home, name: &str, config: &[String]) -> Result<()> {
     }
     let mut probe = ModelState::default();
     settings.iter().try_for_each(|(k, v)| set(&mut probe, k, v))?;
+    if unit_hostnames.is_some() && mode != NetworkMode::Machines {
+        return Err(CliError::Usage(format!("{UNIT_HOSTNAMES} applies to network-mode=machines only")));
+    }
     let store = home.create_with(name, mode)?;
-    if !settings.is_empty() {
+    if !settings.is_empty() || unit_hostnames.is_some() {
         store.update(|s: &mut ModelState| -> Result<()> {
+            s.unit_hostnames = unit_hostnames.unwrap_or(false);
             settings.iter().try_for_each(|(k, v)| set(s, k, v))
         })?;
     }
@@ -79,12 +88,24 @@ const KEYS: [&str; 3] = ["update-status-hook-interval", "hook-timeout", "hook-re
 
 /// The read-only key naming the model's network mode (set by `add-model --config`).
 const NETWORK_MODE: &str = "network-mode";
+/// Machine mode only, set by `add-model --config`: whether `network-get` reports hostnames.
+const UNIT_HOSTNAMES: &str = "unit-hostnames";
+
+/// A boolean setting as Juju spells it.
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(CliError::Usage(format!("{key} must be true or false, not {other:?}"))),
+    }
+}
 
 /// The model's network mode as `add-model --config network-mode=` spells it.
 fn network_mode(state: &ModelState) -> &'static str {
     match state.network_mode {
         NetworkMode::Loopback => "loopback",
         NetworkMode::Hosts => "hosts",
+        NetworkMode::Machines => "machines",
     }
 }
 

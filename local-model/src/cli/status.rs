@@ -22,6 +22,13 @@ fn status_json(s: &StatusRecord, version: bool) -> Value {
 /// A unit's (workload, agent) status as Juju reports them: a unit whose hook failed shows the
 /// error as its workload status and an idle agent.
 pub fn unit_statuses(u: &Unit) -> (StatusRecord, StatusRecord) {
+    if u.machine_down {
+        // What Juju shows for a unit whose machine (and so its agent) is gone.
+        let since = u.agent_status.since;
+        let message = format!("agent lost, see 'juju show-status-log {}'", u.name);
+        let workload = StatusRecord { status: "unknown".into(), message: message.clone(), since };
+        return (workload, StatusRecord { status: "lost".into(), message, since });
+    }
     if u.agent_status.status == "error" {
         let workload = u.agent_status.clone();
         let agent =
@@ -78,8 +85,12 @@ pub fn document(state: &ModelState) -> Value {
     let mut applications = Map::new();
     for u in state.units.values() {
         let addr = u.address.to_string();
-        let started =
-            StatusRecord { status: "started".into(), message: String::new(), since: u.workload_status.since };
+        let state_word = if u.machine_down { "down" } else { "started" };
+        let started = StatusRecord {
+            status: state_word.into(),
+            message: String::new(),
+            since: u.workload_status.since,
+        };
         let running = StatusRecord {
             status: "running".into(),
             message: "running".into(),
@@ -207,7 +218,7 @@ pub fn tabular(state: &ModelState) -> String {
     for u in state.units.values() {
         machines.push(row(&[
             &u.machine.to_string(),
-            "started",
+            if u.machine_down { "down" } else { "started" },
             &u.address.to_string(),
             &format!("local-{}", u.machine),
             "ubuntu@24.04",

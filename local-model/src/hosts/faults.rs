@@ -3,7 +3,7 @@
 //! the fault in the state, so `heal` and unit removal know what to undo.
 
 use super::plan;
-use super::{net, Faults, HostsError, NetworkMode};
+use super::{net, Faults, HostsError};
 use crate::model::lifecycle;
 use crate::state::{Life, ModelState};
 use crate::store::Store;
@@ -11,9 +11,9 @@ use std::net::Ipv4Addr;
 
 /// The machine and address of an alive unit of a host-mode model.
 fn host_of(state: &ModelState, unit: &str) -> Result<(u32, Ipv4Addr), HostsError> {
-    if state.network_mode != NetworkMode::Hosts {
+    if !state.network_mode.has_namespaces() {
         return Err(HostsError::Usage(format!(
-            "model \"{}\" is not in host mode (create it with add-model NAME --config network-mode=hosts)",
+            "model \"{}\" has no separate hosts (create it with add-model NAME --config network-mode=hosts or machines)",
             state.name
         )));
     }

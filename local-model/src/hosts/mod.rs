@@ -40,6 +40,9 @@ pub enum NetworkMode {
     Loopback,
     /// Every unit in its own network namespace on a private bridge (root only).
     Hosts,
+    /// Host mode's networking, and every unit on a machine of its own booted with systemd as
+    /// PID 1 ([`crate::machines`]; root only).
+    Machines,
 }
 
 impl NetworkMode {
@@ -48,10 +51,17 @@ impl NetworkMode {
         match text {
             "loopback" => Ok(NetworkMode::Loopback),
             "hosts" => Ok(NetworkMode::Hosts),
+            "machines" => Ok(NetworkMode::Machines),
             other => Err(HostsError::Usage(format!(
-                "network-mode must be \"loopback\" or \"hosts\", not {other:?}"
+                "network-mode must be \"loopback\", \"hosts\" or \"machines\", not {other:?}"
             ))),
         }
+    }
+
+    /// Whether every unit has a network namespace, address and hostname of its own (host and
+    /// machine modes), so the network faults apply.
+    pub fn has_namespaces(self) -> bool {
+        matches!(self, NetworkMode::Hosts | NetworkMode::Machines)
     }
 }
 

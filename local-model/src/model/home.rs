@@ -98,9 +98,14 @@ impl Home {
     /// mode cannot work here (not root, no iproute2).
     pub fn create_with(&self, name: &str, mode: NetworkMode) -> Result<Store, ModelError> {
         validate_model_name(name)?;
-        if mode == NetworkMode::Hosts {
-            net::require()?;
-        }
+        let rootfs = match mode {
+            NetworkMode::Loopback => None,
+            NetworkMode::Hosts => {
+                net::require()?;
+                None
+            }
+            NetworkMode::Machines => Some(crate::machines::container::require()?),
+        };
         let dir = self.model_dir(name);
         if dir.join("state.json").exists() {
             return Err(ModelError::Usage(format!("model \"{name}\" already exists")));
@@ -111,7 +116,7 @@ impl Home {
                 .ok_or_else(|| ModelError::Usage("no free loopback block left (254 models)".into()))?;
             let address_block = match mode {
                 NetworkMode::Loopback => [127, 0, k],
-                NetworkMode::Hosts => {
+                NetworkMode::Hosts | NetworkMode::Machines => {
                     net::create_bridge(k)?;
                     [plan::PREFIX[0], plan::PREFIX[1], k]
                 }
@@ -121,6 +126,7 @@ impl Home {
                 uuid: new_uuid(),
                 address_block,
                 network_mode: mode,
+                rootfs: rootfs.clone(),
                 update_status_interval_secs: DEFAULT_UPDATE_STATUS_SECS,
                 hook_timeout_secs: DEFAULT_HOOK_TIMEOUT_SECS,
                 hook_retry_delay_ms: DEFAULT_RETRY_DELAY_MS,
@@ -128,7 +134,7 @@ impl Home {
                 ..ModelState::default()
             };
             let store = Store::create(&dir, state).inspect_err(|_| {
-                if mode == NetworkMode::Hosts {
+                if mode.has_namespaces() {
                     net::destroy_block(k);
                 }
             })?;
@@ -219,10 +225,13 @@ pub fn destroy(store: &Store) -> Result<(), ModelError> {
     if let Some(pid) = agent_pid(&dir).filter(|p| *p != std::process::id() as i32) {
         stop_pid(pid);
     }
+    if let Some(s) = &state {
+        crate::machines::remove_all(&dir, s);
+    }
     if let Some(uuid) = uuid.as_deref().filter(|u| !u.is_empty()) {
         processes::stop(uuid, None, Some(&dir));
     }
-    if let Some(s) = state.as_ref().filter(|s| s.network_mode == NetworkMode::Hosts) {
+    if let Some(s) = state.as_ref().filter(|s| s.network_mode.has_namespaces()) {
         net::destroy_block(plan::block_of(s));
     }
     std::fs::remove_dir_all(&dir).map_err(ModelError::io(format!("cannot remove {}", dir.display())))?;

@@ -82,6 +82,8 @@ pub fn add_unit(
     let storage_names = application.storage_names.clone();
     let hostname = match state.network_mode {
         crate::hosts::NetworkMode::Hosts => crate::hosts::plan::hostname(&name),
+        crate::hosts::NetworkMode::Machines if state.unit_hostnames => crate::hosts::plan::hostname(&name),
+        crate::hosts::NetworkMode::Machines => String::new(),
         crate::hosts::NetworkMode::Loopback => String::new(),
     };
     let mut unit = Unit {

@@ -3,6 +3,7 @@
 
 use super::{lifecycle, processes, ModelError};
 use crate::hosts::{faults, net, plan, NetworkMode};
+use crate::machines;
 use crate::state::{ModelState, Unit};
 use crate::store::Store;
 use std::path::Path;
@@ -58,12 +59,17 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
             copy_charm(&charm_source, &store.unit_dir(&name).join("charm"))?;
             std::fs::create_dir_all(store.unit_dir(&name).join("logs"))
                 .map_err(ModelError::io("cannot create unit logs dir"))?;
-            if s.network_mode == NetworkMode::Hosts {
+            if s.network_mode.has_namespaces() {
                 // The namespace and every hosts file exist before the unit's first hook can run.
                 let (k, unit) = (plan::block_of(s), &s.units[&name]);
                 let machine = unit.machine;
                 net::create_machine(k, machine, unit.address)?;
                 net::write_hosts(store.dir(), s, None).inspect_err(|_| net::remove_machine(k, machine))?;
+                if s.network_mode == NetworkMode::Machines {
+                    // Booted before the unit is recorded: its first hook runs on a running machine.
+                    machines::create(store.dir(), s, &name)
+                        .inspect_err(|_| net::remove_machine(k, machine))?;
+                }
             }
             Ok(name)
         })?;
@@ -73,13 +79,18 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
 }
 
 /// Stops a removed unit's processes and deletes its machine directory; in host mode also its
-/// namespace, its partitions and its line in every hosts file. `removed` is the unit's last
+/// namespace, its partitions and its line in every hosts file; in machine mode its machine
+/// (shut down cleanly first). `removed` is the unit's last
 /// record when it has already left the state (forced removal).
 pub fn tear_down(store: &Store, uuid: &str, unit: &str, removed: Option<&Unit>) -> Result<(), ModelError> {
-    processes::stop(uuid, Some(unit), Some(&store.unit_dir(unit)));
     let state = store.read()?;
-    if state.network_mode == NetworkMode::Hosts {
-        let record = removed.or_else(|| state.units.get(unit));
+    let record = removed.or_else(|| state.units.get(unit));
+    if let (NetworkMode::Machines, Some(u)) = (state.network_mode, record) {
+        // The machine goes with the unit: its systemd stops the services, then it is deleted.
+        machines::container::remove(&machines::plan::MachineDirs::new(store.dir(), u.machine));
+    }
+    processes::stop(uuid, Some(unit), Some(&store.unit_dir(unit)));
+    if state.network_mode.has_namespaces() {
         let host = record.map(|u| (u.machine, u.address));
         // Under the model lock, like every hosts-file write, so a concurrent add-unit never has
         // its newer file overwritten by this older view.

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 /// The variables the agent exports to every hook, as far as the tools use them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HookEnv {
-    /// `JUJU_LOCAL_MODEL_DIR`, or the parent of the tools dir the tool link lives in.
+    /// `JUJU_LOCAL_MODEL_DIR` (tests), else the directory of `JUJU_AGENT_SOCKET_ADDRESS`
+    /// (`@<model-dir>/agent.socket`, as the agent exports it to hooks), else the parent of the
+    /// tools dir the tool link lives in (a process outside any hook running a tool by path).
     pub model_dir: Option<PathBuf>,
     /// `JUJU_UNIT_NAME`: the unit every tool acts for.
     pub unit: Option<String>,
@@ -37,7 +39,12 @@ impl HookEnv {
     /// canonicalised because the link's target is the shared jujuc binary.
     pub fn from_lookup(argv0: &Path, get: impl Fn(&str) -> Option<String>) -> HookEnv {
         let var = |name: &str| get(name).filter(|v| !v.is_empty());
-        let model_dir = var("JUJU_LOCAL_MODEL_DIR").map(PathBuf::from).or_else(|| {
+        let from_socket = || {
+            let socket = var("JUJU_AGENT_SOCKET_ADDRESS")?;
+            let path = Path::new(socket.strip_prefix('@')?);
+            (path.file_name()? == "agent.socket").then(|| path.parent().map(Path::to_path_buf))?
+        };
+        let model_dir = var("JUJU_LOCAL_MODEL_DIR").map(PathBuf::from).or_else(from_socket).or_else(|| {
             let tools = argv0.parent().filter(|p| !p.as_os_str().is_empty())?;
             tools.parent().map(Path::to_path_buf)
         });
@@ -173,6 +180,15 @@ mod tests {
             (k == "JUJU_LOCAL_MODEL_DIR").then(|| "/x".to_string())
         });
         assert_eq!(env.model_dir, Some(PathBuf::from("/x")));
+        // What a hook gets from the agent, as Juju's hook tools find their agent's socket.
+        let env = HookEnv::from_lookup(Path::new("relation-get"), |k| {
+            (k == "JUJU_AGENT_SOCKET_ADDRESS").then(|| "@/models/m1/agent.socket".to_string())
+        });
+        assert_eq!(env.model_dir, Some(PathBuf::from("/models/m1")));
+        let env = HookEnv::from_lookup(Path::new("relation-get"), |k| {
+            (k == "JUJU_AGENT_SOCKET_ADDRESS").then(|| "@/var/lib/juju/x.socket".to_string())
+        });
+        assert_eq!(env.model_dir, None);
     }
 
     #[test]
