@@ -77,6 +77,31 @@ impl TestModel {
         Some(m)
     }
 
+    /// A machine-mode model (one systemd-booted container per unit) with `n` units of the test
+    /// charm deployed and settled; `None`, after printing a visible skip line, when not root or
+    /// when the machine-mode root filesystem is missing outside CI (in CI, as root, a missing
+    /// root filesystem fails: `scripts/setup` builds it).
+    pub fn machines(name: &str, n: u32) -> Option<TestModel> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: machine mode needs root");
+            eprintln!("skipped: machine mode needs root");
+            return None;
+        }
+        if let Err(e) = juju_local::machines::container::require() {
+            assert!(std::env::var_os("CI").is_none(), "machine mode unavailable in CI: {e}");
+            println!("skipped: {e}");
+            eprintln!("skipped: {e}");
+            return None;
+        }
+        let m = TestModel { home: tempfile::tempdir().expect("tempdir"), name: name.to_string() };
+        m.ok(&["add-model", name, "--config", "network-mode=machines", "--config", "hook-retry-delay=200ms"]);
+        m.ok(&["model-config", "update-status-hook-interval=1h"]);
+        m.ok(&["deploy", test_charm().to_str().unwrap(), "-n", &n.to_string()]);
+        m.wait();
+        Some(m)
+    }
+
     /// A model with `n` units of the test charm deployed and settled.
     pub fn deployed(name: &str, n: u32) -> TestModel {
         let m = TestModel::new(name);
