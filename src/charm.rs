@@ -189,6 +189,7 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         observed.local.valkey_running = sup.is_running(workload::Service::Valkey);
         observed.local.sentinel_running = sup.is_running(workload::Service::Sentinel);
         observed.local.restart_delay = sup.restart_delay();
+        observed.local.supervised = sup.has_supervision();
     }
     if let Some(p) = &paths {
         observed.local.bound = workload::read_bound(p);

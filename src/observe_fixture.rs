@@ -145,6 +145,7 @@ impl Observed {
             version: Some("9.1.2".into()),
             bound: Default::default(),
             restart_delay: None,
+            supervised: true,
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();

@@ -396,7 +396,9 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     if o.local.valkey_running && is_primary && o.live_count() > 1 {
         steps.push(Step::HandOver);
     }
-    if o.local.valkey_running || o.local.sentinel_running {
+    // Also with no process running: a service waiting out its restart delay would come back, and
+    // a systemd unit left enabled would start again at the next boot.
+    if o.local.valkey_running || o.local.sentinel_running || o.local.supervised {
         steps.push(Step::StopServices);
     }
     steps.push(Step::MarkRetired);

@@ -366,6 +366,9 @@ fn retire_table() {
     let mut stopped = replica.clone();
     stopped.local.valkey_running = false;
     stopped.local.sentinel_running = false;
+    stopped.local.supervised = false;
+    let mut crashed = stopped.clone();
+    crashed.local.supervised = true;
     let mut done = stopped.clone();
     done.retired = true;
     let cases = vec![
@@ -373,6 +376,11 @@ fn retire_table() {
         ("last unit just stops", lone_primary, vec![Step::StopServices, Step::MarkRetired]),
         ("replica stops", replica, vec![Step::StopServices, Step::MarkRetired]),
         ("stop after detaching only marks", stopped, vec![Step::MarkRetired]),
+        (
+            "nothing runs, but it is still supervised (restart delay, enabled unit files)",
+            crashed,
+            vec![Step::StopServices, Step::MarkRetired],
+        ),
         ("second call is a no-op", done, vec![]),
     ];
     for (name, o, want) in cases {

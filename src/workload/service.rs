@@ -53,6 +53,12 @@ pub trait Supervisor {
     fn remove(&self, svc: Service) -> Result<(), WorkloadError> {
         self.stop(svc)
     }
+    /// Whether anything of this unit's supervision remains that [`Supervisor::remove`] would
+    /// clear, even with no process running (a service waiting out its restart delay; under
+    /// systemd, a unit file, which a reboot would start again).
+    fn has_supervision(&self) -> bool {
+        self.is_supervised(Service::Valkey) || self.is_supervised(Service::Sentinel)
+    }
     /// Brings the supervision of both services up to date without restarting either: Valkey's
     /// restart delay becomes `valkey_restart_delay` from its next restart on (systemd: unit files
     /// rewritten and `daemon-reload` when their content changed). Returns whether anything

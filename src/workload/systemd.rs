@@ -214,6 +214,10 @@ impl Supervisor for Systemd {
         self.systemctl(&["daemon-reload"]).map(drop)
     }
 
+    fn has_supervision(&self) -> bool {
+        [Service::Valkey, Service::Sentinel].into_iter().any(|svc| self.unit_path(svc).exists())
+    }
+
     fn refresh(&self, valkey_restart_delay: Duration) -> Result<bool, WorkloadError> {
         self.write_units(valkey_restart_delay)
     }

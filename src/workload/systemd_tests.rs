@@ -199,8 +199,10 @@ fn a_supervised_unit_is_not_started_again() {
 fn remove_stops_disables_deletes_and_reloads() {
     let stub = Stub::new();
     let s = stub.systemd();
+    assert!(!s.has_supervision(), "no unit files yet");
     s.refresh(Duration::from_millis(8000)).unwrap();
     stub.take_calls();
+    assert!(s.has_supervision(), "inactive, but a reboot would start the enabled units");
     for svc in [Service::Sentinel, Service::Valkey] {
         s.remove(svc).unwrap();
         let name = s.unit_name(svc);
@@ -210,6 +212,7 @@ fn remove_stops_disables_deletes_and_reloads() {
         );
         assert!(!s.unit_path(svc).exists(), "{name} removed");
     }
+    assert!(!s.has_supervision());
     // Again: nothing left to remove, nothing asked of systemd.
     s.remove(Service::Valkey).unwrap();
     assert_eq!(stub.take_calls(), Vec::<String>::new());
