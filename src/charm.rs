@@ -13,7 +13,6 @@ use crate::secrets::{self, SecretError};
 use crate::status::{self, Status};
 use crate::valkey::{Auth, TcpConnector};
 use crate::workload::{self, Credentials, Installed, Paths, Supervisor, ADMIN_USER};
-use std::time::Duration;
 
 /// Everything that can end a hook early.
 #[derive(Debug, thiserror::Error)]
@@ -53,36 +52,6 @@ pub fn error_policy(err: &CharmError) -> Decision {
         CharmError::Secret(SecretError::Incomplete { .. }) => Decision::Blocked(msg),
         _ => Decision::Retry(msg),
     }
-}
-
-/// Valkey's restart delay under the direct supervisor: none for a lone unit (nobody could take
-/// over), otherwise longer than Sentinel needs to fail a crashed primary over
-/// (down-after-milliseconds + 3 s), so a primary without persistence never comes back empty
-/// before it was replaced and its replicas copy the empty dataset (valkey-facts.md "Trap").
-/// Every reconcile hands the current value to the running supervisor (`publish_restart_delay`):
-/// the first unit starts alone and must wait once it has peers.
-pub fn valkey_restart_delay(o: &Observed) -> Duration {
-    match (&o.config, o.live_count()) {
-        (_, 1) => Duration::ZERO,
-        (Ok(c), _) => Duration::from_millis(u64::from(c.down_after_ms) + 3000),
-        (Err(_), _) => {
-            Duration::from_millis(u64::from(crate::config::CharmConfig::default().down_after_ms) + 3000)
-        }
-    }
-}
-
-/// Writes the restart delay where the running direct supervisor reads it before each restart
-/// (only when it changed). Systemd units get theirs when rendered.
-fn publish_restart_delay(ctx: &Context, l: &Loaded) -> Result<(), CharmError> {
-    if workload::service::use_systemd(ctx) || !l.observed.me.started {
-        return Ok(());
-    }
-    let Some(paths) = &l.paths else { return Ok(()) };
-    let pidfile = workload::direct::supervisor_pidfile(paths, workload::Service::Valkey);
-    let ms = valkey_restart_delay(&l.observed).as_millis().to_string();
-    workload::write_file(&workload::supervise::restart_delay_file(&pidfile), &ms, 0o600)
-        .map_err(ExecuteError::from)?;
-    Ok(())
 }
 
 /// Runs one invocation through the Juju snapshot layer (`crate::snapshot`: an update-status
@@ -201,7 +170,9 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         primary_info: None,
     };
     let supervisor = match (&paths, &installed) {
-        (Some(p), Some(i)) => Some(workload::supervisor_for(ctx, p, i, valkey_restart_delay(&observed))),
+        (Some(p), Some(i)) => {
+            Some(workload::supervisor_for(ctx, p, i, plan::valkey_restart_delay(&observed)))
+        }
         _ => None,
     };
     if credentials.is_some() {
@@ -217,6 +188,8 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
     } else if let Some(sup) = &supervisor {
         observed.local.valkey_running = sup.is_running(workload::Service::Valkey);
         observed.local.sentinel_running = sup.is_running(workload::Service::Sentinel);
+        observed.local.restart_delay = sup.restart_delay();
+        observed.local.supervised = sup.has_supervision();
     }
     if let Some(p) = &paths {
         observed.local.bound = workload::read_bound(p);
@@ -250,7 +223,6 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
         loaded = load(ctx, tools)?;
         plan = plan::plan(&loaded.observed);
     }
-    publish_restart_delay(ctx, &loaded)?;
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
     {
@@ -352,16 +324,5 @@ mod tests {
         assert!(matches!(error_policy(&bad_reply), Decision::Retry(_)));
         assert_eq!(error_policy(&no_source), Decision::Blocked("no valkey-server found: attach".into()));
         assert!(matches!(error_policy(&tool), Decision::Retry(_)));
-    }
-
-    #[test]
-    fn restart_delay() {
-        let lone = Observed::test(0);
-        assert_eq!(valkey_restart_delay(&lone), Duration::ZERO);
-        let three = Observed::test(0).with_peers(vec![
-            crate::observe::fixture::peer(1, true, None),
-            crate::observe::fixture::peer(2, true, None),
-        ]);
-        assert_eq!(valkey_restart_delay(&three), Duration::from_millis(8000));
     }
 }

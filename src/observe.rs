@@ -43,6 +43,12 @@ pub struct LocalNode {
     /// The addresses the local services run with and the peers' addresses this unit's Sentinel
     /// resolved, as the files say (address changes: `crate::readdress`).
     pub bound: crate::workload::Bound,
+    /// The restart delay Valkey's supervision applies to its next restart, as its files stand
+    /// (`Supervisor::restart_delay`); `None` when they are missing or outdated.
+    pub restart_delay: Option<std::time::Duration>,
+    /// Something of this unit's supervision remains even if no process runs
+    /// (`Supervisor::has_supervision`): a leaving unit must still remove it.
+    pub supervised: bool,
 }
 
 /// Everything a reconcile pass decides on.
@@ -269,6 +275,8 @@ pub fn read_services(
     if let Some(sup) = supervisor {
         local.valkey_running = sup.is_running(Service::Valkey);
         local.sentinel_running = sup.is_running(Service::Sentinel);
+        local.restart_delay = sup.restart_delay();
+        local.supervised = sup.has_supervision();
     }
     if let (true, Some(host)) = (local.valkey_running, announce_host) {
         if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {

@@ -144,7 +144,10 @@ impl Observed {
             replication: Some(replication),
             version: Some("9.1.2".into()),
             bound: Default::default(),
+            restart_delay: None,
+            supervised: true,
         };
+        self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();
         self.applied = crate::plan::runtime_settings(self.config.as_ref().unwrap(), units).ok();
         self

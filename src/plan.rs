@@ -9,6 +9,7 @@ use crate::peers::PeerUnit;
 use crate::valkey::{Endpoint, ReplicaEntry};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// A start-lock holder that has not started after this long is reclaimed.
 pub const LOCK_STALL_SECS: u64 = 120;
@@ -46,6 +47,22 @@ pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     Ok(RuntimeSettings { valkey, sentinel })
+}
+
+/// How long Valkey's supervisor waits before restarting it after an unexpected exit: none for a
+/// lone unit (nobody could take over), otherwise longer than Sentinel needs to fail a crashed
+/// primary over (down-after-milliseconds + 3 s), so a primary without persistence never comes
+/// back empty before it was replaced and its replicas copy the empty dataset (valkey-facts.md
+/// "Trap"). The first unit starts alone, so the value changes under a running service:
+/// [`Step::RefreshSupervision`] carries every change to the supervisor (systemd's `RestartSec`,
+/// the direct supervisor's delay file).
+pub fn valkey_restart_delay(o: &Observed) -> Duration {
+    let down_after = match (&o.config, o.live_count()) {
+        (_, 1) => return Duration::ZERO,
+        (Ok(c), _) => c.down_after_ms,
+        (Err(_), _) => CharmConfig::default().down_after_ms,
+    };
+    Duration::from_millis(u64::from(down_after) + 3000)
 }
 
 /// Quorum for a deployment of `sentinels` Sentinels: a majority.
@@ -93,6 +110,10 @@ pub enum Step {
     },
     /// A started unit whose service is not running: start it again from its files.
     EnsureServices,
+    /// The supervision's files are outdated (Valkey's restart delay changed, or a new charm
+    /// renders them differently): rewrite them, with this restart delay, without restarting
+    /// either service (systemd: unit files + `daemon-reload`; direct: the delay file).
+    RefreshSupervision(Duration),
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
@@ -144,7 +165,8 @@ pub enum Step {
     AnnounceUpkeep(u64),
     /// Leaving: hand the primary role to an in-sync replica first.
     HandOver,
-    /// Leaving: stop Sentinel, then Valkey.
+    /// Leaving: stop Sentinel, then Valkey, for good (`Supervisor::remove`: systemd units
+    /// disabled and deleted).
     StopServices,
     /// Leaving: remember that this unit retired, so no later hook restarts it.
     MarkRetired,
@@ -225,6 +247,10 @@ pub fn plan(o: &Observed) -> Plan {
     } else {
         // First: everything after it reaches the local services by hostname, i.e. the new address.
         steps.extend(crate::readdress::steps(o));
+        let delay = valkey_restart_delay(o);
+        if o.local.restart_delay != Some(delay) {
+            steps.push(Step::RefreshSupervision(delay));
+        }
         if !o.local.valkey_running || !o.local.sentinel_running {
             steps.push(Step::EnsureServices);
         }
@@ -370,7 +396,9 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     if o.local.valkey_running && is_primary && o.live_count() > 1 {
         steps.push(Step::HandOver);
     }
-    if o.local.valkey_running || o.local.sentinel_running {
+    // Also with no process running: a service waiting out its restart delay would come back, and
+    // a systemd unit left enabled would start again at the next boot.
+    if o.local.valkey_running || o.local.sentinel_running || o.local.supervised {
         steps.push(Step::StopServices);
     }
     steps.push(Step::MarkRetired);

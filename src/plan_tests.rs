@@ -6,6 +6,7 @@ use crate::observe::Observed;
 use crate::valkey::Endpoint;
 use crate::valkey::ReplicationInfo;
 use crate::workload::VALKEY_PORT;
+use std::time::Duration;
 
 fn ep(n: u32) -> Endpoint {
     Endpoint::new(host(n), VALKEY_PORT)
@@ -235,13 +236,62 @@ fn started_unit_restarts_services_and_applies_changed_settings() {
         "{steps:?}"
     );
 
-    // Scaling to 3 units turns the automatic min-replicas-to-write on.
+    // Scaling to 3 units turns the automatic min-replicas-to-write on, and a crash of this unit
+    // (a lone unit so far, restarted at once) must now wait out a failover.
     let grown = o.clone().with_peers(vec![peer(0, true, Some(1)), peer(2, true, Some(2))]);
     let steps = plan(&grown).steps;
     assert!(
-        matches!(&steps[..], [Step::ApplySettings(s)] if s.valkey["min-replicas-to-write"] == "1"),
+        matches!(&steps[..], [Step::RefreshSupervision(d), Step::ApplySettings(s)]
+            if s.valkey["min-replicas-to-write"] == "1" && *d == Duration::from_millis(8000)),
         "{steps:?}"
     );
+}
+
+#[test]
+fn restart_delay_is_zero_alone_and_outlasts_a_failover_with_peers() {
+    let lone = Observed::test(0);
+    assert_eq!(valkey_restart_delay(&lone), Duration::ZERO);
+    let three = Observed::test(0).with_peers(vec![peer(1, true, None), peer(2, true, None)]);
+    assert_eq!(valkey_restart_delay(&three), Duration::from_millis(8000));
+    let mut slow = three.clone();
+    slow.config.as_mut().unwrap().down_after_ms = 10_000;
+    assert_eq!(valkey_restart_delay(&slow), Duration::from_millis(13_000));
+}
+
+/// The supervisor's restart delay follows the deployment on every reconcile of a started unit
+/// (issue 12: the bootstrap unit kept `RestartSec=0ms` for ever).
+#[test]
+fn supervision_is_refreshed_whenever_its_restart_delay_is_not_the_wanted_one() {
+    let ms = Duration::from_millis;
+    let peers = || vec![peer(0, true, Some(1)), peer(2, true, Some(2))];
+    let refresh = |o: &Observed| {
+        plan(o).steps.into_iter().find_map(|s| match s {
+            Step::RefreshSupervision(d) => Some(d),
+            _ => None,
+        })
+    };
+    let lone = Observed::test(1).running(primary_info(0, &[]));
+    let mut bootstrap = lone.clone().with_peers(peers());
+    bootstrap.local.restart_delay = Some(Duration::ZERO);
+    let three = Observed::test(1).with_peers(peers()).running(replica_info(0, 10, true));
+    let mut reconfigured = three.clone();
+    reconfigured.config.as_mut().unwrap().down_after_ms = 10_000;
+    let mut outdated = three.clone();
+    outdated.local.restart_delay = None;
+    let mut starting = three.clone();
+    starting.me.started = false;
+    starting.local.restart_delay = None;
+    let cases: Vec<(&str, Observed, Option<Duration>)> = vec![
+        ("a lone unit restarts at once, as its files say", lone, None),
+        ("the bootstrap unit got peers: 0 ms → 8000 ms", bootstrap, Some(ms(8000))),
+        ("up to date: nothing to do", three, None),
+        ("juju config down-after-milliseconds=10000", reconfigured, Some(ms(13_000))),
+        ("missing or outdated files (a new charm revision)", outdated, Some(ms(8000))),
+        ("a unit not started yet renders its files when it starts", starting, None),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(refresh(&o), want, "{name}");
+    }
 }
 
 fn leader_with_three(views: Vec<crate::observe::SentinelView>) -> Vec<Step> {
@@ -316,6 +366,9 @@ fn retire_table() {
     let mut stopped = replica.clone();
     stopped.local.valkey_running = false;
     stopped.local.sentinel_running = false;
+    stopped.local.supervised = false;
+    let mut crashed = stopped.clone();
+    crashed.local.supervised = true;
     let mut done = stopped.clone();
     done.retired = true;
     let cases = vec![
@@ -323,6 +376,11 @@ fn retire_table() {
         ("last unit just stops", lone_primary, vec![Step::StopServices, Step::MarkRetired]),
         ("replica stops", replica, vec![Step::StopServices, Step::MarkRetired]),
         ("stop after detaching only marks", stopped, vec![Step::MarkRetired]),
+        (
+            "nothing runs, but it is still supervised (restart delay, enabled unit files)",
+            crashed,
+            vec![Step::StopServices, Step::MarkRetired],
+        ),
         ("second call is a no-op", done, vec![]),
     ];
     for (name, o, want) in cases {
@@ -361,6 +419,7 @@ fn only_the_leader_bootstraps() {
     let mut started =
         Observed::test(0).leader().running(primary_info(0, &[])).with_peers(vec![peer(1, false, Some(1))]);
     started.applied = runtime_settings(started.config.as_ref().unwrap(), started.live_count()).ok();
+    started.local.restart_delay = Some(valkey_restart_delay(&started));
     started.app.start_lock = Some("valkey/0".into());
     started.app.start_lock_since = Some(990);
     started.sentinels = vec![sentinel(0, 0, 1, 0, 0)];

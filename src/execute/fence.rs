@@ -9,7 +9,7 @@ use crate::execute::Effects;
 use crate::observe::Observed;
 use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};
-use crate::workload::{self, render_restarted_script, Paths, VALKEY_PORT};
+use crate::workload::{self, render_restarted_script, Detach, Paths, VALKEY_PORT};
 use std::time::Duration;
 
 /// How long a fenced replica's link may take to come up (a resync) before this hook gives up.
@@ -40,8 +40,8 @@ pub(super) fn allow_promotion(
 }
 
 /// Writes the script Valkey's supervisor runs after a restart (it queues `valkey-restarted`).
-pub(super) fn write_restarted_script(paths: &Paths, unit: &str) -> Result<(), ExecuteError> {
+pub(super) fn write_restarted_script(paths: &Paths, unit: &str, detach: Detach) -> Result<(), ExecuteError> {
     let script = paths.restarted_script();
-    workload::write_file(&script, &render_restarted_script(&juju_exec(), unit), 0o700)?;
+    workload::write_file(&script, &render_restarted_script(&juju_exec(), unit, detach), 0o700)?;
     Ok(())
 }

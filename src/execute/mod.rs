@@ -138,7 +138,7 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             // hold the hook — it may be the primary-changed hook the status waits for.
             let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
             if let Some(paths) = e.paths {
-                fence::write_restarted_script(paths, &o.unit)?;
+                fence::write_restarted_script(paths, &o.unit, sup.detach())?;
             }
             let sentinel_was_down = !sup.is_running(Service::Sentinel);
             for svc in [Service::Valkey, Service::Sentinel] {
@@ -158,6 +158,15 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
                 if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
                     out.notes.push("waiting for Valkey to answer after a restart".into());
                 }
+            }
+        }
+        Step::RefreshSupervision(delay) => {
+            let sup = need(e.supervisor, "refresh supervision", "supervisor")?;
+            sup.refresh(*delay)?;
+            // The scripts the services run follow the supervisor too (how they detach juju-exec).
+            if let Some(paths) = e.paths {
+                fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+                start::write_reconfig_script(paths, &o.unit, sup.detach())?;
             }
         }
         Step::ApplySettings(s) => apply_settings(e, o, s)?,
@@ -197,8 +206,9 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         Step::HandOver => hand_over(e, o)?,
         Step::StopServices => {
             let sup = need(e.supervisor, "stop services", "supervisor")?;
-            sup.stop(Service::Sentinel)?;
-            sup.stop(Service::Valkey)?;
+            // For good: a reboot of the machine must not bring a retired unit's services back.
+            sup.remove(Service::Sentinel)?;
+            sup.remove(Service::Valkey)?;
         }
         Step::MarkRetired => {
             workload::write_file(&retired_marker(&e.ctx.charm_dir), "retired\n", 0o600)?;

@@ -9,8 +9,8 @@ use crate::plan::runtime_settings;
 use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};
 use crate::workload::{
-    self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, SentinelConf, Service,
-    ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+    self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Detach, Paths, SentinelConf,
+    Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
 };
 use std::path::PathBuf;
 
@@ -19,6 +19,18 @@ pub(super) fn juju_exec() -> PathBuf {
     std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).map(|d| d.join("juju-exec")).find(|c| c.is_file()))
         .unwrap_or_else(|| PathBuf::from("/usr/bin/juju-exec"))
+}
+
+/// Writes the script Sentinel runs at `+switch-master` (it queues `primary-changed`); returns
+/// its path.
+pub(super) fn write_reconfig_script(
+    paths: &Paths,
+    unit: &str,
+    detach: Detach,
+) -> Result<PathBuf, ExecuteError> {
+    let script = paths.reconfig_script();
+    workload::write_file(&script, &render_reconfig_script(&juju_exec(), unit, detach), 0o700)?;
+    Ok(script)
 }
 
 /// Renders valkey.conf from the observed settings, replicating from `primary` (none: a primary).
@@ -67,7 +79,7 @@ pub(super) fn start_workload(
     write_valkey_conf(e, o, primary)?;
     let me = Endpoint::new(host, VALKEY_PORT);
     if !sup.is_running(Service::Valkey) {
-        super::fence::write_restarted_script(paths, &o.unit)?;
+        super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
         sup.start(Service::Valkey)?;
     }
     let answered = poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());
@@ -84,8 +96,7 @@ pub(super) fn start_workload(
         }
     }
     if !sup.is_running(Service::Sentinel) {
-        let script = paths.reconfig_script();
-        workload::write_file(&script, &render_reconfig_script(&juju_exec(), &o.unit), 0o700)?;
+        let script = write_reconfig_script(paths, &o.unit, sup.detach())?;
         let target = primary.cloned().unwrap_or_else(|| me.clone());
         let conf = SentinelConf {
             bind: need(o.bind_address.as_deref(), "start", "bind address")?,

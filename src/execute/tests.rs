@@ -222,3 +222,67 @@ fn retiring_leaves_a_marker() {
     let err = execute(&e, &o, &[Step::StopServices]).unwrap_err();
     assert_eq!(err.to_string(), "cannot stop services: supervisor missing");
 }
+
+/// A supervisor that records what it is asked and whose scripts detach through systemd-run.
+#[derive(Default)]
+struct RecordingSupervisor(RefCell<Vec<String>>);
+
+impl Supervisor for RecordingSupervisor {
+    fn start(&self, svc: Service) -> Result<(), WorkloadError> {
+        self.0.borrow_mut().push(format!("start {svc}"));
+        Ok(())
+    }
+    fn stop(&self, svc: Service) -> Result<(), WorkloadError> {
+        self.0.borrow_mut().push(format!("stop {svc}"));
+        Ok(())
+    }
+    fn remove(&self, svc: Service) -> Result<(), WorkloadError> {
+        self.0.borrow_mut().push(format!("remove {svc}"));
+        Ok(())
+    }
+    fn refresh(&self, delay: Duration) -> Result<bool, WorkloadError> {
+        self.0.borrow_mut().push(format!("refresh {} ms", delay.as_millis()));
+        Ok(true)
+    }
+    fn restart_delay(&self) -> Option<Duration> {
+        None
+    }
+    fn pid(&self, _: Service) -> Option<u32> {
+        Some(1)
+    }
+    fn detach(&self) -> workload::Detach {
+        workload::Detach::SystemdRun
+    }
+}
+
+#[test]
+fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let paths = Paths::new(dir.path().join("data"));
+    paths.create_dirs().unwrap();
+    let sup = RecordingSupervisor::default();
+    let e =
+        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    let o = Observed::test(0).running(crate::observe::fixture::primary_info(0, &[]));
+    execute(&e, &o, &[Step::RefreshSupervision(Duration::from_millis(8000))]).unwrap();
+    assert_eq!(sup.0.borrow().clone(), ["refresh 8000 ms"], "no start, stop or restart");
+    for script in [paths.restarted_script(), paths.reconfig_script()] {
+        let text = std::fs::read_to_string(&script).unwrap();
+        assert!(text.contains("systemd-run --no-block --collect --quiet"), "{}: {text}", script.display());
+    }
+}
+
+#[test]
+fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let sup = RecordingSupervisor::default();
+    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: None };
+    execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
+    assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
+}

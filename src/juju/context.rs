@@ -69,9 +69,6 @@ pub struct Context {
     pub secret_id: Option<String>,
     /// `JUJU_VERSION`, for messages and feature checks.
     pub juju_version: Option<String>,
-    /// `JUJU_LOCAL_MODEL_DIR`: set by the local model (never by Juju). Its units share one host, so
-    /// the charm must not install host-wide systemd units there.
-    pub local_model_dir: Option<PathBuf>,
 }
 
 /// A variable's value, `None` when unset or empty (Juju sets some variables to "" when unused).
@@ -120,7 +117,6 @@ impl Context {
             action_uuid: opt(&get, "JUJU_ACTION_UUID"),
             secret_id: opt(&get, "JUJU_SECRET_ID"),
             juju_version: opt(&get, "JUJU_VERSION"),
-            local_model_dir: opt(&get, "JUJU_LOCAL_MODEL_DIR").map(PathBuf::from),
         })
     }
 
@@ -176,11 +172,10 @@ mod tests {
         assert_eq!(ctx.remote_unit.as_deref(), Some("valkey/2"));
         assert_eq!(ctx.action_name, None, "empty variables read as unset");
         assert!(ctx.is_departing_self());
-        assert_eq!(ctx.local_model_dir, None);
     }
 
     #[test]
-    fn storage_action_secret_and_local_model_fields() {
+    fn storage_action_and_secret_fields() {
         let mut pairs = BASE.to_vec();
         pairs.extend([
             ("JUJU_STORAGE_ID", "data/0"),
@@ -188,14 +183,12 @@ mod tests {
             ("JUJU_ACTION_NAME", "failover"),
             ("JUJU_ACTION_UUID", "42"),
             ("JUJU_SECRET_ID", "secret:abc"),
-            ("JUJU_LOCAL_MODEL_DIR", "/tmp/model"),
         ]);
         let ctx = Context::from_env(env(&pairs)).unwrap();
         assert_eq!(ctx.storage_id.as_deref(), Some("data/0"));
         assert_eq!(ctx.storage_location, Some(PathBuf::from("/srv/data")));
         assert_eq!(ctx.action_name.as_deref(), Some("failover"));
         assert_eq!(ctx.secret_id.as_deref(), Some("secret:abc"));
-        assert_eq!(ctx.local_model_dir, Some(PathBuf::from("/tmp/model")));
         assert!(!ctx.is_departing_self());
     }
 

@@ -3,10 +3,10 @@
 //! supervisor log and the hook's environment inherited (the local model finds a unit's
 //! processes by `JUJU_MODEL_UUID`/`JUJU_UNIT_NAME` in their environment, so it is never cleared).
 
-use super::files::{create_private_dir, io_err};
+use super::files::{create_private_dir, io_err, write_file};
 use super::pidfile::{self, PidRecord};
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
-use super::supervise::child_pidfile;
+use super::supervise::{child_pidfile, restart_delay_file};
 use super::{Installed, Paths, WorkloadError, START_FENCE};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -89,6 +89,11 @@ impl Direct {
         args
     }
 
+    /// The file the running supervisor of Valkey reads its restart delay from before each restart.
+    pub fn restart_delay_file(&self) -> PathBuf {
+        restart_delay_file(&self.supervisor_pidfile(Service::Valkey))
+    }
+
     /// The live supervisor of `svc`, if any.
     fn supervisor(&self, svc: Service) -> Option<PidRecord> {
         pidfile::live(&self.supervisor_pidfile(svc))
@@ -133,6 +138,10 @@ impl Supervisor for Direct {
         }
         create_private_dir(&self.paths.run_dir())?;
         create_private_dir(&self.paths.log_dir())?;
+        if svc == Service::Valkey {
+            // The delay file overrides the command line: a stale one must not outlive this start.
+            self.refresh(self.valkey_restart_delay)?;
+        }
         let log_path = self.supervisor_log(svc);
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -209,6 +218,16 @@ impl Supervisor for Direct {
 
     fn pid(&self, svc: Service) -> Option<u32> {
         self.child(svc).map(|r| r.pid)
+    }
+
+    fn refresh(&self, valkey_restart_delay: Duration) -> Result<bool, WorkloadError> {
+        let ms = valkey_restart_delay.as_millis().to_string();
+        write_file(&self.restart_delay_file(), &ms, 0o600)
+    }
+
+    fn restart_delay(&self) -> Option<Duration> {
+        let text = std::fs::read_to_string(self.restart_delay_file()).ok()?;
+        text.trim().parse().ok().map(Duration::from_millis)
     }
 
     fn is_supervised(&self, svc: Service) -> bool {

@@ -210,3 +210,20 @@ fn supervise_args_carry_the_delay_and_the_sentinel_flag() {
     );
     assert!(direct.supervise_args(Service::Sentinel).join(" ").ends_with("/d/etc/sentinel.conf --sentinel"));
 }
+
+#[test]
+fn refresh_writes_the_delay_file_only_when_the_delay_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = Paths::new(tmp.path());
+    std::fs::create_dir_all(paths.run_dir()).unwrap();
+    let installed = Installed { server: "/bin/false".into(), version: "9.1.2".into() };
+    let direct = Direct::new(Path::new("/unused/dispatch"), &paths, &installed, Duration::ZERO);
+    assert_eq!(direct.restart_delay(), None, "no delay file yet");
+    assert!(direct.refresh(Duration::ZERO).unwrap());
+    assert_eq!(direct.restart_delay(), Some(Duration::ZERO));
+    assert!(direct.refresh(Duration::from_millis(8000)).unwrap());
+    assert!(!direct.refresh(Duration::from_millis(8000)).unwrap(), "unchanged: not rewritten");
+    assert_eq!(direct.restart_delay(), Some(Duration::from_millis(8000)));
+    assert_eq!(std::fs::read_to_string(direct.restart_delay_file()).unwrap(), "8000");
+    assert_eq!(direct.detach(), crate::workload::Detach::Background);
+}

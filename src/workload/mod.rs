@@ -26,7 +26,7 @@ pub use install::{detect_version, install, installed, Installed};
 pub use paths::Paths;
 pub use render::{
     acl_hash, render_reconfig_script, render_restarted_script, render_sentinel_conf, render_valkey_conf,
-    SentinelConf, ValkeyConf,
+    Detach, SentinelConf, ValkeyConf,
 };
 pub use service::{supervise_main, supervisor_for, Service, Supervisor};
 

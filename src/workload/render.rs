@@ -228,44 +228,72 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// How an event script launches `juju-exec` so that neither the service that runs the script nor
+/// the hook it queues waits for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detach {
+    /// `juju-exec ... &`: for the direct supervisor, whose services live in no cgroup that a
+    /// restart would kill.
+    Background,
+    /// `systemd-run --no-block --collect --quiet juju-exec ...`: juju-exec becomes its own
+    /// transient unit. Started from `ExecStartPost` or from Sentinel, a backgrounded juju-exec
+    /// would stay in the service's cgroup and die with the next stop or restart of that service
+    /// (which the queued hook itself may do); a foreground one would hold `systemctl start`
+    /// until the hook ends, and that hook may call systemctl on the same unit: a deadlock. If
+    /// systemd-run fails, the script falls back to [`Detach::Background`].
+    SystemdRun,
+}
+
 /// Renders the script Sentinel runs at `+switch-master` (as `<script> <name> <role> <state>
 /// <from-ip> <from-port> <to-ip> <to-port>`). It dispatches the charm's `primary-changed` event
-/// through `juju-exec` in the background and exits 0 at once: Sentinel waits for its scripts (and
-/// retries on exit code 1), and juju-exec waits for the unit's hook lock, which must never stall
-/// Sentinel.
-pub fn render_reconfig_script(juju_exec: &Path, unit: &str) -> String {
+/// through `juju-exec`, detached as `detach` says, and exits 0 at once: Sentinel waits for its
+/// scripts (and retries on exit code 1), and juju-exec waits for the unit's hook lock, which must
+/// never stall Sentinel.
+pub fn render_reconfig_script(juju_exec: &Path, unit: &str, detach: Detach) -> String {
     render_event_script(
         juju_exec,
         unit,
         "primary-changed",
         "Sentinel runs this at +switch-master with:\n\
          #   <monitor-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>",
+        detach,
     )
 }
 
 /// The script a supervisor (`dispatch supervise --on-restart`, systemd's `ExecStartPost`) runs after
 /// it restarted Valkey: it queues the charm's `valkey-restarted` event, whose reconcile lifts the
 /// start-up fence once the node has resynced, instead of waiting for the next update-status.
-pub fn render_restarted_script(juju_exec: &Path, unit: &str) -> String {
+pub fn render_restarted_script(juju_exec: &Path, unit: &str, detach: Detach) -> String {
     render_event_script(
         juju_exec,
         unit,
         "valkey-restarted",
         "Valkey's supervisor runs this after each restart.",
+        detach,
     )
 }
 
-/// A script that queues `event` on `unit` through `juju-exec` in the background and exits 0 at
-/// once: its callers (Sentinel, the supervisor) must never wait for the unit's hook lock.
-fn render_event_script(juju_exec: &Path, unit: &str, event: &str, who: &str) -> String {
+/// A script that queues `event` on `unit` through `juju-exec`, detached, and exits 0 at once: its
+/// callers (Sentinel, the supervisor) must never wait for the unit's hook lock.
+fn render_event_script(juju_exec: &Path, unit: &str, event: &str, who: &str, detach: Detach) -> String {
+    let run = format!(
+        "{exec} {unit} -- env JUJU_DISPATCH_PATH=hooks/{event} ./dispatch </dev/null >/dev/null 2>&1",
+        exec = sh_quote(&juju_exec.to_string_lossy()),
+        unit = sh_quote(unit),
+    );
+    let body = match detach {
+        Detach::Background => format!("{run} &\n"),
+        Detach::SystemdRun => format!(
+            "# juju-exec runs as a transient systemd unit, outside this service's cgroup.\n\
+             if ! systemd-run --no-block --collect --quiet {run}; then\n    {run} &\nfi\n"
+        ),
+    };
     format!(
         "#!/bin/sh\n\
          # Rendered by the valkey charm. {who}\n\
          # It queues the charm's {event} event and returns at once.\n\
-         {exec} {unit} -- env JUJU_DISPATCH_PATH=hooks/{event} ./dispatch </dev/null >/dev/null 2>&1 &\n\
-         exit 0\n",
-        exec = sh_quote(&juju_exec.to_string_lossy()),
-        unit = sh_quote(unit),
+         {body}\
+         exit 0\n"
     )
 }
 

@@ -94,8 +94,33 @@ fn sentinel_conf_golden() {
 
 #[test]
 fn reconfig_script_golden() {
-    let text = render_reconfig_script(Path::new("/usr/bin/juju-exec"), "valkey/1");
+    let text = render_reconfig_script(Path::new("/usr/bin/juju-exec"), "valkey/1", Detach::Background);
     golden("client-reconfig.sh", &text);
+}
+
+#[test]
+fn reconfig_script_under_systemd_golden() {
+    let text = render_reconfig_script(Path::new("/usr/bin/juju-exec"), "valkey/1", Detach::SystemdRun);
+    golden("client-reconfig-systemd.sh", &text);
+}
+
+/// A stand-in program `name` in `dir` that writes its arguments to `marker`.
+fn recorder(dir: &Path, name: &str, marker: &Path) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\necho \"$@\" > '{}'\n", marker.display())).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Runs `script` as Sentinel would, with `path` as PATH; returns what `marker` received.
+fn run_as_sentinel(script: &Path, path: &str, marker: &Path) -> Option<String> {
+    let status = Command::new(script)
+        .args(["primary", "leader", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"])
+        .env("PATH", path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    poll(Duration::from_secs(5), || std::fs::read_to_string(marker).ok().filter(|s| !s.is_empty()))
 }
 
 #[test]
@@ -103,22 +128,51 @@ fn reconfig_script_returns_at_once_and_dispatches_in_the_background() {
     let tmp = tempfile::tempdir().unwrap();
     let marker = tmp.path().join("ran");
     // A fake juju-exec that records its arguments.
-    let fake = tmp.path().join("juju exec");
-    std::fs::write(&fake, format!("#!/bin/sh\necho \"$@\" > '{}'\n", marker.display())).unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let fake = recorder(tmp.path(), "juju exec", &marker);
     let script = tmp.path().join("client-reconfig.sh");
-    write_file(&script, &render_reconfig_script(&fake, "valkey/1"), 0o700).unwrap();
-    let status = Command::new(&script)
-        .args(["primary", "leader", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let recorded =
-        poll(Duration::from_secs(5), || std::fs::read_to_string(&marker).ok().filter(|s| !s.is_empty()));
+    write_file(&script, &render_reconfig_script(&fake, "valkey/1", Detach::Background), 0o700).unwrap();
     assert_eq!(
-        recorded.as_deref(),
+        run_as_sentinel(&script, "/usr/bin:/bin", &marker).as_deref(),
         Some("valkey/1 -- env JUJU_DISPATCH_PATH=hooks/primary-changed ./dispatch\n"),
         "juju-exec got the dispatch command"
+    );
+}
+
+#[test]
+fn under_systemd_the_script_hands_juju_exec_to_systemd_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let marker = tmp.path().join("systemd-run-args");
+    recorder(&bin, "systemd-run", &marker);
+    let juju_exec = recorder(tmp.path(), "juju-exec", &tmp.path().join("not-called"));
+    let script = tmp.path().join("client-reconfig.sh");
+    write_file(&script, &render_reconfig_script(&juju_exec, "valkey/1", Detach::SystemdRun), 0o700).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    assert_eq!(
+        run_as_sentinel(&script, &path, &marker),
+        Some(format!(
+            "--no-block --collect --quiet {} valkey/1 -- env JUJU_DISPATCH_PATH=hooks/primary-changed ./dispatch\n",
+            juju_exec.display()
+        )),
+        "systemd-run got juju-exec and its arguments"
+    );
+    assert!(!tmp.path().join("not-called").exists(), "juju-exec was left to systemd");
+}
+
+#[test]
+fn under_systemd_without_systemd_run_the_script_falls_back_to_the_background() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let marker = tmp.path().join("ran");
+    let juju_exec = recorder(tmp.path(), "juju-exec", &marker);
+    let script = tmp.path().join("valkey-restarted.sh");
+    write_file(&script, &render_restarted_script(&juju_exec, "valkey/1", Detach::SystemdRun), 0o700).unwrap();
+    // No systemd-run on this PATH (sh finds its builtins without one).
+    assert_eq!(
+        run_as_sentinel(&script, &empty.display().to_string(), &marker).as_deref(),
+        Some("valkey/1 -- env JUJU_DISPATCH_PATH=hooks/valkey-restarted ./dispatch\n")
     );
 }
 

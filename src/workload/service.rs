@@ -1,6 +1,7 @@
 //! Keeping Valkey and its Sentinel running: the [`Supervisor`] trait and the choice between
 //! systemd and the charm's own direct supervisor.
 
+use super::render::Detach;
 use super::{direct::Direct, systemd::Systemd, Installed, Paths, WorkloadError};
 use crate::juju::Context;
 use std::path::Path;
@@ -43,10 +44,35 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub trait Supervisor {
     /// Starts `svc` (with the configuration already written) and keeps it running: restarts
     /// after an unexpected exit, after the restart delay. A service already under supervision
-    /// is left alone (a changed restart delay applies from the next [`Supervisor::restart`]).
+    /// is left alone (a changed restart delay reaches it through [`Supervisor::refresh`]).
     fn start(&self, svc: Service) -> Result<(), WorkloadError>;
     /// Stops `svc` and waits (bounded by [`STOP_TIMEOUT`]) until its process is gone.
     fn stop(&self, svc: Service) -> Result<(), WorkloadError>;
+    /// Stops `svc` for good: nothing brings it back, not even a reboot of the machine (systemd:
+    /// the unit is stopped, disabled and its file removed). The leaving unit's last word.
+    fn remove(&self, svc: Service) -> Result<(), WorkloadError> {
+        self.stop(svc)
+    }
+    /// Whether anything of this unit's supervision remains that [`Supervisor::remove`] would
+    /// clear, even with no process running (a service waiting out its restart delay; under
+    /// systemd, a unit file, which a reboot would start again).
+    fn has_supervision(&self) -> bool {
+        self.is_supervised(Service::Valkey) || self.is_supervised(Service::Sentinel)
+    }
+    /// Brings the supervision of both services up to date without restarting either: Valkey's
+    /// restart delay becomes `valkey_restart_delay` from its next restart on (systemd: unit files
+    /// rewritten and `daemon-reload` when their content changed). Returns whether anything
+    /// changed.
+    fn refresh(&self, valkey_restart_delay: Duration) -> Result<bool, WorkloadError>;
+    /// The restart delay Valkey's supervision applies to its next restart, as its files stand;
+    /// `None` when they are missing or not what this charm renders (a [`Supervisor::refresh`]
+    /// is due).
+    fn restart_delay(&self) -> Option<Duration>;
+    /// How scripts the services run (Sentinel's reconfig script, the restart notice) launch
+    /// `juju-exec` so that it outlives the service.
+    fn detach(&self) -> Detach {
+        Detach::Background
+    }
     /// Stops then starts `svc` (to load a changed config file).
     fn restart(&self, svc: Service) -> Result<(), WorkloadError> {
         self.stop(svc)?;
@@ -67,12 +93,12 @@ pub trait Supervisor {
     }
 }
 
-/// Whether systemd runs this host and the charm may use it: `/run/systemd/system` exists and
-/// the unit is not in the local model. The local model runs many units on one host; host-wide
-/// systemd units would outlive a destroyed model and collide between models, so there the charm
-/// supervises its own processes.
-pub fn use_systemd(ctx: &Context) -> bool {
-    ctx.local_model_dir.is_none() && Path::new("/run/systemd/system").is_dir()
+/// Whether systemd runs this machine (it is PID 1): `/run/systemd/system` is a directory, the
+/// test `sd_booted(3)` makes. Every Juju machine (VM, LXD container) passes it; the direct
+/// supervisor exists only for machines that do not (e.g. the local model's loopback and host
+/// modes, where units are plain processes of one host).
+pub fn use_systemd() -> bool {
+    Path::new("/run/systemd/system").is_dir()
 }
 
 /// The supervisor for this unit. `valkey_restart_delay` is how long Valkey stays down after an
@@ -84,7 +110,7 @@ pub fn supervisor_for(
     installed: &Installed,
     valkey_restart_delay: Duration,
 ) -> Box<dyn Supervisor> {
-    if use_systemd(ctx) {
+    if use_systemd() {
         Box::new(Systemd::new(ctx, paths, installed, valkey_restart_delay))
     } else {
         Box::new(Direct::new(&ctx.charm_dir.join("dispatch"), paths, installed, valkey_restart_delay))
@@ -101,32 +127,36 @@ pub fn supervise_main(args: &[String]) -> i32 {
 mod tests {
     use super::*;
 
-    fn ctx(local_model: Option<&str>) -> Context {
+    fn ctx() -> Context {
         Context::from_env(|k| match k {
             "JUJU_UNIT_NAME" => Some("valkey/1".into()),
             "JUJU_CHARM_DIR" => Some("/charm".into()),
             "JUJU_MODEL_NAME" => Some("m".into()),
             "JUJU_MODEL_UUID" => Some("u".into()),
-            "JUJU_LOCAL_MODEL_DIR" => local_model.map(str::to_string),
             _ => None,
         })
         .unwrap()
     }
 
     #[test]
-    fn the_local_model_never_gets_systemd_units() {
-        assert!(!use_systemd(&ctx(Some("/tmp/model"))));
-        assert_eq!(use_systemd(&ctx(None)), Path::new("/run/systemd/system").is_dir());
+    fn systemd_is_used_exactly_when_it_runs_the_machine() {
+        assert_eq!(use_systemd(), Path::new("/run/systemd/system").is_dir());
     }
 
     #[test]
-    fn the_local_model_gets_the_direct_supervisor_running_dispatch() {
+    fn a_machine_without_systemd_gets_the_direct_supervisor_running_dispatch() {
+        if use_systemd() {
+            eprintln!("skipped: this machine runs systemd, so the charm would pick systemd units");
+            return;
+        }
         let installed = Installed { server: "/d/bin/valkey-server".into(), version: "9.1.2".into() };
-        let sup = supervisor_for(&ctx(Some("/tmp/model")), &Paths::new("/d"), &installed, Duration::ZERO);
+        let sup = supervisor_for(&ctx(), &Paths::new("/d"), &installed, Duration::ZERO);
         // Nothing runs under /d: the direct supervisor finds no pid files.
         assert_eq!(sup.pid(Service::Valkey), None);
         assert!(!sup.is_running(Service::Sentinel));
         assert!(!sup.is_supervised(Service::Valkey));
+        assert_eq!(sup.restart_delay(), None, "no delay file under /d");
+        assert_eq!(sup.detach(), Detach::Background);
         let direct = Direct::new(Path::new("/charm/dispatch"), &Paths::new("/d"), &installed, Duration::ZERO);
         assert_eq!(direct.supervise_args(Service::Valkey)[0], "supervise");
         assert_eq!(Service::Sentinel.to_string(), "sentinel");

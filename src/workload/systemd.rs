@@ -1,7 +1,16 @@
 //! Supervision by systemd: one unit file per service with `Restart=always` and the restart delay
 //! as `RestartSec`, named after the Juju unit so several units (or models) never share a name.
+//!
+//! The unit files follow the charm: every reconcile of a started unit rewrites them when their
+//! content changed (a new restart delay, a new charm revision) and runs `systemctl daemon-reload`,
+//! which needs no restart (`RestartSec` is read at the next restart). There is no start limit
+//! (`StartLimitIntervalSec=0`): a crash-looping service keeps being retried, like under the direct
+//! supervisor, instead of ending `failed`. Valkey and Sentinel write their own log files (the
+//! `logfile` line of their configs, in the data storage, as under the direct supervisor); the
+//! journal holds only systemd's lines about the units.
 
-use super::files::write_file;
+use super::files::{io_err, write_file};
+use super::render::Detach;
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
 use super::{Installed, Paths, WorkloadError, START_FENCE};
 use crate::juju::Context;
@@ -25,8 +34,10 @@ pub struct Systemd {
     pub server: PathBuf,
     /// Config files and the working directory.
     pub paths: Paths,
-    /// `RestartSec` of the Valkey unit.
+    /// `RestartSec` of the Valkey unit when [`Supervisor::start`] writes it.
     pub valkey_restart_delay: Duration,
+    /// The `systemctl` program (`systemctl` on PATH; a recording stub in tests).
+    pub systemctl: PathBuf,
 }
 
 /// Quotes a word for a unit file's `ExecStart=` when it holds anything but plain characters.
@@ -54,6 +65,7 @@ impl Systemd {
             server: installed.server.clone(),
             paths: paths.clone(),
             valkey_restart_delay,
+            systemctl: PathBuf::from("systemctl"),
         }
     }
 
@@ -65,8 +77,18 @@ impl Systemd {
         }
     }
 
-    /// The unit file's content.
+    /// Where `svc`'s unit file lives.
+    pub fn unit_path(&self, svc: Service) -> PathBuf {
+        self.unit_dir.join(self.unit_name(svc))
+    }
+
+    /// The unit file's content, with [`Systemd::valkey_restart_delay`].
     pub fn render_unit(&self, svc: Service) -> String {
+        self.render_unit_at(svc, self.valkey_restart_delay)
+    }
+
+    /// The unit file's content when Valkey's restart delay is `valkey_delay`.
+    pub fn render_unit_at(&self, svc: Service, valkey_delay: Duration) -> String {
         let (what, conf, extra, delay) = match svc {
             Service::Valkey => {
                 // The start-up fence on the command line, and the charm told after every start.
@@ -75,7 +97,7 @@ impl Systemd {
                     "data node",
                     self.paths.valkey_conf(),
                     format!(" {}{post}", START_FENCE.join(" ")),
-                    self.valkey_restart_delay,
+                    valkey_delay,
                 )
             }
             Service::Sentinel => {
@@ -88,6 +110,7 @@ impl Systemd {
              Description=Valkey {what} of Juju unit {unit}\n\
              After=network-online.target\n\
              Wants=network-online.target\n\
+             StartLimitIntervalSec=0\n\
              \n\
              [Service]\n\
              Type=simple\n\
@@ -110,28 +133,61 @@ impl Systemd {
         )
     }
 
-    /// Runs `systemctl args...`.
+    /// Writes both unit files for `valkey_delay`, each only when its content changed, and
+    /// reloads systemd when one did. Returns whether one did.
+    fn write_units(&self, valkey_delay: Duration) -> Result<bool, WorkloadError> {
+        let mut changed = false;
+        for svc in [Service::Valkey, Service::Sentinel] {
+            changed |= write_file(&self.unit_path(svc), &self.render_unit_at(svc, valkey_delay), 0o644)?;
+        }
+        if changed {
+            self.systemctl(&["daemon-reload"])?;
+        }
+        Ok(changed)
+    }
+
+    /// Runs `systemctl args...`; its stdout when it succeeds.
     fn systemctl(&self, args: &[&str]) -> Result<String, WorkloadError> {
-        let out = Command::new("systemctl").args(args).output().map_err(|e| WorkloadError::Command {
-            command: format!("systemctl {}", args.join(" ")),
-            detail: e.to_string(),
-        })?;
+        let command = || format!("systemctl {}", args.join(" "));
+        let out = Command::new(&self.systemctl)
+            .args(args)
+            .output()
+            .map_err(|e| WorkloadError::Command { command: command(), detail: e.to_string() })?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
             Err(WorkloadError::Command {
-                command: format!("systemctl {}", args.join(" ")),
+                command: command(),
                 detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
             })
         }
     }
+
+    /// Whether systemd holds `svc` in state `failed` (then `start` is refused until
+    /// `reset-failed`, e.g. after the start limit of a unit file from an older charm).
+    fn is_failed(&self, svc: Service) -> bool {
+        self.systemctl(&["is-failed", "--quiet", &self.unit_name(svc)]).is_ok()
+    }
+}
+
+/// The number of milliseconds in a `RestartSec=<n>ms` line of `unit`.
+fn restart_sec_ms(unit: &str) -> Option<u64> {
+    unit.lines().find_map(|l| l.strip_prefix("RestartSec=")?.strip_suffix("ms")?.parse().ok())
 }
 
 impl Supervisor for Systemd {
     fn start(&self, svc: Service) -> Result<(), WorkloadError> {
+        // Active, or waiting out RestartSec after a crash: a start job would cut the wait short
+        // (or block until it ends), and the wait is what keeps a crashed primary down.
+        if self.is_supervised(svc) {
+            return Ok(());
+        }
         let name = self.unit_name(svc);
-        if write_file(&self.unit_dir.join(&name), &self.render_unit(svc), 0o644)? {
+        if write_file(&self.unit_path(svc), &self.render_unit(svc), 0o644)? {
             self.systemctl(&["daemon-reload"])?;
+        }
+        if self.is_failed(svc) {
+            self.systemctl(&["reset-failed", &name])?;
         }
         self.systemctl(&["enable", "--quiet", &name])?;
         self.systemctl(&["start", &name]).map(drop)
@@ -139,16 +195,49 @@ impl Supervisor for Systemd {
 
     fn stop(&self, svc: Service) -> Result<(), WorkloadError> {
         let name = self.unit_name(svc);
-        if !self.unit_dir.join(&name).exists() {
+        if !self.unit_path(svc).exists() {
             return Ok(());
         }
         // systemctl stop waits for the process to exit (bounded by TimeoutStopSec).
         self.systemctl(&["stop", &name]).map(drop)
     }
 
+    fn remove(&self, svc: Service) -> Result<(), WorkloadError> {
+        let path = self.unit_path(svc);
+        if !path.exists() {
+            return Ok(());
+        }
+        let name = self.unit_name(svc);
+        self.systemctl(&["stop", &name])?;
+        self.systemctl(&["disable", "--quiet", &name])?;
+        std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        self.systemctl(&["daemon-reload"]).map(drop)
+    }
+
+    fn has_supervision(&self) -> bool {
+        [Service::Valkey, Service::Sentinel].into_iter().any(|svc| self.unit_path(svc).exists())
+    }
+
+    fn refresh(&self, valkey_restart_delay: Duration) -> Result<bool, WorkloadError> {
+        self.write_units(valkey_restart_delay)
+    }
+
+    fn restart_delay(&self) -> Option<Duration> {
+        let valkey = std::fs::read_to_string(self.unit_path(Service::Valkey)).ok()?;
+        let delay = Duration::from_millis(restart_sec_ms(&valkey)?);
+        let current = [Service::Valkey, Service::Sentinel].into_iter().all(|svc| {
+            std::fs::read_to_string(self.unit_path(svc)).is_ok_and(|t| t == self.render_unit_at(svc, delay))
+        });
+        current.then_some(delay)
+    }
+
+    fn detach(&self) -> Detach {
+        Detach::SystemdRun
+    }
+
     fn is_supervised(&self, svc: Service) -> bool {
         // `activating` covers the RestartSec wait after a crash.
-        let out = Command::new("systemctl").args(["is-active", &self.unit_name(svc)]).output();
+        let out = Command::new(&self.systemctl).args(["is-active", &self.unit_name(svc)]).output();
         out.is_ok_and(|o| {
             matches!(String::from_utf8_lossy(&o.stdout).trim(), "active" | "activating" | "reloading")
         })
@@ -161,75 +250,5 @@ impl Supervisor for Systemd {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn systemd(root: &Path) -> Systemd {
-        Systemd {
-            prefix: "valkey-valkey-3".into(),
-            unit: "valkey/3".into(),
-            unit_dir: root.join("units"),
-            server: PathBuf::from("/srv/data/bin/valkey-server"),
-            paths: Paths::new("/srv/data"),
-            valkey_restart_delay: Duration::from_millis(8000),
-        }
-    }
-
-    #[test]
-    fn unit_names_follow_the_juju_unit() {
-        let s = systemd(Path::new("/tmp"));
-        assert_eq!(s.unit_name(Service::Valkey), "valkey-valkey-3.service");
-        assert_eq!(s.unit_name(Service::Sentinel), "valkey-valkey-3-sentinel.service");
-    }
-
-    #[test]
-    fn renders_restart_always_with_the_delays() {
-        let s = systemd(Path::new("/tmp"));
-        let valkey = s.render_unit(Service::Valkey);
-        assert!(
-            valkey.contains(
-                "ExecStart=/srv/data/bin/valkey-server /srv/data/etc/valkey.conf --replica-priority 0\n\
-                 ExecStartPost=-/bin/sh /srv/data/etc/valkey-restarted.sh\n"
-            ),
-            "{valkey}"
-        );
-        assert!(valkey.contains("Restart=always\nRestartSec=8000ms\n"), "{valkey}");
-        assert!(valkey.contains("Description=Valkey data node of Juju unit valkey/3\n"));
-        let sentinel = s.render_unit(Service::Sentinel);
-        assert!(sentinel
-            .contains("ExecStart=/srv/data/bin/valkey-server /srv/data/etc/sentinel.conf --sentinel\n"));
-        assert!(sentinel.contains("RestartSec=1000ms\n"), "{sentinel}");
-    }
-
-    #[test]
-    fn paths_with_spaces_are_quoted() {
-        assert_eq!(exec_word(Path::new("/a b/valkey-server")), "\"/a b/valkey-server\"");
-        assert_eq!(exec_word(Path::new("/plain/x")), "/plain/x");
-    }
-
-    /// `systemd-analyze verify` accepts the rendered units (when the tool is installed; CI has it).
-    #[test]
-    fn systemd_analyze_verifies_the_units() {
-        let Ok(probe) = Command::new("systemd-analyze").arg("--version").output() else {
-            eprintln!("systemd-analyze not installed; only the rendering was checked");
-            return;
-        };
-        assert!(probe.status.success());
-        let tmp = tempfile::tempdir().unwrap();
-        let mut s = systemd(tmp.path());
-        // verify checks that ExecStart's binary exists: point it at one that does.
-        s.server = PathBuf::from("/bin/true");
-        std::fs::create_dir_all(&s.unit_dir).unwrap();
-        for svc in [Service::Valkey, Service::Sentinel] {
-            let path = s.unit_dir.join(s.unit_name(svc));
-            std::fs::write(&path, s.render_unit(svc)).unwrap();
-            let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let complaints: Vec<&str> = stderr
-                .lines()
-                .filter(|l| l.contains(&s.unit_name(svc)) || l.contains("Unknown") || l.contains("Invalid"))
-                .collect();
-            assert!(out.status.success() && complaints.is_empty(), "{}: {stderr}", path.display());
-        }
-    }
-}
+#[path = "systemd_tests.rs"]
+mod tests;

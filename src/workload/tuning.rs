@@ -81,6 +81,12 @@ mod tests {
         fn pid(&self, _: Service) -> Option<u32> {
             self.0.get()
         }
+        fn refresh(&self, _: Duration) -> Result<bool, WorkloadError> {
+            Ok(false)
+        }
+        fn restart_delay(&self) -> Option<Duration> {
+            None
+        }
     }
 
     /// A Sentinel that records the periods it was given.
