@@ -47,7 +47,7 @@ const WRITES_PER_PHASE: u64 = 100;
 
 #[test]
 fn address_changes_converge_without_losing_acknowledged_writes() {
-    let Some(fixture) = Deployed::new_hosts_by_address("addr", 3, &[]) else { return };
+    let Some(fixture) = Deployed::new_hosts("addr", 3, &[]) else { return };
     let admin = fixture.admin();
     let sentinels = by_name(&fixture, &admin);
     let (primary, epoch) = settled(&fixture, &sentinels, &admin, None);

@@ -34,12 +34,20 @@ fn runs() -> usize {
     std::env::var("SCALING_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
 }
 
+/// Units of the primary-removal benchmark's deployment (`SCALING_BENCH_UNITS` overrides; how the
+/// cost grows with size: `scripts/bench-scale`).
+fn units() -> usize {
+    std::env::var("SCALING_BENCH_UNITS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 3).unwrap_or(3)
+}
+
 #[test]
 #[ignore = "benchmark: run with --run-ignored only"]
 fn remove_the_primary_write_pause() {
-    let fixture = Deployed::new("scaling-bench", 3, &[]);
+    let n = units();
+    let fixture = Deployed::new("scaling-bench", n, &[]);
     let admin = fixture.admin();
-    let mut state = after_step(&fixture, &admin, 3, "deploy -n 3");
+    let mut state = after_step(&fixture, &admin, n, &format!("deploy -n {n}"));
+    let mut removals = Vec::new();
     let mut pauses = Vec::new();
     for run in 1..=runs() {
         let sentinels = fixture.deployment().sentinel_set(&admin).unwrap();
@@ -54,10 +62,10 @@ fn remove_the_primary_write_pause() {
         fixture
             .juju
             .wait_for("the primary's unit to be gone", Duration::from_secs(180), |s| {
-                s.unit(&primary).is_none() && s.is_idle_active(APP, 2)
+                s.unit(&primary).is_none() && s.is_idle_active(APP, n - 1)
             })
             .unwrap_or_else(|e| panic!("{e}\n{}", fixture.log_tail()));
-        let to = probe.mark("2 units active");
+        let to = probe.mark(format!("{} units active", n - 1));
         let removal = started.elapsed();
         let acked = probe.acked();
         assert!(probe.wait_acked(acked + 50, CONVERGE), "run {run}: writes did not resume");
@@ -71,17 +79,25 @@ fn remove_the_primary_write_pause() {
             log.acks.len()
         );
         pauses.push(pause);
-        let after = after_step(&fixture, &admin, 2, "removing the primary");
+        removals.push(removal);
+        let after = after_step(&fixture, &admin, n - 1, "removing the primary");
         assert_eq!(after.epoch, state.epoch + 1, "run {run}: the role must move exactly once");
         fixture.juju.add_unit(APP, 1).unwrap();
-        fixture.wait_settled(3, "add-unit");
-        state = after_step(&fixture, &admin, 3, "add-unit");
+        fixture.wait_settled(n, "add-unit");
+        state = after_step(&fixture, &admin, n, "add-unit");
     }
     println!(
-        "write pause while removing the primary, {} runs: median {:?}, p95 {:?}",
+        "{n} units: write pause while removing the primary, {} runs: median {:?}, p95 {:?}",
         pauses.len(),
         median(&pauses).unwrap(),
         p95(&pauses).unwrap()
+    );
+    println!(
+        "{n} units: removal of the primary to {} units active, {} runs: median {:?}, p95 {:?}",
+        n - 1,
+        removals.len(),
+        median(&removals).unwrap(),
+        p95(&removals).unwrap()
     );
 }
 

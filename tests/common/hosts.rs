@@ -74,7 +74,7 @@ impl Deployed {
             substrate.mode(),
             hostnames || substrate == Substrate::Hosts
         );
-        let fixture = Self::deploy_into(juju, units, config);
+        let fixture = Self::deploy_into(juju, units, config, substrate);
         // Written once the model has units; settling needed only `juju status`.
         let hosts = home.join("models").join(&model).join("hosts");
         names::use_hosts_file(&hosts).unwrap_or_else(|e| panic!("the model's hosts file: {e}"));

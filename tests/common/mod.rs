@@ -48,6 +48,8 @@ pub struct Deployed {
     _charm_dir: Option<tempfile::TempDir>,
     /// When the deploy command was issued (deploy-to-active is printed from it).
     pub deployed_at: Instant,
+    /// What the units run on (machine mode: systemd, the production path).
+    pub substrate: substrate::Substrate,
 }
 
 impl Deployed {
@@ -57,19 +59,24 @@ impl Deployed {
     /// idle.
     pub fn new(scenario: &str, units: usize, config: &[(&str, &str)]) -> Self {
         let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
-        substrate::add_model(&mut juju, &model_name(scenario));
-        Self::deploy_into(juju, units, config)
+        let substrate = substrate::add_model(&mut juju, &model_name(scenario));
+        Self::deploy_into(juju, units, config, substrate)
     }
 
     /// Deploys `units` units with `config` into the driver's current model (update-status made
     /// frequent first) and waits until every unit is active and idle.
-    fn deploy_into(juju: Juju, units: usize, config: &[(&str, &str)]) -> Self {
+    fn deploy_into(
+        juju: Juju,
+        units: usize,
+        config: &[(&str, &str)],
+        substrate: substrate::Substrate,
+    ) -> Self {
         let (charm, charm_dir) = charm();
         let server = valkey_server();
         juju.model_config(&[("update-status-hook-interval", UPDATE_STATUS_INTERVAL)]).expect("model-config");
         let deployed_at = Instant::now();
         juju.deploy(&charm, APP, units, config, &[("valkey-server", server.as_path())]).expect("deploy");
-        let fixture = Self { juju, _charm_dir: charm_dir, deployed_at };
+        let fixture = Self { juju, _charm_dir: charm_dir, deployed_at, substrate };
         fixture.wait_settled(units, "deploy");
         fixture
     }
@@ -87,6 +94,14 @@ impl Deployed {
             .unwrap_or_else(|e| panic!("{what}: units did not settle: {e}\n{}", self.log_tail()));
         println!("{what}: {units} units active/idle, {:?} since deploy", self.deployed_at.elapsed());
         status
+    }
+
+    /// Runs `command` on `unit` (`juju exec`) and returns its stdout, trimmed; panics when it
+    /// fails.
+    pub fn on_unit(&self, unit: &str, command: &str) -> String {
+        let out = self.juju.exec(unit, command).unwrap_or_else(|e| panic!("exec on {unit}: {e}"));
+        assert_eq!(out.code, 0, "{command} on {unit}: {out:?}");
+        out.stdout.trim().to_string()
     }
 
     /// The admin credentials (`get-password` on the leader).

@@ -36,6 +36,9 @@ pub struct LocalSubstrate {
     pub hook_samples: usize,
     /// The update-status interval set while collecting them (a Go duration).
     pub hook_interval: String,
+    /// juju-local's `network-mode` for each run's model (`loopback` adds a plain model, which is
+    /// also what real Juju gets).
+    pub network_mode: String,
 }
 
 impl LocalSubstrate {
@@ -55,6 +58,7 @@ impl LocalSubstrate {
             },
             hook_samples: 30,
             hook_interval: "1s".into(),
+            network_mode: "loopback".into(),
         }
     }
 }
@@ -70,7 +74,12 @@ impl Substrate for LocalSubstrate {
             // Finer than the default 250 ms: the poll interval is the resolution of the figure.
             juju.poll_interval = Duration::from_millis(100);
         }
-        juju.add_model(&format!("bench-{}-{run}", std::process::id()))?;
+        let model = format!("bench-{}-{run}", std::process::id());
+        if self.network_mode == "loopback" {
+            juju.add_model(&model)?;
+        } else {
+            juju.add_model_with(&model, &[("network-mode", self.network_mode.as_str())])?;
+        }
         let config: Vec<(&str, &str)> = self.config.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let resources: Vec<(&str, &std::path::Path)> =
             self.resources.iter().map(|(k, v)| (k.as_str(), v.as_path())).collect();

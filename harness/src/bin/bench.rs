@@ -58,6 +58,10 @@ struct Args {
     /// update-status interval while collecting them (a Go duration).
     #[arg(long, default_value = "1s")]
     hook_interval: String,
+    /// juju-local's network mode for each run's model (local substrate): `loopback`, `hosts` or
+    /// `machines` (systemd machines: the charm's production path; root).
+    #[arg(long, default_value = "loopback")]
+    network_mode: String,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -95,6 +99,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             local.app = args.app.clone();
             local.hook_samples = args.hook_samples;
             local.hook_interval = args.hook_interval.clone();
+            local.network_mode = args.network_mode.clone();
             local.resources = args.resources.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))).collect();
             Box::new(local)
         }

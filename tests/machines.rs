@@ -1,0 +1,159 @@
+//! The charm's production path — systemd units on machines booted with systemd — under the faults
+//! that only that path has (juju-local's machine mode; real Juju runs the same scenarios):
+//! 1. the restart delay reaches systemd: the bootstrap primary's `RestartSec` follows the
+//!    deployment as it grows, and a changed `down-after-milliseconds` reaches every unit's
+//!    `RestartSec` without restarting a service; no start limit;
+//! 2. a crash-looping Sentinel is restarted for as long as it keeps crashing (systemd's default
+//!    start limit would leave it `failed`);
+//! 3. a retired unit's services do not come back when its machine reboots;
+//! 4. the primary's whole machine vanishes: one failover, no acknowledged write lost, and when the
+//!    machine comes back its node rejoins as a replica.
+//!
+//! Each test prints `skipped: ...` and returns on another substrate (not root, or loopback).
+
+mod common;
+
+use std::time::Duration;
+
+use common::settle::{settled, Baseline, CONVERGE};
+use common::substrate::Substrate;
+use common::{poll, start_probe, unit_at, Deployed, APP};
+use valkey_harness::probe::verify;
+
+/// Deploys `units` units on juju-local's machines (its machine faults are local commands), or
+/// says why not.
+fn on_local_machines(scenario: &str, units: usize, config: &[(&str, &str)]) -> Option<Deployed> {
+    let fixture = on_machines(scenario, units, config)?;
+    if fixture.juju.local_home().is_none() {
+        println!("skipped: {scenario} needs juju-local's machine faults (JUJU names another CLI)");
+        return None;
+    }
+    Some(fixture)
+}
+
+/// Deploys `units` units on machines, or says why not.
+fn on_machines(scenario: &str, units: usize, config: &[(&str, &str)]) -> Option<Deployed> {
+    let fixture = Deployed::new(scenario, units, config);
+    if fixture.substrate != Substrate::Machines {
+        println!("skipped: {scenario} needs machine mode (root; see tests/common/substrate.rs)");
+        return None;
+    }
+    Some(fixture)
+}
+
+/// The systemd unit name of `unit`'s Valkey (`valkey/2` → `valkey-valkey-2.service`).
+fn valkey_service(unit: &str) -> String {
+    format!("{APP}-{}.service", unit.replace('/', "-"))
+}
+
+/// `systemctl show -p PROPERTY --value SERVICE` on `unit`.
+fn property(fixture: &Deployed, unit: &str, service: &str, property: &str) -> String {
+    fixture.on_unit(unit, &format!("systemctl show -p {property} --value {service}"))
+}
+
+#[test]
+fn the_restart_delay_follows_the_deployment_and_the_config_into_systemd() {
+    let Some(fixture) = on_machines("restart-delay", 3, &[]) else { return };
+    let units: Vec<String> = fixture.units().into_iter().map(|(u, _)| u).collect();
+    // Every unit — the bootstrap primary, which rendered its unit alone, included — waits out
+    // down-after (5 s) + 3 s, and no start limit applies.
+    for unit in &units {
+        let service = valkey_service(unit);
+        assert_eq!(property(&fixture, unit, &service, "RestartUSec"), "8s", "{unit}");
+        assert_eq!(property(&fixture, unit, &service, "StartLimitIntervalUSec"), "0", "{unit}");
+        let sentinel = format!("{APP}-{}-sentinel.service", unit.replace('/', "-"));
+        assert_eq!(property(&fixture, unit, &sentinel, "StartLimitIntervalUSec"), "0", "{unit}");
+    }
+    let pids: Vec<String> =
+        units.iter().map(|u| property(&fixture, u, &valkey_service(u), "MainPID")).collect();
+    fixture.juju.config_set(APP, &[("down-after-milliseconds", "3000")]).expect("config");
+    for unit in &units {
+        let (_, took) = poll(&format!("{unit}'s RestartSec to follow the config"), CONVERGE, || {
+            match property(&fixture, unit, &valkey_service(unit), "RestartUSec").as_str() {
+                "6s" => Ok(()),
+                other => Err(other.to_string()),
+            }
+        });
+        println!("{unit}: RestartSec 6s {took:?} after the config change");
+    }
+    let after: Vec<String> =
+        units.iter().map(|u| property(&fixture, u, &valkey_service(u), "MainPID")).collect();
+    assert_eq!(after, pids, "a new restart delay must not restart Valkey");
+}
+
+#[test]
+fn a_crash_looping_sentinel_is_restarted_for_as_long_as_it_crashes() {
+    let Some(fixture) = on_machines("crash-loop", 3, &[]) else { return };
+    let unit = fixture.units()[1].0.clone();
+    let sentinel = format!("{APP}-{}-sentinel.service", unit.replace('/', "-"));
+    // Seven crashes within a few seconds: systemd's default limit (5 starts in 10 s) would
+    // leave the unit failed after the fifth.
+    for crash in 1..=7 {
+        let pid = property(&fixture, &unit, &sentinel, "MainPID");
+        assert_ne!(pid, "0", "crash {crash}: the Sentinel is not running");
+        fixture.on_unit(&unit, &format!("kill -9 {pid}"));
+        poll(&format!("the Sentinel back after crash {crash}"), CONVERGE, || {
+            let now = property(&fixture, &unit, &sentinel, "MainPID");
+            (now != "0" && now != pid).then_some(()).ok_or(now)
+        });
+    }
+    assert_eq!(fixture.on_unit(&unit, &format!("systemctl is-active {sentinel}")), "active");
+    let restarts: u32 = property(&fixture, &unit, &sentinel, "NRestarts").parse().expect("NRestarts");
+    assert!(restarts >= 7, "{restarts} restarts");
+}
+
+#[test]
+fn a_retired_units_services_stay_down_after_its_machine_reboots() {
+    let Some(fixture) = on_local_machines("retire-reboot", 3, &[]) else { return };
+    let Baseline { primary_unit, .. } = fixture.baseline();
+    let unit = fixture.units().into_iter().map(|(u, _)| u).find(|u| *u != primary_unit).expect("a replica");
+    // The leaving unit's `stop` handler (what Juju runs before it removes the unit), run on the
+    // machine as the hook would; then the machine reboots before it is taken away.
+    fixture.on_unit(&unit, "JUJU_DISPATCH_PATH=hooks/stop ./dispatch");
+    assert_eq!(fixture.on_unit(&unit, "systemctl list-unit-files --no-legend 'valkey*' | wc -l"), "0");
+    fixture.reboot_machine(&unit);
+    // `start` runs after the reboot; a retired unit starts nothing.
+    fixture
+        .juju
+        .wait_for("the rebooted unit's start hook to finish", CONVERGE, |s| {
+            s.unit(&unit).is_some_and(|u| u.juju_status.current == "idle")
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fixture.on_unit(&unit, "systemctl list-units --no-legend --all 'valkey*' | wc -l"), "0");
+    assert_eq!(fixture.on_unit(&unit, "pgrep -c valkey-server || true"), "0");
+}
+
+#[test]
+fn a_vanished_primary_machine_fails_over_once_and_comes_back_as_a_replica() {
+    let Some(fixture) = on_local_machines("vanished", 3, &[]) else { return };
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
+    let probe = start_probe(&sentinels, "vanished", 100, CONVERGE);
+    probe.mark("kill-machine primary");
+    fixture.kill_machine(&old_unit);
+    let moved = sentinels
+        .wait_until("the reachable sentinels to name a new primary", CONVERGE, |views| {
+            let live: Vec<_> = views.iter().filter(|v| v.primary != old).collect();
+            (live.len() >= 2 && live.iter().all(|v| v.primary == live[0].primary))
+                .then(|| live[0].primary.clone())
+        })
+        .unwrap_or_else(|e| panic!("no failover after the machine vanished: {e}"));
+    let new_unit = unit_at(&units, &moved);
+    println!("{old_unit}'s machine vanished; {new_unit} promoted");
+    let acked = probe.acked();
+    assert!(probe.wait_acked(acked + 100, CONVERGE), "writes did not resume on the new primary");
+
+    probe.mark("start-machine");
+    fixture.start_machine(&old_unit);
+    let (primary, epoch_after) = settled(&fixture, &sentinels, &admin, Some(&new_unit));
+    assert_eq!(epoch_after, epoch + 1, "one vanished machine must cause exactly one failover");
+    let info = common::nodes::replication(&old, &admin).unwrap();
+    assert_eq!(common::nodes::field(&info, "role").unwrap(), "slave", "{info:?}");
+    assert_eq!(common::nodes::field(&info, "master_host").unwrap(), primary.host, "{info:?}");
+    let acked = probe.acked();
+    assert!(probe.wait_acked(acked + 100, CONVERGE), "writes stopped after the machine came back");
+    let log = probe.stop();
+    common::print_probe(&log);
+    verify(&log, &fixture.deployment().data_endpoints().unwrap(), &admin, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("writes lost: {e}"));
+}
