@@ -110,7 +110,13 @@ fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Opera
             return Ok(ops);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(CliError::Usage(format!("timed out waiting for operation(s) {ids:?}")));
+            // Juju's handleTimeout: the units whose tasks had not finished.
+            let late: Vec<String> = ops
+                .iter()
+                .filter(|o| o.status != "completed" && o.status != "failed")
+                .map(|o| format!("unit {}", o.unit))
+                .collect();
+            return Err(CliError::Usage(format!("timed out waiting for results from: {}", late.join(", "))));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -153,6 +159,38 @@ fn print_doc(doc: &Value, format: Format) {
     }
 }
 
+/// How long `run` waits without `--wait`: Juju's default (`runCommandBase.Init`).
+const RUN_WAIT: &str = "60s";
+
+/// How long `exec` waits without `--wait`: Juju's default for exec (`cmd/juju/action/exec.go`).
+const EXEC_WAIT: &str = "5m";
+
+/// Checks one `run` target: the unit exists, the action is defined, the parameters validate.
+fn schedule(
+    store: &Store,
+    state: &ModelState,
+    target: &str,
+    action: &str,
+    given: &Map<String, Value>,
+) -> Result<Operation> {
+    let unit = resolve_unit(state, target)?;
+    let app = crate::state::application_of(&unit).to_string();
+    let actions = charm::read_actions(&store.dir().join("charms").join(&app))?;
+    let validated = params::validate(&actions, action, given.clone())?;
+    Ok(Operation { unit, action: Some(action.to_string()), params: validated, ..Default::default() })
+}
+
+/// Juju's answer when no task of an operation could be scheduled: the reasons on stderr, nothing
+/// on stdout, exit 0 (jubilant turns the empty output into `ValueError`).
+fn not_scheduled(store: &Store, refused: &[String]) -> Result<()> {
+    let id = store.update(|s: &mut ModelState| -> Result<u64> {
+        s.counters.operation += 1;
+        Ok(s.counters.operation)
+    })?;
+    eprintln!("Operation {id} failed to schedule any tasks:\n{}", refused.join("\n"));
+    Ok(())
+}
+
 /// `run UNIT ACTION [k=v ...]`.
 pub fn run(home: &Home, model: &str, args: RunArgs) -> Result<()> {
     let store = home.open(model)?;
@@ -176,13 +214,22 @@ pub fn run(home: &Home, model: &str, args: RunArgs) -> Result<()> {
     for (k, v) in params::parse_args(param_args)? {
         given.insert(k, v);
     }
+    // Juju enqueues per unit and reports what could not be scheduled (unknown unit or action,
+    // parameters the schema refuses) on stderr, exiting 0 with nothing on stdout when no task
+    // was scheduled (`cmd/juju/action/common.go`, processOperationResults).
     let mut ops = Vec::new();
+    let mut refused = Vec::new();
     for target in targets {
-        let unit = resolve_unit(&state, target)?;
-        let app = crate::state::application_of(&unit).to_string();
-        let actions = charm::read_actions(&store.dir().join("charms").join(&app))?;
-        let validated = params::validate(&actions, action, given.clone())?;
-        ops.push(Operation { unit, action: Some(action.clone()), params: validated, ..Default::default() });
+        match schedule(&store, &state, target, action, &given) {
+            Ok(op) => ops.push(op),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    if ops.is_empty() {
+        return not_scheduled(&store, &refused);
+    }
+    if !refused.is_empty() {
+        eprintln!("Some actions could not be scheduled:\n{}\n", refused.join("\n"));
     }
     let ids = enqueue(&store, ops)?;
     eprintln!(
@@ -203,7 +250,7 @@ pub fn run(home: &Home, model: &str, args: RunArgs) -> Result<()> {
     for id in &ids {
         eprintln!("Waiting for task {id}...");
     }
-    let done = await_ops(&store, &ids, args.wait.as_deref())?;
+    let done = await_ops(&store, &ids, Some(args.wait.as_deref().unwrap_or(RUN_WAIT)))?;
     match args.format.unwrap_or(Format::Plain) {
         format @ (Format::Json | Format::Yaml) => {
             let doc: Map<String, Value> = done.iter().map(|o| (o.unit.clone(), task_record(o))).collect();
@@ -275,7 +322,11 @@ fn exit_for(ops: &[Operation]) -> Result<()> {
         return Ok(());
     }
     let plural = if failed.len() > 1 { "s" } else { "" };
-    eprintln!("ERROR the following task{plural} failed: {}", failed.join(", "));
+    let list: Vec<String> = failed.iter().map(|f| format!(" - {f}")).collect();
+    eprintln!(
+        "ERROR the following task{plural} failed:\n{}\n\nuse 'juju show-task' to inspect the failure{plural}",
+        list.join("\n")
+    );
     Err(CliError::Exit(1))
 }
 
@@ -290,8 +341,14 @@ pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
     let store = home.open(model)?;
     let state = store.read()?;
     let mut targets: Vec<String> = Vec::new();
+    // As for `run`: a unit that cannot take the task is reported, not fatal
+    // (`cmd/juju/action/exec.go` hands the enqueue results to processOperationResults).
+    let mut refused = Vec::new();
     for u in &args.units {
-        targets.push(resolve_unit(&state, u)?);
+        match resolve_unit(&state, u) {
+            Ok(unit) => targets.push(unit),
+            Err(e) => refused.push(e.to_string()),
+        }
     }
     for app in &args.apps {
         if !state.applications.contains_key(app) {
@@ -304,8 +361,14 @@ pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
     }
     targets.sort_by_key(|u| (crate::state::application_of(u).to_string(), crate::state::unit_number(u)));
     targets.dedup();
-    if targets.is_empty() {
+    if targets.is_empty() && refused.is_empty() {
         return Err(CliError::Usage("no target specified: use --unit, --application or --all".into()));
+    }
+    if targets.is_empty() {
+        return not_scheduled(&store, &refused);
+    }
+    if !refused.is_empty() {
+        eprintln!("Some actions could not be scheduled:\n{}\n", refused.join("\n"));
     }
     let command = args.command.join(" ");
     let ops = targets
@@ -313,7 +376,7 @@ pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
         .map(|u| Operation { unit: u.clone(), command: Some(command.clone()), ..Default::default() })
         .collect();
     let ids = enqueue(&store, ops)?;
-    let ops = await_ops(&store, &ids, args.wait.as_deref())?;
+    let ops = await_ops(&store, &ids, Some(args.wait.as_deref().unwrap_or(EXEC_WAIT)))?;
     match (args.format, ops.as_slice()) {
         (None | Some(Format::Plain), [op]) => {
             print!("{}", op.stdout);

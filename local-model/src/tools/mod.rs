@@ -14,6 +14,7 @@
 
 pub mod action;
 pub mod args;
+pub mod base64;
 pub mod commit;
 pub mod context;
 pub mod exec;
