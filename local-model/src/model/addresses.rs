@@ -3,8 +3,9 @@
 //!
 //! The registry is `/tmp/juju-local-$UID/blocks.json` (K → model dir), read and written under an
 //! exclusive `fs2` lock. The location is fixed: it must not follow `$TMPDIR`, or two callers
-//! with different `TMPDIR`s would keep two registries and hand out the same block. An entry whose model dir no longer holds a `state.json` is stale (the
-//! model was destroyed or never finished being created) and is reclaimed.
+//! with different `TMPDIR`s would keep two registries and hand out the same block. An entry
+//! whose model dir no longer holds a `state.json` is stale (the model was destroyed or never
+//! finished being created) and is reclaimed.
 
 use super::ModelError;
 use fs2::FileExt;
