@@ -49,6 +49,15 @@ fn show_unit_show_model_version_and_config_documents() {
 
     let mc = json(&m.ok(&["model-config", "--format", "json"]));
     assert_eq!(mc["hook-retry-delay"]["Value"], "200ms");
+    // `cmd/juju/secrets/list.go` and `show.go`: a secret added in an exec context.
+    m.exec("test-charm/0", "secret-add --label kept pass=word");
+    let list = json(&m.ok(&["secrets", "--format", "json"]));
+    let (id, entry) = list.as_object().unwrap().iter().next().expect("one secret");
+    assert_eq!((entry["owner"].as_str(), entry["revision"].as_u64()), (Some("test-charm"), Some(1)));
+    assert!(entry["created"].as_str().is_some_and(|t| t.ends_with('Z')), "{entry}");
+    let shown = json(&m.ok(&["show-secret", &format!("secret:{id}"), "--reveal", "--format", "json"]));
+    assert_eq!(shown[id]["content"]["Data"]["pass"], "word");
+    assert!(json(&m.ok(&["show-secret", id, "--format", "json"]))[id].get("content").is_none());
     let config = json(&m.ok(&["config", "test-charm", "--format", "json"]));
     assert_eq!(config["settings"]["workers"]["value"], 2);
     assert!(config["settings"]["ratio"].get("value").is_none(), "unset, no default: no value");

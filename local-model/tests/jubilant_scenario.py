@@ -111,6 +111,12 @@ def scenario(juju, charm, model):
     secrets = juju.secrets()
     assert sorted(s.label for s in secrets) == ['s1', 's2'], secrets
     assert all(s.owner == 'app' and s.revision == 1 for s in secrets), secrets
+    by_label = {s.label: s for s in secrets}
+    revealed = juju.show_secret(by_label['s1'].uri, reveal=True)
+    assert revealed.content == {'pass': 'abc'} and revealed.label == 's1', revealed
+    assert juju.show_secret(by_label['s2'].uri, reveal=True).content == {'pass': 'xy'}
+    history = juju.show_secret(by_label['s2'].uri, revisions=True)
+    assert [r.revision for r in history.revisions] == [1], history
 
     juju.remove_application('app')
     juju.wait(lambda s: 'app' not in s.apps, timeout=60)

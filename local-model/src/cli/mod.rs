@@ -8,7 +8,7 @@
 //! - [`config`] — application config.
 //! - [`operations`] — run (actions) and exec.
 //! - [`status`] — status as JSON, YAML or juju's table.
-//! - [`show`] — show-unit, show-model, version, secrets.
+//! - [`show`] — show-unit, show-model, version, secrets, show-secret.
 //! - [`wait`] — block until the model settles.
 //! - [`log`] — debug-log.
 //! - [`timings`] — hook-timings (wall time and peak memory of each finished event).
@@ -207,6 +207,8 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Show one secret (its content with --reveal).
+    ShowSecret(show::ShowSecretArgs),
     /// List the model's secrets.
     Secrets {
         /// Only secrets of this owner (application or unit).
@@ -341,6 +343,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Version { all, format } => show::version(all, format),
         Command::Secrets { owner, format } => show::secrets(&home, &model, owner.as_deref(), format),
+        Command::ShowSecret(args) => show::show_secret(&home, &model, &args),
         Command::Refresh { app, path } => deploy::refresh(&home, &model, &app, &path),
         Command::AttachResource { app, resource } => deploy::attach_resource(&home, &model, &app, &resource),
         Command::Wait(args) => wait::wait(&home, &model, args),

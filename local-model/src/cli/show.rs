@@ -1,14 +1,15 @@
 //! Read-only views as Juju 3.6 prints them with `--format json`: `show-unit`
 //! (`cmd/juju/application/showunit.go`), `show-model` (`cmd/juju/model/show.go`), `version`
-//! (`cmd/juju/commands/version.go`) and `secrets` (`cmd/juju/secrets/list.go`). The documents are
+//! (`cmd/juju/commands/version.go`), `secrets` (`cmd/juju/secrets/list.go`) and `show-secret`
+//! (`cmd/juju/secrets/show.go`). The documents are
 //! pure functions of the state; the commands print them as JSON or YAML.
 
 use super::status::charm_url;
 use super::{CliError, Format, Result};
 use crate::agent::hook::JUJU_VERSION;
-use crate::model::clock::juju_time;
+use crate::model::clock::{juju_time, rfc3339};
 use crate::model::home::Home;
-use crate::state::{Life, ModelState};
+use crate::state::{Life, ModelState, Secret};
 use serde_json::{json, Map, Value};
 
 /// The owner every juju-local model has (Juju names models `<owner>/<name>`).
@@ -121,27 +122,101 @@ pub fn show_model(home: &Home, model: &str, format: Option<Format>) -> Result<()
     Ok(())
 }
 
+/// One secret as `secrets` and `show-secret` print it: latest revision, owner, times, label.
+fn secret_entry(s: &Secret) -> Value {
+    let revision = s.revisions.keys().next_back().copied().unwrap_or(1);
+    let mut entry = json!({"revision": revision, "owner": s.owner, "created": rfc3339(s.created),
+        "updated": rfc3339(s.updated.max(s.created))});
+    if let Some(label) = &s.label {
+        entry["label"] = json!(label);
+    }
+    if let Some(d) = &s.description {
+        entry["description"] = json!(d);
+    }
+    entry
+}
+
 /// The `secrets` list: secret id (without `secret:`) → latest revision, owner and label.
 pub fn secrets_document(state: &ModelState, owner: Option<&str>) -> Value {
-    let mut doc = Map::new();
-    for s in state.secrets.values() {
-        if owner.is_some_and(|o| o != s.owner) {
-            continue;
-        }
-        let revision = s.revisions.keys().next_back().copied().unwrap_or(1);
-        let created = crate::model::clock::rfc3339(s.created);
-        let updated = crate::model::clock::rfc3339(s.updated.max(s.created));
-        let mut entry =
-            json!({"revision": revision, "owner": s.owner, "created": created, "updated": updated});
-        if let Some(label) = &s.label {
-            entry["label"] = json!(label);
-        }
-        if let Some(d) = &s.description {
-            entry["description"] = json!(d);
-        }
-        doc.insert(s.id.clone(), entry);
-    }
+    let doc: Map<String, Value> = state
+        .secrets
+        .values()
+        .filter(|s| owner.is_none_or(|o| o == s.owner))
+        .map(|s| (s.id.clone(), secret_entry(s)))
+        .collect();
     Value::Object(doc)
+}
+
+/// What `show-secret` shows of one secret (`cmd/juju/secrets/show.go`): the list entry, plus
+/// `content: {"Data": {...}}` of the asked revision (default latest) with `reveal`, or every
+/// revision's number and times with `revisions`. The secret is found by id (with or without
+/// `secret:`) or by its owner's label.
+pub fn secret_document(
+    state: &ModelState,
+    identifier: &str,
+    reveal: bool,
+    revision: Option<u32>,
+    revisions: bool,
+) -> Result<Value, String> {
+    let id = identifier.strip_prefix("secret:").unwrap_or(identifier);
+    let s = state
+        .secrets
+        .get(id)
+        .or_else(|| state.secrets.values().find(|s| s.label.as_deref() == Some(identifier)))
+        .ok_or_else(|| format!("secret {identifier:?} not found"))?;
+    let mut entry = secret_entry(s);
+    if reveal {
+        let wanted = revision.unwrap_or_else(|| s.revisions.keys().next_back().copied().unwrap_or(1));
+        let content =
+            s.revisions.get(&wanted).ok_or_else(|| format!("secret revision {wanted} not found"))?;
+        entry["content"] = json!({ "Data": content });
+    }
+    if revisions {
+        let latest = s.revisions.keys().next_back().copied().unwrap_or(1);
+        let list: Vec<Value> = s
+            .revisions
+            .keys()
+            .map(|n| {
+                let updated = if *n == latest { s.updated.max(s.created) } else { s.created };
+                json!({"revision": n, "created": rfc3339(s.created), "updated": rfc3339(updated)})
+            })
+            .collect();
+        entry["revisions"] = json!(list);
+    }
+    let mut doc = Map::new();
+    doc.insert(s.id.clone(), entry);
+    Ok(Value::Object(doc))
+}
+
+/// `show-secret ID|LABEL [--reveal] [--revision N] [--revisions] [--format json|yaml]`.
+pub fn show_secret(home: &Home, model: &str, args: &ShowSecretArgs) -> Result<()> {
+    if args.revisions && (args.reveal || args.revision.is_some()) {
+        return Err(CliError::Usage("specify either --revisions or --reveal/--revision, not both".into()));
+    }
+    let state = home.open(model)?.read()?;
+    let doc = secret_document(&state, &args.identifier, args.reveal, args.revision, args.revisions)
+        .map_err(CliError::Usage)?;
+    print(&doc, args.format);
+    Ok(())
+}
+
+/// Arguments of `show-secret`.
+#[derive(Debug, clap::Args)]
+pub struct ShowSecretArgs {
+    /// Secret id (`secret:...` or bare) or label.
+    pub identifier: String,
+    /// Show the content.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Which revision to reveal (default: the latest).
+    #[arg(long)]
+    pub revision: Option<u32>,
+    /// List every revision.
+    #[arg(long)]
+    pub revisions: bool,
+    /// Output format (default yaml).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `secrets [--owner O] [--format json|yaml]`.
