@@ -62,6 +62,7 @@ def scenario(juju, charm, model):
     config = juju.config('app')
     assert config['greeting'] == 'hi' and config['workers'] == 3 and config['verbose'] is False
     assert 'ratio' not in config, config
+    assert juju.config('app', app_config=True) == {'trust': False}
     juju.config('app', {'greeting': 'bye'})
     assert juju.config('app')['greeting'] == 'bye'
     juju.config('app', reset='greeting')

@@ -6,7 +6,7 @@
 //! - [`models`] — add-model, destroy-model, models, model-config.
 //! - [`faults`] — host-mode network faults: cut, heal, change-address (local extras).
 //! - [`config`] — application config.
-//! - [`operations`] — run (actions) and exec.
+//! - [`operations`] — run (actions); [`exec`] — exec.
 //! - [`status`] — status as JSON, YAML or juju's table.
 //! - [`show`] — show-unit, show-model, version, secrets, show-secret.
 //! - [`wait`] — block until the model settles.
@@ -16,6 +16,7 @@
 pub mod application;
 pub mod config;
 pub mod deploy;
+pub mod exec;
 pub mod faults;
 pub mod log;
 pub mod models;
@@ -164,7 +165,7 @@ pub enum Command {
     /// Run an action.
     Run(operations::RunArgs),
     /// Run a command on units, in a hook context.
-    Exec(operations::ExecArgs),
+    Exec(exec::ExecArgs),
     /// Show the model's status.
     Status {
         /// Only these applications or units (`valkey`, `valkey/0`).
@@ -334,7 +335,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             models::model_config(&home, &model, &settings, &reset, format)
         }
         Command::Run(args) => operations::run(&home, &model, args),
-        Command::Exec(args) => operations::exec(&home, &model, args),
+        Command::Exec(args) => exec::exec(&home, &model, args),
         Command::Status { format, filters, .. } => status::status(&home, &model, format, &filters),
         Command::DebugLog(args) => log::debug_log(&home, &model, args),
         Command::ShowUnit { units, format } => show::show_unit(&home, &model, &units, format),

@@ -1,5 +1,6 @@
-//! Operations: `run` (actions, validated against actions.yaml) and `exec` (shell commands in a
-//! hook context). Both enqueue an [`Operation`] on each target unit and wait for its outcome.
+//! Operations: `run` (actions, validated against actions.yaml) and what it shares with
+//! [`super::exec`] (shell commands in a hook context): both enqueue an [`Operation`] on each
+//! target unit, wait for its outcome and report it as Juju does.
 
 use super::{CliError, Format, Result};
 use crate::agent::spawn;
@@ -32,31 +33,8 @@ pub struct RunArgs {
     pub background: bool,
 }
 
-/// Arguments of `exec`.
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// Target units (repeatable, or comma-separated).
-    #[arg(short = 'u', long = "unit", value_delimiter = ',')]
-    pub units: Vec<String>,
-    /// Target every unit of these applications.
-    #[arg(short = 'a', long = "application", value_delimiter = ',')]
-    pub apps: Vec<String>,
-    /// Target every unit in the model.
-    #[arg(long)]
-    pub all: bool,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Give up waiting after this long (Go duration).
-    #[arg(long)]
-    pub wait: Option<String>,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true)]
-    pub command: Vec<String>,
-}
-
 /// Resolves `app/leader` and checks the unit exists and is alive.
-fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
+pub(super) fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
     let unit =
         match target.strip_suffix("/leader") {
             Some(app) => state.applications.get(app).and_then(|a| a.leader.clone()).ok_or_else(|| {
@@ -71,7 +49,7 @@ fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
 }
 
 /// Enqueues one operation per unit; returns their ids.
-fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
+pub(super) fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
     let ids = store.update(|s: &mut ModelState| -> Result<Vec<u64>> {
         let mut ids = Vec::new();
         for mut op in ops.clone() {
@@ -95,7 +73,7 @@ fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
 }
 
 /// Polls until every operation finished, or the deadline passes.
-fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Operation>> {
+pub(super) fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Operation>> {
     let deadline = match wait {
         Some(w) => Some(Instant::now() + duration::parse(w).map_err(CliError::Usage)?),
         None => None,
@@ -151,7 +129,7 @@ pub fn task_record(op: &Operation) -> Value {
     rec
 }
 
-fn print_doc(doc: &Value, format: Format) {
+pub(super) fn print_doc(doc: &Value, format: Format) {
     if format == Format::Json {
         println!("{doc}");
     } else {
@@ -161,9 +139,6 @@ fn print_doc(doc: &Value, format: Format) {
 
 /// How long `run` waits without `--wait`: Juju's default (`runCommandBase.Init`).
 const RUN_WAIT: &str = "60s";
-
-/// How long `exec` waits without `--wait`: Juju's default for exec (`cmd/juju/action/exec.go`).
-const EXEC_WAIT: &str = "5m";
 
 /// Checks one `run` target: the unit exists, the action is defined, the parameters validate.
 fn schedule(
@@ -182,7 +157,7 @@ fn schedule(
 
 /// Juju's answer when no task of an operation could be scheduled: the reasons on stderr, nothing
 /// on stdout, exit 0 (jubilant turns the empty output into `ValueError`).
-fn not_scheduled(store: &Store, refused: &[String]) -> Result<()> {
+pub(super) fn not_scheduled(store: &Store, refused: &[String]) -> Result<()> {
     let id = store.update(|s: &mut ModelState| -> Result<u64> {
         s.counters.operation += 1;
         Ok(s.counters.operation)
@@ -312,7 +287,7 @@ pub fn plain_output(ops: &[Operation]) -> String {
 
 /// Like juju: the command fails (exit 1) when a task exited non-zero or was killed, naming them;
 /// an action that only called action-fail is reported in the output, not in the exit code.
-fn exit_for(ops: &[Operation]) -> Result<()> {
+pub(super) fn exit_for(ops: &[Operation]) -> Result<()> {
     let failed: Vec<String> = ops
         .iter()
         .filter(|o| o.return_code.is_none_or(|c| c != 0))
@@ -334,63 +309,4 @@ fn exit_for(ops: &[Operation]) -> Result<()> {
 fn state_units(store: &Store, ids: &[u64]) -> Result<Vec<String>> {
     let state = store.read()?;
     Ok(ids.iter().map(|id| state.operations.get(id).map(|o| o.unit.clone()).unwrap_or_default()).collect())
-}
-
-/// `exec --unit U [--unit U2] [--all] -- CMD...`.
-pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
-    let store = home.open(model)?;
-    let state = store.read()?;
-    let mut targets: Vec<String> = Vec::new();
-    // As for `run`: a unit that cannot take the task is reported, not fatal
-    // (`cmd/juju/action/exec.go` hands the enqueue results to processOperationResults).
-    let mut refused = Vec::new();
-    for u in &args.units {
-        match resolve_unit(&state, u) {
-            Ok(unit) => targets.push(unit),
-            Err(e) => refused.push(e.to_string()),
-        }
-    }
-    for app in &args.apps {
-        if !state.applications.contains_key(app) {
-            return Err(CliError::Usage(format!("application \"{app}\" not found")));
-        }
-        targets.extend(state.units_of(app).iter().filter(|u| u.life == Life::Alive).map(|u| u.name.clone()));
-    }
-    if args.all {
-        targets.extend(state.units.values().filter(|u| u.life == Life::Alive).map(|u| u.name.clone()));
-    }
-    targets.sort_by_key(|u| (crate::state::application_of(u).to_string(), crate::state::unit_number(u)));
-    targets.dedup();
-    if targets.is_empty() && refused.is_empty() {
-        return Err(CliError::Usage("no target specified: use --unit, --application or --all".into()));
-    }
-    if targets.is_empty() {
-        return not_scheduled(&store, &refused);
-    }
-    if !refused.is_empty() {
-        eprintln!("Some actions could not be scheduled:\n{}\n", refused.join("\n"));
-    }
-    let command = args.command.join(" ");
-    let ops = targets
-        .iter()
-        .map(|u| Operation { unit: u.clone(), command: Some(command.clone()), ..Default::default() })
-        .collect();
-    let ids = enqueue(&store, ops)?;
-    let ops = await_ops(&store, &ids, Some(args.wait.as_deref().unwrap_or(EXEC_WAIT)))?;
-    match (args.format, ops.as_slice()) {
-        (None | Some(Format::Plain), [op]) => {
-            print!("{}", op.stdout);
-            eprint!("{}", op.stderr);
-        }
-        (format, _) => {
-            let doc: Map<String, Value> = ops.iter().map(|o| (o.unit.clone(), task_record(o))).collect();
-            let format = match format {
-                Some(Format::Json) => Format::Json,
-                _ => Format::Yaml,
-            };
-            print_doc(&Value::Object(doc), format);
-        }
-    }
-    exit_for(&ops)?;
-    Ok(())
 }
