@@ -31,8 +31,9 @@ pub fn charm_metas(dir: &std::path::Path, state: &ModelState) -> BTreeMap<String
 }
 
 /// The `storage` section of `juju status --format json`: every storage instance, attached to its
-/// unit (Juju's `storage.storage` and `storage.filesystems` maps).
-fn storage_json(state: &ModelState) -> Value {
+/// unit (Juju's `storage.storage` and `storage.filesystems` maps); `None` when there is none, as
+/// Juju then leaves the section out.
+fn storage_json(state: &ModelState) -> Option<Value> {
     let mut storage = Map::new();
     let mut filesystems = Map::new();
     for u in state.units.values() {
@@ -57,10 +58,7 @@ fn storage_json(state: &ModelState) -> Value {
             );
         }
     }
-    if storage.is_empty() {
-        return json!({});
-    }
-    json!({"storage": storage, "filesystems": filesystems})
+    (!storage.is_empty()).then(|| json!({"storage": storage, "filesystems": filesystems}))
 }
 
 fn status_json(s: &StatusRecord, version: bool) -> Value {
@@ -182,15 +180,18 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
         applications.insert(name.clone(), entry);
     }
     let now = crate::model::clock::now();
-    json!({
+    let mut doc = json!({
         "model": {"name": state.name, "type": "iaas", "controller": "juju-local", "cloud": "localhost",
             "region": "localhost", "version": JUJU_VERSION,
             "model-status": {"current": "available", "since": juju_time(first_since)}, "sla": "unsupported"},
         "machines": machines,
         "applications": applications,
-        "storage": storage_json(state),
         "controller": {"timestamp": juju_time(now).rsplit(' ').next().unwrap_or_default()},
-    })
+    });
+    if let Some(storage) = storage_json(state) {
+        doc["storage"] = storage;
+    }
+    doc
 }
 
 /// Lays rows out in columns separated by two spaces, like juju's tables.
