@@ -72,6 +72,8 @@ fn no_switch_remove_application_and_debug_log_limit() {
     m.ok(&["add-model", "--no-switch", "other-rmapp"]);
     assert!(m.ok(&["models"]).contains("rmapp*"), "the current model is unchanged");
     m.ok(&["destroy-model", "other-rmapp", "--no-prompt"]);
+    let machine = m.fails(&["exec", "--machine", "0", "--", "true"]);
+    assert!(machine.contains("--machine is not supported by juju-local"), "{machine}");
     let log = m.ok(&["debug-log", "--limit", "3"]);
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(m

@@ -20,6 +20,9 @@ pub struct ExecArgs {
     /// Target every unit in the model.
     #[arg(long)]
     pub all: bool,
+    /// Juju's machine targets (commands as root outside any hook): refused here, with a reason.
+    #[arg(long, value_delimiter = ',')]
+    pub machine: Vec<String>,
     /// Output format.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -36,6 +39,13 @@ const EXEC_WAIT: &str = "5m";
 
 /// `exec --unit U [--unit U2] [--all] -- CMD...`.
 pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
+    if !args.machine.is_empty() {
+        return Err(CliError::Usage(
+            "--machine is not supported by juju-local (its machines are units' directories, and a machine \
+             command runs outside any hook context): target the unit with --unit"
+                .into(),
+        ));
+    }
     let store = home.open(model)?;
     let state = store.read()?;
     let mut targets: Vec<String> = Vec::new();
