@@ -1,6 +1,7 @@
 //! The passwords: generated once by the leader, kept in an application-owned Juju secret whose URI
-//! sits in the peer app bag. They never go into relation data, argv of long-lived processes or
-//! logs ([`Credentials`]' `Debug` redacts them).
+//! sits in the peer app bag. They never go into relation data, any process's argv or logs
+//! ([`Credentials`]' `Debug` redacts them): `secret-add`/`secret-set` get them as
+//! `key#file=PATH` from 0600 files removed after the call (`juju::secret_files`).
 
 use crate::juju::{Bag, HookToolError, HookTools, SecretRef};
 use crate::peers::{AppData, SECRET_ID};
@@ -33,7 +34,7 @@ pub enum SecretError {
 }
 
 /// A fresh password: 32 random bytes from the OS generator, hex-encoded (64 characters, safe in
-/// config files and on the command line of `secret-add`).
+/// config files).
 pub fn generate_password() -> String {
     let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()

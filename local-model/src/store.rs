@@ -168,7 +168,7 @@ impl Store {
     pub fn write_pending(&self, context_id: &str, pending: &PendingChanges) -> Result<()> {
         let path = self.pending_path(context_id);
         let bytes = serde_json::to_vec_pretty(pending).expect("pending changes serialise");
-        write_atomically(&path, &bytes)
+        write_private(&path, &bytes)
     }
 
     /// Reads the state and a hook context's held-back changes together under a shared lock, so a
@@ -235,14 +235,32 @@ impl Store {
 
     fn write(&self, state: &ModelState) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(state).expect("model state serialises");
-        write_atomically(&self.state_path(), &bytes)
+        write_private(&self.state_path(), &bytes)
     }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with_mode(path, bytes, 0o644)
+}
+
+/// [`write_atomically`] for files that hold secret contents (the state, held-back changes):
+/// readable and writable by the owner only (0600) from the moment the file exists.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut file = File::create(&tmp).map_err(io("cannot create", &tmp))?;
+    // A leftover of a crashed writer with this pid would keep its old mode: start afresh.
+    let _ = fs::remove_file(&tmp);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(io("cannot create", &tmp))?;
     file.write_all(bytes).map_err(io("cannot write", &tmp))?;
     file.sync_data().map_err(io("cannot sync", &tmp))?;
     fs::rename(&tmp, path).map_err(io("cannot rename onto", path))

@@ -165,3 +165,52 @@ fn secret_remove_and_bad_input() {
     m.commit("valkey/0", "valkey-0-ctx");
     assert!(m.state().secrets.is_empty());
 }
+
+/// Secret values by file and base64, as Juju's `CreateSecretData` reads them
+/// (`core/secrets/secret.go`): `key#file=PATH` takes the file's content (so the value is in no
+/// argv), `key#base64=B64` a value already encoded; one value may hold 8 KiB, all 64 KiB.
+/// The held-back changes and the committed state hold the values, so both files are 0600.
+#[test]
+fn secret_values_come_from_files_or_base64_within_juju_limits_and_stay_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let m = Model::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "from a file\nwith two lines").unwrap();
+    let by_file = format!("admin#file={}", file.display());
+    let uri = m
+        .tool("valkey/0", "secret-add")
+        .args(&["--label", "files", &by_file, "replication#base64=c2Vjb25kIHZhbHVl"])
+        .run()
+        .ok()
+        .trim_end()
+        .to_string();
+    let pending = m.store.pending_path("valkey-0-ctx");
+    assert_eq!(std::fs::metadata(&pending).unwrap().permissions().mode() & 0o777, 0o600, "contexts/*.json");
+    m.commit("valkey/0", "valkey-0-ctx");
+    let got = m.tool("valkey/0", "secret-get").args(&[&uri, "--format=json"]).run();
+    assert_eq!(got.ok(), "{\"admin\":\"from a file\\nwith two lines\",\"replication\":\"second value\"}\n");
+    let state_json = m.store.dir().join("state.json");
+    assert_eq!(std::fs::metadata(state_json).unwrap().permissions().mode() & 0o777, 0o600, "state.json");
+
+    // secret-set takes the same forms.
+    std::fs::write(&file, "rotated").unwrap();
+    m.tool("valkey/0", "secret-set").args(&[&uri, &by_file]).run().ok();
+    m.commit("valkey/0", "valkey-0-ctx");
+    let latest = m.tool("valkey/0", "secret-get").args(&[&uri, "admin", "--peek"]).run();
+    assert_eq!(latest.ok(), "rotated\n");
+
+    let missing = format!("admin#file={}", dir.path().join("nope").display());
+    let out = m.tool("valkey/0", "secret-add").args(&[&missing]).run();
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.starts_with("ERROR reading content for secret key \"admin\": "), "{}", out.stderr);
+    std::fs::write(&file, "x".repeat(8 * 1024 + 1)).unwrap();
+    let out = m.tool("valkey/0", "secret-add").args(&[&by_file]).run();
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("too large: 8193 bytes"), "{}", out.stderr);
+    m.tool("valkey/0", "secret-add")
+        .args(&["admin#base64=%%%"])
+        .run()
+        .fails(2, "value of key \"admin\" is not valid base64");
+    assert_eq!(m.state().secrets.len(), 1, "refused adds leave nothing behind");
+}

@@ -56,7 +56,9 @@ fn units_are_separate_hosts_that_resolve_and_reach_each_other() {
     // No route out of the test hosts.
     assert_eq!(m.exec("test-charm/0", "ip route show default"), "");
     // juju-exec from a process inside a namespace dispatches to another unit, which runs there.
-    let via = m.exec("test-charm/0", "juju-exec test-charm/2 -- ip -4 -o addr show eth0");
+    // Outside any hook context, as a daemon's script calls it (juju-exec refuses inside one).
+    let via =
+        m.exec("test-charm/0", "env -u JUJU_CONTEXT_ID juju-exec test-charm/2 -- ip -4 -o addr show eth0");
     assert!(via.contains(&format!("inet {}/24", address(&m, "test-charm/2"))), "{via}");
 
     let pid = listen(&m, "test-charm/1", 8000);

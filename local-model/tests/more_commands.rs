@@ -81,8 +81,12 @@ fn exec_debug_log_models_and_status_shapes() {
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&failed.stdout), "out\n");
     let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert!(stderr.starts_with("err\nERROR the following task failed: id "), "{stderr}");
-    assert!(stderr.ends_with("with return code 3\n"), "{stderr}");
+    // Juju's text (cmd/juju/action/common.go, processOperationResults).
+    assert!(stderr.starts_with("err\nERROR the following task failed:\n - id "), "{stderr}");
+    assert!(
+        stderr.contains("with return code 3\n\nuse 'juju show-task' to inspect the failure\n"),
+        "{stderr}"
+    );
     let json = m.juju(&["exec", "--unit", "test-charm/0", "--format", "json", "--", "exit 3"]);
     assert_eq!(json.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
@@ -104,7 +108,11 @@ fn exec_debug_log_models_and_status_shapes() {
 
     let doc: serde_json::Value = serde_json::from_str(&m.ok(&["status", "--format", "json"])).unwrap();
     let app = &doc["applications"]["test-charm"];
-    assert_eq!(app["charm"], "test-charm");
+    // A local charm is named by its URL (cmd/juju/status/formatter.go, formatApplication).
+    assert_eq!(app["charm"], "local:test-charm-0");
+    assert_eq!(app["charm-name"], "test-charm");
+    assert_eq!(app["relations"]["cluster"][0]["interface"], "test-cluster");
+    assert_eq!(doc["storage"]["storage"]["data/1"]["attachments"]["units"]["test-charm/1"]["machine"], "1");
     assert_eq!(app["charm-rev"], 0);
     assert_eq!(app["application-status"]["current"], "active");
     let unit = &app["units"]["test-charm/1"];

@@ -9,6 +9,7 @@ pub mod fake;
 mod fake_tools;
 pub mod hook_tools;
 mod process;
+mod secret_files;
 
 pub use context::Context;
 pub use context::ContextError;

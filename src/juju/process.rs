@@ -5,6 +5,7 @@
 
 use super::error::{classify, HookToolError};
 use super::hook_tools::{Bag, HookTools, LogLevel, NetworkInfo, ProcessHookTools, SecretRef, StatusKind};
+use super::secret_files::SecretFiles;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -75,6 +76,13 @@ fn to_bag(value: Option<Map<String, Value>>) -> Bag {
 /// `k=v` arguments for tools that take them.
 fn kv_args(content: &BTreeMap<String, String>) -> Vec<String> {
     content.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Writes a secret's values to private files for `tool` (see [`SecretFiles`]); the files are
+/// removed when the returned value is dropped, after the tool ran.
+fn secret_files(tool: &str, content: &Bag) -> Result<SecretFiles, HookToolError> {
+    SecretFiles::write(&std::env::temp_dir(), content)
+        .map_err(|source| HookToolError::Spawn { tool: tool.to_string(), source })
 }
 
 /// The raw network-get document.
@@ -233,9 +241,9 @@ impl HookTools for ProcessHookTools {
     }
 
     fn secret_add(&self, label: &str, content: &Bag) -> Result<String, HookToolError> {
-        let kv = kv_args(content);
+        let files = secret_files("secret-add", content)?;
         let mut args = vec!["--label", label, "--owner", "application"];
-        args.extend(kv.iter().map(String::as_str));
+        args.extend(files.args().iter().map(String::as_str));
         Ok(self.run("secret-add", &args, None)?.trim().to_string())
     }
 
@@ -255,9 +263,9 @@ impl HookTools for ProcessHookTools {
     }
 
     fn secret_set(&self, uri: &str, content: &Bag) -> Result<(), HookToolError> {
-        let kv = kv_args(content);
+        let files = secret_files("secret-set", content)?;
         let mut args = vec![uri];
-        args.extend(kv.iter().map(String::as_str));
+        args.extend(files.args().iter().map(String::as_str));
         self.run("secret-set", &args, None).map(drop)
     }
 

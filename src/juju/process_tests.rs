@@ -172,16 +172,18 @@ fn secrets_and_resources_map_not_found_to_none() {
     let h = t.hook_tools();
     let content: Bag = [("admin-password".to_string(), "x".to_string())].into();
     assert_eq!(h.secret_add("valkey-passwords", &content).unwrap(), "secret:cu5k9");
-    assert_eq!(
-        t.args("secret-add"),
-        lines(&["--label", "valkey-passwords", "--owner", "application", "admin-password=x"])
-    );
+    let args = t.args("secret-add");
+    let argv: Vec<&str> = args.lines().collect();
+    assert_eq!(argv[..4], ["--label", "valkey-passwords", "--owner", "application"]);
+    assert!(argv[4].starts_with("admin-password#file="), "{args}");
+    assert_eq!(argv.len(), 5, "{args}");
     assert_eq!(h.secret_get(&SecretRef::Id("secret:cu5k9".into()), true).unwrap(), Some(content.clone()));
     assert_eq!(t.args("secret-get"), lines(&["--format=json", "secret:cu5k9", "--refresh"]));
     h.secret_get(&SecretRef::Label("valkey-passwords".into()), false).unwrap();
     assert_eq!(t.args("secret-get"), lines(&["--format=json", "--label", "valkey-passwords"]));
     h.secret_set("secret:cu5k9", &content).unwrap();
-    assert_eq!(t.args("secret-set"), lines(&["secret:cu5k9", "admin-password=x"]));
+    let args = t.args("secret-set");
+    assert!(args.starts_with("secret:cu5k9\nadmin-password#file=") && args.lines().count() == 2, "{args}");
 
     t.tool("secret-get", "", "ERROR secret \"cu5k9\" not found\n", 1);
     assert_eq!(h.secret_get(&SecretRef::Id("secret:cu5k9".into()), false).unwrap(), None);
@@ -213,6 +215,40 @@ fn failures_are_typed() {
     let err = h.config_get().unwrap_err();
     assert!(matches!(err, HookToolError::Spawn { ref tool, .. } if tool == "config-get"), "{err:?}");
     assert!(!Path::new(&t.dir.path().join("config-get")).exists());
+}
+
+/// Passwords reach secret-add/secret-set as `key#file=PATH` (Juju's form, `core/secrets/secret.go`)
+/// from a 0600 file that exists only while the tool runs, so no password is in any argv.
+#[test]
+fn secret_values_go_through_private_files_never_argv() {
+    let t = Tools::new();
+    // A tool that reads each `key#file=` file and records its content and mode.
+    let script = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$0.args\"\n: > \"$0.files\"\n\
+        for a in \"$@\"; do case $a in *#file=*) f=${a#*#file=}; \
+        printf '%s %s\\n' \"$(stat -c %a \"$f\")\" \"$(cat \"$f\")\" >> \"$0.files\";; esac; done\n\
+        echo secret:new\n";
+    for tool in ["secret-add", "secret-set"] {
+        let path = t.dir.path().join(tool);
+        fs::write(&path, script).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let h = t.hook_tools();
+    let content: Bag = [
+        ("admin-password".to_string(), "hunter2-a".to_string()),
+        ("sentinel-password".to_string(), "hunter2-b".to_string()),
+    ]
+    .into();
+    h.secret_add("valkey-passwords", &content).unwrap();
+    h.secret_set("secret:x", &content).unwrap();
+    for tool in ["secret-add", "secret-set"] {
+        let args = t.args(tool);
+        assert!(!args.contains("hunter2"), "{tool} argv holds a password: {args}");
+        let files = fs::read_to_string(t.dir.path().join(format!("{tool}.files"))).unwrap();
+        assert_eq!(files, "600 hunter2-a\n600 hunter2-b\n", "{tool} read the values from 0600 files");
+        for path in args.lines().filter_map(|a| a.split_once("#file=").map(|(_, p)| p)) {
+            assert!(!Path::new(path).exists(), "{path} left behind");
+        }
+    }
 }
 
 #[test]

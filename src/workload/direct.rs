@@ -154,7 +154,11 @@ impl Supervisor for Direct {
             .current_dir(self.paths.run_dir())
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log2);
+            .stderr(log2)
+            // A service is not part of the hook that started it: Sentinel's client-reconfig
+            // script calls juju-exec, which refuses to run inside a hook context
+            // (`cmd/jujud/run/run.go`), as a systemd service never inherits one.
+            .env_remove("JUJU_CONTEXT_ID");
         // SAFETY: setsid(2) is async-signal-safe; it detaches the supervisor from the hook's
         // session and process group, so the agent ending the hook does not end the service.
         unsafe {

@@ -63,7 +63,12 @@ pub fn config(home: &Home, model: &str, args: ConfigArgs) -> Result<()> {
             }
             settings.insert(key.clone(), entry);
         }
-        let doc = json!({"application": app, "charm": application.charm_name, "settings": settings});
+        // Juju lists the application's own settings beside the charm's; `trust` is the one a
+        // machine application has (`cmd/juju/application/config.go`, jubilant's app_config).
+        let app_config = json!({"trust": {"default": false, "description": "Does this application have access to trusted credentials",
+            "source": "default", "type": "bool", "value": false}});
+        let doc = json!({"application": app, "charm": application.charm_name, "application-config": app_config,
+            "settings": settings});
         if args.format == Some(Format::Json) {
             println!("{doc}");
         } else {

@@ -22,6 +22,9 @@ pub struct LogArgs {
     /// Show this many lines from the end (default 10, all with --replay).
     #[arg(short = 'n', long = "lines")]
     pub lines: Option<usize>,
+    /// Exit once this many lines were shown (Juju's `--limit`; implies `--no-tail`).
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 fn wanted(line: &str, include: &[String]) -> bool {
@@ -48,11 +51,18 @@ pub fn debug_log(home: &Home, model: &str, args: LogArgs) -> Result<()> {
         (None, false) => 10,
     };
     let mut out = std::io::stdout().lock();
-    for line in &lines[lines.len().saturating_sub(keep)..] {
+    let shown = &lines[lines.len().saturating_sub(keep)..];
+    // Juju's `--limit N` stops after N lines, counted from where the log output starts
+    // (`cmd/juju/commands/debuglog.go`: the API closes the stream after N records).
+    let shown = match args.limit {
+        Some(limit) => &shown[..shown.len().min(limit)],
+        None => shown,
+    };
+    for line in shown {
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
-    if args.no_tail {
+    if args.no_tail || args.limit.is_some() {
         return Ok(());
     }
     let mut offset = text.len() as u64;

@@ -2,21 +2,26 @@
 //! arguments and output shapes, plus the local `wait` and the hidden `agent`.
 //!
 //! - [`deploy`] — deploy, add-unit, remove-unit, scale-application, refresh, attach-resource.
+//! - [`application`] — remove-application.
 //! - [`models`] — add-model, destroy-model, models, model-config.
 //! - [`faults`] — host-mode network faults: cut, heal, change-address (local extras).
 //! - [`config`] — application config.
-//! - [`operations`] — run (actions) and exec.
+//! - [`operations`] — run (actions); [`exec`] — exec.
 //! - [`status`] — status as JSON, YAML or juju's table.
+//! - [`show`] — show-unit, show-model, version, secrets, show-secret.
 //! - [`wait`] — block until the model settles.
 //! - [`log`] — debug-log.
 //! - [`timings`] — hook-timings (wall time and peak memory of each finished event).
 
+pub mod application;
 pub mod config;
 pub mod deploy;
+pub mod exec;
 pub mod faults;
 pub mod log;
 pub mod models;
 pub mod operations;
+pub mod show;
 pub mod status;
 pub mod timings;
 pub mod wait;
@@ -85,6 +90,9 @@ pub enum Command {
         /// hosts needs root and iproute2) and any model-config key.
         #[arg(long)]
         config: Vec<String>,
+        /// Leave the current model as it is (Juju's flag; jubilant always passes it).
+        #[arg(long)]
+        no_switch: bool,
     },
     /// Destroy a model and everything it runs.
     DestroyModel {
@@ -132,7 +140,9 @@ pub enum Command {
     },
     /// Remove units.
     RemoveUnit(deploy::RemoveArgs),
-    /// Set the number of units.
+    /// Remove applications with all their units.
+    RemoveApplication(application::RemoveApplicationArgs),
+    /// Set the number of units (local convenience: real Juju refuses it on machine models).
     ScaleApplication {
         /// Application.
         app: String,
@@ -148,11 +158,14 @@ pub enum Command {
         /// Reset keys to their defaults.
         #[arg(long, value_delimiter = ',')]
         reset: Vec<String>,
+        /// Output format when showing everything.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// Run an action.
     Run(operations::RunArgs),
     /// Run a command on units, in a hook context.
-    Exec(operations::ExecArgs),
+    Exec(exec::ExecArgs),
     /// Show the model's status.
     Status {
         /// Only these applications or units (`valkey`, `valkey/0`).
@@ -169,6 +182,43 @@ pub enum Command {
     },
     /// Print the model's log.
     DebugLog(log::LogArgs),
+    /// Show units: relation data, leadership, ports.
+    ShowUnit {
+        /// Units.
+        #[arg(required = true)]
+        units: Vec<String>,
+        /// Output format (default yaml).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Show a model's details.
+    ShowModel {
+        /// Model name (default: the current model).
+        name: Option<String>,
+        /// Output format (default yaml).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Print the Juju version this model stands in for.
+    Version {
+        /// Also print build details.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Show one secret (its content with --reveal).
+    ShowSecret(show::ShowSecretArgs),
+    /// List the model's secrets.
+    Secrets {
+        /// Only secrets of this owner (application or unit).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Output format (default yaml).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Upgrade an application's charm from a directory.
     Refresh {
         /// Application.
@@ -277,8 +327,11 @@ pub fn execute(cli: Cli) -> Result<()> {
     let home = Home::from_env();
     let model = cli.model.unwrap_or_else(|| home.current_model());
     match cli.command {
-        Command::AddModel { name, config } => {
+        Command::AddModel { name, config, no_switch } => {
             models::add_model(&home, &name, &config)?;
+            if no_switch {
+                return Ok(());
+            }
             home.set_current_model(Some(&name)).map_err(|e| CliError::Usage(e.to_string()))
         }
         Command::Switch { name } => {
@@ -290,13 +343,23 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Deploy(args) => deploy::deploy(&home, &model, args),
         Command::AddUnit { app, n } => deploy::add_unit(&home, &model, &app, n),
         Command::RemoveUnit(args) => deploy::remove_unit(&home, &model, args),
+        Command::RemoveApplication(args) => application::remove_application(&home, &model, args),
         Command::ScaleApplication { app, scale } => deploy::scale(&home, &model, &app, scale),
         Command::Config(args) => config::config(&home, &model, args),
-        Command::ModelConfig { settings, reset } => models::model_config(&home, &model, &settings, &reset),
+        Command::ModelConfig { settings, reset, format } => {
+            models::model_config(&home, &model, &settings, &reset, format)
+        }
         Command::Run(args) => operations::run(&home, &model, args),
-        Command::Exec(args) => operations::exec(&home, &model, args),
+        Command::Exec(args) => exec::exec(&home, &model, args),
         Command::Status { format, filters, .. } => status::status(&home, &model, format, &filters),
         Command::DebugLog(args) => log::debug_log(&home, &model, args),
+        Command::ShowUnit { units, format } => show::show_unit(&home, &model, &units, format),
+        Command::ShowModel { name, format } => {
+            show::show_model(&home, name.as_deref().unwrap_or(&model), format)
+        }
+        Command::Version { all, format } => show::version(all, format),
+        Command::Secrets { owner, format } => show::secrets(&home, &model, owner.as_deref(), format),
+        Command::ShowSecret(args) => show::show_secret(&home, &model, &args),
         Command::Refresh { app, path } => deploy::refresh(&home, &model, &app, &path),
         Command::AttachResource { app, resource } => deploy::attach_resource(&home, &model, &app, &resource),
         Command::Wait(args) => wait::wait(&home, &model, args),

@@ -149,8 +149,26 @@ fn check_key(key: &str) -> Result<()> {
     }
 }
 
-/// `model-config [key | key=value ...] [--reset k,...]`.
-pub fn model_config(home: &Home, model: &str, settings: &[String], reset: &[String]) -> Result<()> {
+/// Every model-config attribute as `model-config --format json` prints it:
+/// `{"key": {"Value": v, "Source": "model"}}` (`cmd/juju/model/config.go` formats
+/// `config.ConfigValues` this way; jubilant reads the `Value` fields).
+fn config_document(state: &ModelState) -> serde_json::Value {
+    let mut doc = serde_json::Map::new();
+    for key in KEYS {
+        doc.insert(key.to_string(), serde_json::json!({"Value": get(state, key), "Source": "model"}));
+    }
+    doc.insert(NETWORK_MODE.into(), serde_json::json!({"Value": network_mode(state), "Source": "model"}));
+    serde_json::Value::Object(doc)
+}
+
+/// `model-config [key | key=value ...] [--reset k,...] [--format json|yaml]`.
+pub fn model_config(
+    home: &Home,
+    model: &str,
+    settings: &[String],
+    reset: &[String],
+    format: Option<Format>,
+) -> Result<()> {
     let store = home.open(model)?;
     let sets: Vec<&String> = settings.iter().filter(|s| s.contains('=')).collect();
     let gets: Vec<&String> = settings.iter().filter(|s| !s.contains('=')).collect();
@@ -168,6 +186,17 @@ pub fn model_config(home: &Home, model: &str, settings: &[String], reset: &[Stri
     }
     if sets.is_empty() && reset.is_empty() {
         let state = store.read()?;
+        match format {
+            Some(Format::Json) => {
+                println!("{}", config_document(&state));
+                return Ok(());
+            }
+            Some(Format::Yaml) => {
+                print!("{}", serde_yaml::to_string(&config_document(&state)).expect("yaml"));
+                return Ok(());
+            }
+            _ => {}
+        }
         println!("{:<30}{:<9}Value", "Attribute", "From");
         for key in KEYS {
             println!("{key:<30}{:<9}{}", "model", get(&state, key));

@@ -1,5 +1,6 @@
-//! Operations: `run` (actions, validated against actions.yaml) and `exec` (shell commands in a
-//! hook context). Both enqueue an [`Operation`] on each target unit and wait for its outcome.
+//! Operations: `run` (actions, validated against actions.yaml) and what it shares with
+//! [`super::exec`] (shell commands in a hook context): both enqueue an [`Operation`] on each
+//! target unit, wait for its outcome and report it as Juju does.
 
 use super::{CliError, Format, Result};
 use crate::agent::spawn;
@@ -32,31 +33,8 @@ pub struct RunArgs {
     pub background: bool,
 }
 
-/// Arguments of `exec`.
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// Target units (repeatable, or comma-separated).
-    #[arg(short = 'u', long = "unit", value_delimiter = ',')]
-    pub units: Vec<String>,
-    /// Target every unit of these applications.
-    #[arg(short = 'a', long = "application", value_delimiter = ',')]
-    pub apps: Vec<String>,
-    /// Target every unit in the model.
-    #[arg(long)]
-    pub all: bool,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Give up waiting after this long (Go duration).
-    #[arg(long)]
-    pub wait: Option<String>,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true)]
-    pub command: Vec<String>,
-}
-
 /// Resolves `app/leader` and checks the unit exists and is alive.
-fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
+pub(super) fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
     let unit =
         match target.strip_suffix("/leader") {
             Some(app) => state.applications.get(app).and_then(|a| a.leader.clone()).ok_or_else(|| {
@@ -71,7 +49,7 @@ fn resolve_unit(state: &ModelState, target: &str) -> Result<String> {
 }
 
 /// Enqueues one operation per unit; returns their ids.
-fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
+pub(super) fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
     let ids = store.update(|s: &mut ModelState| -> Result<Vec<u64>> {
         let mut ids = Vec::new();
         for mut op in ops.clone() {
@@ -95,7 +73,7 @@ fn enqueue(store: &Store, ops: Vec<Operation>) -> Result<Vec<u64>> {
 }
 
 /// Polls until every operation finished, or the deadline passes.
-fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Operation>> {
+pub(super) fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Operation>> {
     let deadline = match wait {
         Some(w) => Some(Instant::now() + duration::parse(w).map_err(CliError::Usage)?),
         None => None,
@@ -110,7 +88,13 @@ fn await_ops(store: &Store, ids: &[u64], wait: Option<&str>) -> Result<Vec<Opera
             return Ok(ops);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(CliError::Usage(format!("timed out waiting for operation(s) {ids:?}")));
+            // Juju's handleTimeout: the units whose tasks had not finished.
+            let late: Vec<String> = ops
+                .iter()
+                .filter(|o| o.status != "completed" && o.status != "failed")
+                .map(|o| format!("unit {}", o.unit))
+                .collect();
+            return Err(CliError::Usage(format!("timed out waiting for results from: {}", late.join(", "))));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -145,12 +129,41 @@ pub fn task_record(op: &Operation) -> Value {
     rec
 }
 
-fn print_doc(doc: &Value, format: Format) {
+pub(super) fn print_doc(doc: &Value, format: Format) {
     if format == Format::Json {
         println!("{doc}");
     } else {
         print!("{}", serde_yaml::to_string(doc).expect("yaml"));
     }
+}
+
+/// How long `run` waits without `--wait`: Juju's default (`runCommandBase.Init`).
+const RUN_WAIT: &str = "60s";
+
+/// Checks one `run` target: the unit exists, the action is defined, the parameters validate.
+fn schedule(
+    store: &Store,
+    state: &ModelState,
+    target: &str,
+    action: &str,
+    given: &Map<String, Value>,
+) -> Result<Operation> {
+    let unit = resolve_unit(state, target)?;
+    let app = crate::state::application_of(&unit).to_string();
+    let actions = charm::read_actions(&store.dir().join("charms").join(&app))?;
+    let validated = params::validate(&actions, action, given.clone())?;
+    Ok(Operation { unit, action: Some(action.to_string()), params: validated, ..Default::default() })
+}
+
+/// Juju's answer when no task of an operation could be scheduled: the reasons on stderr, nothing
+/// on stdout, exit 0 (jubilant turns the empty output into `ValueError`).
+pub(super) fn not_scheduled(store: &Store, refused: &[String]) -> Result<()> {
+    let id = store.update(|s: &mut ModelState| -> Result<u64> {
+        s.counters.operation += 1;
+        Ok(s.counters.operation)
+    })?;
+    eprintln!("Operation {id} failed to schedule any tasks:\n{}", refused.join("\n"));
+    Ok(())
 }
 
 /// `run UNIT ACTION [k=v ...]`.
@@ -176,13 +189,22 @@ pub fn run(home: &Home, model: &str, args: RunArgs) -> Result<()> {
     for (k, v) in params::parse_args(param_args)? {
         given.insert(k, v);
     }
+    // Juju enqueues per unit and reports what could not be scheduled (unknown unit or action,
+    // parameters the schema refuses) on stderr, exiting 0 with nothing on stdout when no task
+    // was scheduled (`cmd/juju/action/common.go`, processOperationResults).
     let mut ops = Vec::new();
+    let mut refused = Vec::new();
     for target in targets {
-        let unit = resolve_unit(&state, target)?;
-        let app = crate::state::application_of(&unit).to_string();
-        let actions = charm::read_actions(&store.dir().join("charms").join(&app))?;
-        let validated = params::validate(&actions, action, given.clone())?;
-        ops.push(Operation { unit, action: Some(action.clone()), params: validated, ..Default::default() });
+        match schedule(&store, &state, target, action, &given) {
+            Ok(op) => ops.push(op),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    if ops.is_empty() {
+        return not_scheduled(&store, &refused);
+    }
+    if !refused.is_empty() {
+        eprintln!("Some actions could not be scheduled:\n{}\n", refused.join("\n"));
     }
     let ids = enqueue(&store, ops)?;
     eprintln!(
@@ -203,7 +225,7 @@ pub fn run(home: &Home, model: &str, args: RunArgs) -> Result<()> {
     for id in &ids {
         eprintln!("Waiting for task {id}...");
     }
-    let done = await_ops(&store, &ids, args.wait.as_deref())?;
+    let done = await_ops(&store, &ids, Some(args.wait.as_deref().unwrap_or(RUN_WAIT)))?;
     match args.format.unwrap_or(Format::Plain) {
         format @ (Format::Json | Format::Yaml) => {
             let doc: Map<String, Value> = done.iter().map(|o| (o.unit.clone(), task_record(o))).collect();
@@ -265,7 +287,7 @@ pub fn plain_output(ops: &[Operation]) -> String {
 
 /// Like juju: the command fails (exit 1) when a task exited non-zero or was killed, naming them;
 /// an action that only called action-fail is reported in the output, not in the exit code.
-fn exit_for(ops: &[Operation]) -> Result<()> {
+pub(super) fn exit_for(ops: &[Operation]) -> Result<()> {
     let failed: Vec<String> = ops
         .iter()
         .filter(|o| o.return_code.is_none_or(|c| c != 0))
@@ -275,7 +297,11 @@ fn exit_for(ops: &[Operation]) -> Result<()> {
         return Ok(());
     }
     let plural = if failed.len() > 1 { "s" } else { "" };
-    eprintln!("ERROR the following task{plural} failed: {}", failed.join(", "));
+    let list: Vec<String> = failed.iter().map(|f| format!(" - {f}")).collect();
+    eprintln!(
+        "ERROR the following task{plural} failed:\n{}\n\nuse 'juju show-task' to inspect the failure{plural}",
+        list.join("\n")
+    );
     Err(CliError::Exit(1))
 }
 
@@ -283,51 +309,4 @@ fn exit_for(ops: &[Operation]) -> Result<()> {
 fn state_units(store: &Store, ids: &[u64]) -> Result<Vec<String>> {
     let state = store.read()?;
     Ok(ids.iter().map(|id| state.operations.get(id).map(|o| o.unit.clone()).unwrap_or_default()).collect())
-}
-
-/// `exec --unit U [--unit U2] [--all] -- CMD...`.
-pub fn exec(home: &Home, model: &str, args: ExecArgs) -> Result<()> {
-    let store = home.open(model)?;
-    let state = store.read()?;
-    let mut targets: Vec<String> = Vec::new();
-    for u in &args.units {
-        targets.push(resolve_unit(&state, u)?);
-    }
-    for app in &args.apps {
-        if !state.applications.contains_key(app) {
-            return Err(CliError::Usage(format!("application \"{app}\" not found")));
-        }
-        targets.extend(state.units_of(app).iter().filter(|u| u.life == Life::Alive).map(|u| u.name.clone()));
-    }
-    if args.all {
-        targets.extend(state.units.values().filter(|u| u.life == Life::Alive).map(|u| u.name.clone()));
-    }
-    targets.sort_by_key(|u| (crate::state::application_of(u).to_string(), crate::state::unit_number(u)));
-    targets.dedup();
-    if targets.is_empty() {
-        return Err(CliError::Usage("no target specified: use --unit, --application or --all".into()));
-    }
-    let command = args.command.join(" ");
-    let ops = targets
-        .iter()
-        .map(|u| Operation { unit: u.clone(), command: Some(command.clone()), ..Default::default() })
-        .collect();
-    let ids = enqueue(&store, ops)?;
-    let ops = await_ops(&store, &ids, args.wait.as_deref())?;
-    match (args.format, ops.as_slice()) {
-        (None | Some(Format::Plain), [op]) => {
-            print!("{}", op.stdout);
-            eprint!("{}", op.stderr);
-        }
-        (format, _) => {
-            let doc: Map<String, Value> = ops.iter().map(|o| (o.unit.clone(), task_record(o))).collect();
-            let format = match format {
-                Some(Format::Json) => Format::Json,
-                _ => Format::Yaml,
-            };
-            print_doc(&Value::Object(doc), format);
-        }
-    }
-    exit_for(&ops)?;
-    Ok(())
 }

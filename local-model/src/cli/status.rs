@@ -3,10 +3,63 @@
 
 use super::{Format, Result};
 use crate::agent::hook::JUJU_VERSION;
+use crate::model::charm::{self, CharmMeta};
 use crate::model::clock::juju_time;
 use crate::model::home::Home;
-use crate::state::{ModelState, QueuedEvent, StatusRecord, Unit};
+use crate::state::{Application, ModelState, QueuedEvent, StatusRecord, Unit};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// The charm URL Juju gives a charm deployed from a local directory: `local:<name>-<revision>`
+/// (status's `charm`, show-unit's `charm`; `cmd/juju/status/formatter.go` shows it whole for the
+/// `local` schema).
+pub fn charm_url(a: &Application) -> String {
+    format!("local:{}-{}", a.charm_name, a.charm_revision)
+}
+
+/// Each application's charm metadata, read from the model's copy of its charm (for the relation
+/// interfaces status shows); an unreadable copy gives no interfaces rather than no status.
+pub fn charm_metas(dir: &std::path::Path, state: &ModelState) -> BTreeMap<String, CharmMeta> {
+    state
+        .applications
+        .keys()
+        .map(|app| {
+            let meta = charm::read_metadata(&dir.join("charms").join(app)).unwrap_or_default();
+            (app.clone(), meta)
+        })
+        .collect()
+}
+
+/// The `storage` section of `juju status --format json`: every storage instance, attached to its
+/// unit (Juju's `storage.storage` and `storage.filesystems` maps); `None` when there is none, as
+/// Juju then leaves the section out.
+fn storage_json(state: &ModelState) -> Option<Value> {
+    let mut storage = Map::new();
+    let mut filesystems = Map::new();
+    for u in state.units.values() {
+        let since = juju_time(u.workload_status.since);
+        for (n, (id, path)) in u.storage.iter().enumerate() {
+            let attached = json!({"current": "attached", "since": since});
+            let location = path.display().to_string();
+            storage.insert(
+                id.clone(),
+                json!({"kind": "filesystem", "life": "alive", "status": attached, "persistent": false,
+                    "attachments": {"units": {&u.name: {"machine": u.machine.to_string(),
+                        "location": location, "life": "alive"}}}}),
+            );
+            filesystems.insert(
+                format!("{}/{n}", u.machine),
+                json!({"provider-id": format!("{}/{n}", u.machine), "storage": id, "size": 0,
+                    "life": "alive", "pool": "rootfs", "status": attached,
+                    "attachments": {"machines": {u.machine.to_string(): {"mount-point": location,
+                        "read-only": false, "life": "alive"}},
+                        "units": {&u.name: {"machine": u.machine.to_string(), "location": location,
+                        "life": "alive"}}}}),
+            );
+        }
+    }
+    (!storage.is_empty()).then(|| json!({"storage": storage, "filesystems": filesystems}))
+}
 
 fn status_json(s: &StatusRecord, version: bool) -> Value {
     let mut v = json!({"current": s.status, "since": juju_time(s.since)});
@@ -77,8 +130,9 @@ pub fn application_status(state: &ModelState, app: &str) -> StatusRecord {
         .unwrap_or(StatusRecord { status: "unknown".into(), ..set })
 }
 
-/// The `juju status --format json` document for the model.
-pub fn document(state: &ModelState) -> Value {
+/// The `juju status --format json` document for the model; `charms` gives each application's
+/// relation interfaces.
+pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Value {
     let first_since =
         state.units.values().map(|u| u.agent_status.since).fold(crate::model::clock::now(), f64::min);
     let mut machines = Map::new();
@@ -118,12 +172,16 @@ pub fn document(state: &ModelState) -> Value {
             }
             units.insert(u.name.clone(), entry);
         }
+        let interfaces = charms.get(name).map(|m| &m.interfaces);
         let relations: Map<String, Value> = a
             .peer_endpoints
             .iter()
-            .map(|e| (e.clone(), json!([{"related-application": name, "scope": "global"}])))
+            .map(|e| {
+                let interface = interfaces.and_then(|i| i.get(e)).cloned().unwrap_or_default();
+                (e.clone(), json!([{"related-application": name, "interface": interface, "scope": "global"}]))
+            })
             .collect();
-        let mut entry = json!({"charm": a.charm_name, "base": {"name": "ubuntu", "channel": "24.04"},
+        let mut entry = json!({"charm": charm_url(a), "base": {"name": "ubuntu", "channel": "24.04"},
             "charm-origin": "local", "charm-name": a.charm_name, "charm-rev": a.charm_revision,
             "exposed": false, "application-status": status_json(&application_status(state, name), false),
             "relations": relations, "units": units});
@@ -133,15 +191,18 @@ pub fn document(state: &ModelState) -> Value {
         applications.insert(name.clone(), entry);
     }
     let now = crate::model::clock::now();
-    json!({
+    let mut doc = json!({
         "model": {"name": state.name, "type": "iaas", "controller": "juju-local", "cloud": "localhost",
             "region": "localhost", "version": JUJU_VERSION,
             "model-status": {"current": "available", "since": juju_time(first_since)}, "sla": "unsupported"},
         "machines": machines,
         "applications": applications,
-        "storage": {},
         "controller": {"timestamp": juju_time(now).rsplit(' ').next().unwrap_or_default()},
-    })
+    });
+    if let Some(storage) = storage_json(state) {
+        doc["storage"] = storage;
+    }
+    doc
 }
 
 /// Lays rows out in columns separated by two spaces, like juju's tables.
@@ -242,7 +303,8 @@ pub fn tabular(state: &ModelState) -> String {
 
 /// `status [--format json|yaml|tabular]`.
 pub fn status(home: &Home, model: &str, format: Format, filters: &[String]) -> Result<()> {
-    let mut state = home.open(model)?.read()?;
+    let store = home.open(model)?;
+    let mut state = store.read()?;
     if !filters.is_empty() {
         // Like juju's patterns: an application name keeps the application, a unit name the unit.
         let keep_unit = |u: &str| filters.iter().any(|f| f == u || f == crate::state::application_of(u));
@@ -251,9 +313,10 @@ pub fn status(home: &Home, model: &str, format: Format, filters: &[String]) -> R
             .applications
             .retain(|app, _| filters.iter().any(|f| f == app || crate::state::application_of(f) == app));
     }
+    let charms = charm_metas(store.dir(), &state);
     match format {
-        Format::Json => println!("{}", document(&state)),
-        Format::Yaml => print!("{}", serde_yaml::to_string(&document(&state)).expect("yaml")),
+        Format::Json => println!("{}", document(&state, &charms)),
+        Format::Yaml => print!("{}", serde_yaml::to_string(&document(&state, &charms)).expect("yaml")),
         _ => print!("{}", tabular(&state)),
     }
     Ok(())

@@ -2,8 +2,10 @@
 //! models (test runs, a demo) never hand out the same unit address.
 //!
 //! The registry is `/tmp/juju-local-$UID/blocks.json` (K → model dir), read and written under an
-//! exclusive `fs2` lock. An entry whose model dir no longer holds a `state.json` is stale (the
-//! model was destroyed or never finished being created) and is reclaimed.
+//! exclusive `fs2` lock. The location is fixed: it must not follow `$TMPDIR`, or two callers
+//! with different `TMPDIR`s would keep two registries and hand out the same block. An entry
+//! whose model dir no longer holds a `state.json` is stale (the model was destroyed or never
+//! finished being created) and is reclaimed.
 
 use super::ModelError;
 use fs2::FileExt;
@@ -18,11 +20,33 @@ pub type Blocks = BTreeMap<u8, PathBuf>;
 const FIRST: u8 = 1;
 const LAST: u8 = 254;
 
-/// Directory of the registry (one per user, so users never fight over permissions).
+/// Directory of the registry: one per user (so users never fight over permissions), at one
+/// fixed place whatever the caller's environment.
 pub fn registry_dir() -> PathBuf {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
-    std::env::temp_dir().join(format!("juju-local-{uid}"))
+    PathBuf::from(format!("/tmp/juju-local-{uid}"))
+}
+
+/// Creates the registry directory (0700) or checks the existing one is this user's own: `/tmp`
+/// is shared, and a directory someone else made there must not be trusted.
+fn ensure_private_dir(dir: &Path) -> Result<(), ModelError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(ModelError::io(format!("cannot create {}", dir.display()))(e)),
+    }
+    let meta = fs::symlink_metadata(dir).map_err(ModelError::io(format!("cannot read {}", dir.display())))?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_dir() || meta.uid() != uid {
+        return Err(ModelError::Usage(format!(
+            "{} is not a directory of uid {uid}: remove it so juju-local can keep its address registry there",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Picks the lowest free K after dropping stale entries (pure; `is_live` says whether an owner
@@ -36,7 +60,7 @@ pub fn pick_block(blocks: &mut Blocks, dir: &Path, is_live: impl Fn(&Path) -> bo
 /// succeeds. The lock is held across `f`, so a model can be created before anyone else looks.
 pub fn with_registry<T>(f: impl FnOnce(&mut Blocks) -> Result<T, ModelError>) -> Result<T, ModelError> {
     let dir = registry_dir();
-    fs::create_dir_all(&dir).map_err(ModelError::io(format!("cannot create {}", dir.display())))?;
+    ensure_private_dir(&dir)?;
     let lock_path = dir.join("blocks.lock");
     let lock = OpenOptions::new()
         .create(true)

@@ -19,6 +19,8 @@ pub struct CharmMeta {
     pub storage: Vec<String>,
     /// Resource names (`resources:` keys), to validate `--resource` and `attach-resource`.
     pub resources: Vec<String>,
+    /// Endpoint → its `interface:` (status shows it for each relation).
+    pub interfaces: BTreeMap<String, String>,
 }
 
 /// One option from `config.yaml`.
@@ -53,6 +55,12 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
         .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ModelError::Charm(format!("{}: missing charm name", path.display())))?;
+    let mut interfaces = BTreeMap::new();
+    for (endpoint, spec) in [&raw.peers, &raw.provides, &raw.requires].into_iter().flatten().flatten() {
+        if let Some(interface) = spec.get("interface").and_then(serde_yaml::Value::as_str) {
+            interfaces.insert(endpoint.clone(), interface.to_string());
+        }
+    }
     let keys = |m: Option<BTreeMap<String, serde_yaml::Value>>| -> Vec<String> {
         m.map(|m| m.into_keys().collect()).unwrap_or_default()
     };
@@ -60,7 +68,14 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
     let mut endpoints = peers.clone();
     endpoints.extend(keys(raw.provides));
     endpoints.extend(keys(raw.requires));
-    Ok(CharmMeta { name, peers, endpoints, storage: keys(raw.storage), resources: keys(raw.resources) })
+    Ok(CharmMeta {
+        name,
+        peers,
+        endpoints,
+        storage: keys(raw.storage),
+        resources: keys(raw.resources),
+        interfaces,
+    })
 }
 
 /// Reads and parses `<charm>/metadata.yaml`; a missing file is a clear error.

@@ -27,6 +27,12 @@ pub struct Secret {
     /// can later find it with `secret-get --label L` alone.
     #[serde(default)]
     pub consumer_labels: BTreeMap<String, String>,
+    /// When it was created (unix seconds; 0 in states written before this was recorded).
+    #[serde(default)]
+    pub created: f64,
+    /// When its latest revision was made (unix seconds), for `juju secrets`.
+    #[serde(default)]
+    pub updated: f64,
 }
 
 /// Reading maps with number keys (JSON writes them as strings) where serde cannot convert the

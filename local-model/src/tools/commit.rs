@@ -106,6 +106,7 @@ fn apply_secret_change(state: &mut ModelState, change: &SecretChange, events: &m
             }
             let revision = latest + 1;
             secret.revisions.insert(revision, content.clone());
+            secret.updated = crate::model::clock::now();
             for (consumer, &tracked) in &secret.tracking {
                 if tracked < revision && state.units.contains_key(consumer) {
                     let event = HookEvent {

@@ -1,23 +1,50 @@
-//! `juju-exec [--timeout D] <unit> -- <command...>` (or `-u <unit>`): runs a command in a hook
-//! context on a unit, the way a process outside any hook (a Sentinel `client-reconfig-script`)
-//! dispatches an event. It queues an operation for the unit's agent, waits for its outcome and
-//! relays the command's output and exit code. Needs no hook environment, only the model.
+//! `juju-exec <unit> -- <command...>` (or `-u <unit>`): runs a command in a hook context on a
+//! unit, the way a process outside any hook (a Sentinel `client-reconfig-script`) dispatches an
+//! event. It queues an operation for the unit's agent, waits for its outcome and relays the
+//! command's output and exit code. Needs no hook environment, only the model.
+//!
+//! As Juju's (`cmd/jujud/run/run.go`): it refuses to run inside a hook context
+//! (`JUJU_CONTEXT_ID` set), has no `--timeout`/`--wait` flags and waits as long as the command
+//! runs; and only root may use it, because the unit agent's socket is root's — in juju-local the
+//! model's owner (the uid owning the model directory) stands for root.
 
 use super::args::{self, Flag};
 use super::context::HookEnv;
 use super::{now, Streams, ToolError};
 use crate::state::{Operation, QueuedEvent};
 use crate::store::Store;
-use std::time::{Duration, Instant};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::Duration;
 
 /// How often the operation is polled while waiting.
 const POLL: Duration = Duration::from_millis(20);
-/// Juju's default wait.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Parses a Go duration (`300ms`, `5m`, `1h30m`, `2.5s`).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    crate::model::duration::parse(text).ok()
+/// Juju's refusal inside a hook (`RunCommand.Init`): a hook context cannot nest another.
+pub fn refuse_in_hook(context_id: Option<&str>) -> Result<(), ToolError> {
+    match context_id {
+        Some(id) if !id.is_empty() => Err(ToolError::Usage(format!(
+            "juju-exec cannot be called from within a hook, have context {}",
+            args::go_quote(id)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Only the model's owner may queue work on its units, as only root may dial a unit agent's
+/// `run.socket` on a Juju machine (the dial fails with "permission denied").
+fn refuse_other_users(model_dir: &Path) -> Result<(), ToolError> {
+    let owner = std::fs::metadata(model_dir)
+        .map_err(|e| ToolError::Failed(format!("dialing juju exec socket: {}: {e}", model_dir.display())))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if me != 0 && me != owner.uid() {
+        return Err(ToolError::Failed(format!(
+            "dialing juju exec socket: permission denied (uid {me}; only root or the model's owner, uid {}, may run juju-exec)",
+            owner.uid()
+        )));
+    }
+    Ok(())
 }
 
 /// Joins a command line for `sh -c`: a single argument is taken as a shell command already;
@@ -39,11 +66,11 @@ pub fn shell_join(words: &[String]) -> String {
 
 /// Runs `juju-exec`; returns the command's exit code.
 pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32, ToolError> {
+    refuse_in_hook(env.context_id.as_deref())?;
     let flags = [
-        Flag::value(&["u", "unit"]),
-        Flag::value(&["timeout"]),
-        Flag::switch(&["wait"]),
+        Flag::value(&["u"]),
         Flag::switch(&["no-context"]),
+        Flag::switch(&["force-remote-unit"]),
         Flag::switch(&["operator"]),
         Flag::value(&["r", "relation"]),
         Flag::value(&["remote-unit"]),
@@ -62,20 +89,12 @@ pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32,
     if words.is_empty() {
         return Err(ToolError::Usage("missing commands".into()));
     }
-    let timeout = match parsed.value("timeout") {
-        None => DEFAULT_TIMEOUT,
-        Some(text) => parse_duration(text).ok_or_else(|| {
-            ToolError::Usage(format!(
-                "invalid value {q} for option --timeout: time: invalid duration {q}",
-                q = args::go_quote(text)
-            ))
-        })?,
-    };
     let dir = env.model_dir.ok_or_else(|| {
         ToolError::Failed(
             "cannot locate the model: JUJU_LOCAL_MODEL_DIR is unset and juju-exec was not run by path".into(),
         )
     })?;
+    refuse_other_users(&dir)?;
     let store = Store::open(dir)?;
     let command = shell_join(&words);
     let id = store.update(|state| {
@@ -100,7 +119,6 @@ pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32,
         }
         Ok(id)
     })?;
-    let deadline = Instant::now() + timeout;
     loop {
         let state = store.read()?;
         let op = state
@@ -113,11 +131,6 @@ pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32,
             let fallback = if op.status == "failed" { 1 } else { 0 };
             return Ok(op.return_code.unwrap_or(fallback));
         }
-        if Instant::now() >= deadline {
-            return Err(ToolError::Failed(format!(
-                "timed out waiting for operation {id} on unit \"{unit}\""
-            )));
-        }
         std::thread::sleep(POLL);
     }
 }
@@ -125,18 +138,6 @@ pub fn juju_exec(env: HookEnv, args: &[String], io: &mut Streams) -> Result<i32,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("2.5s"), Some(Duration::from_millis(2500)));
-        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
-        for bad in ["", "5", "m", "5x", "1.2.3s"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn commands_are_joined_for_sh() {

@@ -14,10 +14,12 @@
 
 pub mod action;
 pub mod args;
+pub mod base64;
 pub mod commit;
 pub mod context;
 pub mod exec;
 pub mod format;
+pub mod goal;
 pub mod ports;
 pub mod relation;
 pub mod secret;
@@ -109,12 +111,14 @@ fn lookup(name: &str) -> Option<Tool> {
         "secret-get" => secret_read::secret_get,
         "secret-ids" => secret_read::secret_ids,
         "secret-info-get" => secret_read::secret_info_get,
+        "goal-state" => goal::goal_state,
+        "relation-model-get" => goal::relation_model_get,
         _ => return None,
     })
 }
 
 /// Every tool name the model links to `jujuc` (what `<model-dir>/tools/` should contain).
-pub const TOOL_NAMES: [&str; 39] = [
+pub const TOOL_NAMES: [&str; 41] = [
     "relation-ids",
     "relation-list",
     "relation-get",
@@ -154,6 +158,8 @@ pub const TOOL_NAMES: [&str; 39] = [
     "leader-get",
     "leader-set",
     "unit-get",
+    "goal-state",
+    "relation-model-get",
 ];
 
 /// Tools the model links (Juju has them) that the local model does not implement: they fail with

@@ -174,8 +174,12 @@ pub fn relation_set(hook: &HookContext, args: &[String], io: &mut Streams) -> Re
     })
 }
 
-/// Reads a YAML (or JSON) map of settings from a file or stdin (`-`); null or empty values delete.
-fn read_settings_file(path: &str, io: &mut Streams) -> Result<BTreeMap<String, Option<String>>, ToolError> {
+/// Reads a YAML (or JSON) map of settings from a file or stdin (`-`, as Juju's `cmd.FileVar`);
+/// null or empty values delete. Shared by `relation-set --file` and `state-set --file`.
+pub fn read_settings_file(
+    path: &str,
+    io: &mut Streams,
+) -> Result<BTreeMap<String, Option<String>>, ToolError> {
     let mut text = String::new();
     if path == "-" {
         io.stdin.read_to_string(&mut text)?;

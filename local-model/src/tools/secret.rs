@@ -21,7 +21,47 @@ pub fn valid_key(key: &str) -> bool {
         && key.chars().filter(|c| *c != '-').count() >= 3
 }
 
-/// Secret content from `key=value` / `key#file=PATH` arguments and an optional `--file` YAML map.
+/// Largest value one key may hold, and largest content in all (Juju 3.6's
+/// `maxValueSizeBytes`/`maxContentSizeBytes`, `core/secrets/secret.go`).
+const MAX_VALUE_BYTES: usize = 8 * 1024;
+const MAX_CONTENT_BYTES: usize = 64 * 1024;
+
+/// One `key=value` argument's key and value as Juju's `CreateSecretData` reads them:
+/// `key#file=PATH` takes the file's content (so the value never appears in any argv),
+/// `key#base64=B64` a value already encoded, anything else the value as given.
+fn content_value(arg: &str) -> Result<(String, String), ToolError> {
+    let (key, value) = args::key_value(arg)
+        .ok_or_else(|| ToolError::Usage(format!("key value {} not valid", args::go_quote(arg))))?;
+    if let Some(key) = key.strip_suffix("#file") {
+        let size = std::fs::metadata(value).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_VALUE_BYTES as u64 {
+            return Err(ToolError::Failed(format!(
+                "secret content in file {} too large: {size} bytes",
+                args::go_quote(value)
+            )));
+        }
+        let text = std::fs::read_to_string(value).map_err(|e| {
+            ToolError::Failed(format!("reading content for secret key {}: {e}", args::go_quote(key)))
+        })?;
+        return Ok((key.to_string(), text));
+    }
+    if let Some(key) = key.strip_suffix("#base64") {
+        let bytes = super::base64::decode(value).ok_or_else(|| {
+            ToolError::Usage(format!("value of key {} is not valid base64", args::go_quote(key)))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            ToolError::Usage(format!(
+                "value of key {} is not UTF-8 text (juju-local keeps text)",
+                args::go_quote(key)
+            ))
+        })?;
+        return Ok((key.to_string(), text));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// Secret content from `key=value` / `key#file=PATH` / `key#base64=B64` arguments and an
+/// optional `--file` YAML map, checked as Juju checks it (key syntax, value and total sizes).
 pub fn parse_content(values: &[String], file: Option<&str>) -> Result<Bag, ToolError> {
     let mut content = Bag::new();
     if let Some(path) = file {
@@ -36,25 +76,22 @@ pub fn parse_content(values: &[String], file: Option<&str>) -> Result<Bag, ToolE
         }
     }
     for arg in values {
-        let (key, value) = args::key_value(arg).ok_or_else(|| {
-            ToolError::Usage(format!("expected \"key=value\", got {}", args::go_quote(arg)))
-        })?;
-        let (key, value) = match key.split_once('#') {
-            None => (key, value.to_string()),
-            Some((k, "file")) => (
-                k,
-                std::fs::read_to_string(value)
-                    .map_err(|e| ToolError::Failed(format!("cannot read {value}: {e}")))?,
-            ),
-            Some((_, "base64")) => {
-                return Err(ToolError::Usage("base64-encoded values are not supported by juju-local".into()))
-            }
-            Some(_) => return Err(ToolError::Usage(format!("invalid key {}", args::go_quote(key)))),
-        };
-        content.insert(key.to_string(), value);
+        let (key, value) = content_value(arg)?;
+        content.insert(key, value);
     }
     if let Some(bad) = content.keys().find(|k| !valid_key(k)) {
         return Err(ToolError::Usage(format!("key {} not valid", args::go_quote(bad))));
+    }
+    if let Some((k, v)) = content.iter().find(|(_, v)| v.len() > MAX_VALUE_BYTES) {
+        return Err(ToolError::Failed(format!(
+            "secret content for key {} too large: {} bytes",
+            args::go_quote(k),
+            v.len()
+        )));
+    }
+    let total: usize = content.values().map(String::len).sum();
+    if total > MAX_CONTENT_BYTES {
+        return Err(ToolError::Failed(format!("secret content too large: {total} bytes")));
     }
     Ok(content)
 }
@@ -123,6 +160,7 @@ pub fn secret_add(hook: &HookContext, args: &[String], io: &mut Streams) -> Resu
             owner,
             label,
             description: parsed.value("description").map(str::to_string),
+            created: crate::model::clock::now(),
             ..Secret::default()
         };
         secret.revisions.insert(1, content);

@@ -4,7 +4,7 @@
 use super::args::{self, Flag, OUTPUT_FLAGS};
 use super::context::{unit_in, HookContext};
 use super::format::emit;
-use super::relation::scalar_text;
+use super::relation::read_settings_file;
 use super::{Streams, ToolError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -33,18 +33,13 @@ pub fn state_get(hook: &HookContext, args: &[String], io: &mut Streams) -> Resul
     emit(io.stdout, &parsed, &value)
 }
 
-/// `state-set [--file PATH] key=value ...` (`key=` deletes). Held back.
-pub fn state_set(hook: &HookContext, args: &[String], _io: &mut Streams) -> Result<(), ToolError> {
+/// `state-set [--file PATH|-] key=value ...` (`key=` deletes; `-` reads stdin, as ops.hookcmds
+/// sends it). Held back.
+pub fn state_set(hook: &HookContext, args: &[String], io: &mut Streams) -> Result<(), ToolError> {
     let parsed = args::parse(&[Flag::value(&["file"])], args)?;
     let mut changes: BTreeMap<String, Option<String>> = BTreeMap::new();
     if let Some(path) = parsed.value("file") {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ToolError::Failed(format!("cannot read {path}: {e}")))?;
-        let map: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(&text)
-            .map_err(|e| ToolError::Failed(format!("cannot parse {path}: {e}")))?;
-        for (k, v) in map {
-            changes.insert(k, scalar_text(&v).filter(|t| !t.is_empty()));
-        }
+        changes.extend(read_settings_file(path, io)?);
     }
     for arg in &parsed.positionals {
         let (k, v) = args::key_value(arg).ok_or_else(|| {

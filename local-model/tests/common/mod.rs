@@ -18,6 +18,16 @@ pub fn test_charm() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-charm")
 }
 
+/// The Python of the venv `scripts/setup` makes with jubilant and ops (`.cache/pyenv`;
+/// `JUJU_LOCAL_PYENV` overrides the location), if it exists.
+pub fn pyenv_python() -> Option<PathBuf> {
+    let dir = std::env::var_os("JUJU_LOCAL_PYENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/pyenv"));
+    let python = dir.join("bin/python");
+    python.exists().then_some(python)
+}
+
 /// One recorded event of the test charm: `<unit> <dispatch path> remote=<r> departing=<d>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
