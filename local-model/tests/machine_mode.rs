@@ -36,8 +36,12 @@ fn units_are_machines_that_run_systemd_and_the_hooks_inside_them() {
     m.exec("test-charm/0", "systemd-run --quiet --unit=probe sleep 1000");
     assert_eq!(m.exec("test-charm/0", "systemctl is-active probe"), "active");
     assert_eq!(m.exec("test-charm/1", "systemctl is-active probe || true"), "inactive");
-    // juju-exec from inside a machine dispatches to another unit, which runs it on its machine.
-    assert_eq!(m.exec("test-charm/0", "juju-exec test-charm/1 -- hostname"), "test-charm-1");
+    // juju-exec from a process on a machine outside any hook (as Sentinel's script runs it)
+    // dispatches to another unit, which runs it on its own machine.
+    assert_eq!(
+        m.exec("test-charm/0", "env -u JUJU_CONTEXT_ID juju-exec test-charm/1 -- hostname"),
+        "test-charm-1"
+    );
 }
 
 #[test]
