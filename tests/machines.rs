@@ -131,11 +131,17 @@ fn a_vanished_primary_machine_fails_over_once_and_comes_back_as_a_replica() {
     let probe = start_probe(&sentinels, "vanished", 100, CONVERGE);
     probe.mark("kill-machine primary");
     fixture.kill_machine(&old_unit);
-    let moved = sentinels
-        .wait_until("the reachable sentinels to name a new primary", CONVERGE, |views| {
-            let live: Vec<_> = views.iter().filter(|v| v.primary != old).collect();
-            (live.len() >= 2 && live.iter().all(|v| v.primary == live[0].primary))
-                .then(|| live[0].primary.clone())
+    // The vanished machine's Sentinel answers no more: ask the two that are left.
+    let mut survivors = sentinels.clone();
+    survivors.sentinels.retain(|s| s.host != old.host);
+    assert_eq!(survivors.sentinels.len(), 2, "{:?}", survivors.sentinels);
+    let moved = survivors
+        .wait_until("the surviving sentinels to name a new primary", CONVERGE, |views| {
+            let first = views.first()?;
+            let agreed = views.iter().all(|v| {
+                v.primary == first.primary && v.primary != old && !v.flags.contains("failover_in_progress")
+            });
+            agreed.then(|| first.primary.clone())
         })
         .unwrap_or_else(|e| panic!("no failover after the machine vanished: {e}"));
     let new_unit = unit_at(&units, &moved);
