@@ -12,9 +12,11 @@ use std::path::PathBuf;
 
 mod pending;
 mod secret;
+mod teardown;
 
 pub use pending::{PendingChanges, SecretChange};
 pub use secret::Secret;
+pub use teardown::TeardownOrder;
 
 /// A string-to-string map: a relation bag, a secret's content, a unit's state store.
 pub type Bag = BTreeMap<String, String>;
@@ -67,6 +69,10 @@ pub struct ModelState {
     /// Network faults injected in host mode, so `heal` and unit removal know what to undo.
     #[serde(default)]
     pub faults: crate::hosts::Faults,
+    /// Model-config `teardown-order`: whether a removed unit runs its own departed hooks or its
+    /// storage-detaching hooks first (both happen on Juju; see [`TeardownOrder`]).
+    #[serde(default)]
+    pub teardown_order: TeardownOrder,
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -181,9 +187,15 @@ pub struct Unit {
     pub storage: BTreeMap<String, PathBuf>,
     /// True once `install` has succeeded (a unit that never installed is still `allocating`).
     pub installed: bool,
-    /// True once `start` has succeeded: actions and update-status wait for it, as in Juju.
+    /// True once `start` has succeeded: update-status waits for it, as in Juju.
     #[serde(default)]
     pub started: bool,
+    /// This unit agent's cache of remote units' settings, per relation id (Juju's
+    /// `RelationCache`, `internal/worker/uniter/runner/context/cache.go`): filled on first read,
+    /// dropped for a unit when a `-joined`/`-changed` hook about it starts, so other hooks, and
+    /// exec contexts, see the copy read earlier. Application bags are never cached.
+    #[serde(default)]
+    pub relation_cache: BTreeMap<u32, BTreeMap<String, Bag>>,
 }
 
 impl Default for Unit {
@@ -207,6 +219,7 @@ impl Default for Unit {
             storage: BTreeMap::new(),
             installed: false,
             started: false,
+            relation_cache: BTreeMap::new(),
         }
     }
 }
