@@ -367,7 +367,7 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running && is_primary && o.live_count() > 1 {
+    if o.local.valkey_running && is_primary && (o.live_count() > 1 || sentinel_knows_a_replica(o)) {
         steps.push(Step::HandOver);
     }
     if o.local.valkey_running || o.local.sentinel_running {
@@ -375,6 +375,19 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     steps.push(Step::MarkRetired);
     steps
+}
+
+/// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving
+/// unit cannot rely on `relation-list` alone: on Juju it usually runs its own `-relation-departed`
+/// hooks before anything else, and during each the departing peer is already gone from the list,
+/// so the last of them sees no peer at all while the replica still runs (the switchover itself
+/// then checks that the replica is in sync).
+fn sentinel_knows_a_replica(o: &Observed) -> bool {
+    o.my_sentinel().is_some_and(|s| {
+        s.replicas.iter().any(|r| {
+            r.link_ok && !r.flags.iter().any(|f| matches!(f.as_str(), "s_down" | "o_down" | "disconnected"))
+        })
+    })
 }
 
 #[cfg(test)]

@@ -330,6 +330,34 @@ fn retire_table() {
     }
 }
 
+/// On Juju a leaving unit usually runs its own -relation-departed hooks first, and its last peer
+/// is gone from relation-list during the last of them: the primary of a two-unit deployment then
+/// sees no peer, yet its Sentinel still knows the replica, which must take over.
+#[test]
+fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_its_sentinel_knows() {
+    let known = |flags: &[&str], link_ok: bool| crate::valkey::KnownReplica {
+        ip: crate::observe::fixture::host(1),
+        port: crate::workload::VALKEY_PORT,
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        link_ok,
+        repl_offset: 5,
+        priority: 100,
+        info_refresh_ms: 100,
+    };
+    let with_replica = |replica| {
+        let mut o = Observed::test(0).running(primary_info(5, &[(1, 5)]));
+        let mut mine = sentinel(0, 0, 2, 1, 1);
+        mine.replicas = vec![replica];
+        o.sentinels = vec![mine];
+        o
+    };
+    let hand_over = vec![Step::HandOver, Step::StopServices, Step::MarkRetired];
+    let just_stop = vec![Step::StopServices, Step::MarkRetired];
+    assert_eq!(retire(&with_replica(known(&["slave"], true))), hand_over);
+    assert_eq!(retire(&with_replica(known(&["s_down", "slave"], true))), just_stop, "replica down");
+    assert_eq!(retire(&with_replica(known(&["slave"], false))), just_stop, "replica's link down");
+}
+
 #[test]
 fn a_newcomer_that_sees_no_peers_never_bootstraps_a_second_primary() {
     // valkey/2 holds the lock before relation-joined told it about anyone: no peers, no Sentinel.
