@@ -6,6 +6,7 @@
 
 use crate::actions;
 use crate::execute::{execute, Effects, ExecuteError, Outcome};
+use crate::history;
 use crate::juju::{Context, Event, HookToolError, HookTools, LogLevel, StatusKind};
 use crate::observe::{self, applied_path, retired_marker, Observed};
 use crate::plan::{self, Plan, RuntimeSettings};
@@ -199,7 +200,9 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         local: Default::default(),
         sentinels: Vec::new(),
         primary_info: None,
+        unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
     };
+    remember_unit_hosts(paths.as_ref(), &mut observed);
     let supervisor = match (&paths, &installed) {
         (Some(p), Some(i)) => Some(workload::supervisor_for(ctx, p, i, valkey_restart_delay(&observed))),
         _ => None,
@@ -222,6 +225,19 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         observed.local.bound = workload::read_bound(p);
     }
     Ok(Loaded { observed, paths, supervisor, connector })
+}
+
+/// Merges the live units' hosts into the remembered map (written only when it changed), so a unit
+/// removed later is still named by unit ([`history::names`]). A failed write is logged nowhere:
+/// names then fall back to hosts, as before.
+fn remember_unit_hosts(paths: Option<&Paths>, observed: &mut Observed) {
+    let Some(p) = paths else { return };
+    if let Some(next) = history::names::merged(&observed.unit_hosts, observed.live_hosts()) {
+        if p.etc_dir().is_dir() {
+            let _ = history::names::write(&p.etc_dir(), &next);
+        }
+        observed.unit_hosts = next;
+    }
 }
 
 fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Effects<'a> {
