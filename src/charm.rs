@@ -293,6 +293,13 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
                 | plan::Step::FollowPrimary(_)
         )
     });
+    // After resetting Sentinels that counted a departed unit, the leader's status says what they
+    // count now, not what they counted before (status::stale_sentinels).
+    let reset = plan.steps.iter().any(|s| matches!(s, plan::Step::ResetSentinel { .. }));
+    if reset && !(started || restarted || moved) && outcome.notes.is_empty() {
+        let fresh = load(ctx, tools)?;
+        return set_status(tools, &fresh.observed, &Plan::default(), &outcome);
+    }
     if (started || restarted || moved) && outcome.notes.is_empty() {
         let fresh = load(ctx, tools)?;
         let mut seen = fresh.observed.clone();

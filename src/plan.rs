@@ -340,11 +340,10 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
         return Vec::new();
     }
     let n = o.started_count();
-    let others = (o.live_count() - 1) as u32;
     let mut steps = Vec::new();
     for s in &started {
         let Some(p) = &s.primary else { continue };
-        if p.num_other_sentinels > others || p.num_slaves > others {
+        if remembers_departed(o, p) {
             steps.push(Step::ResetSentinel {
                 unit: s.unit.clone(),
                 host: s.host.clone(),
@@ -375,6 +374,14 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     steps.push(Step::MarkRetired);
     steps
+}
+
+/// Whether a Sentinel's view of the primary counts more peers or replicas than there are other
+/// live units: it remembers a departed unit, which only a reset makes it forget. Until then the
+/// deployment's failover arithmetic counts a node that is gone.
+pub fn remembers_departed(o: &Observed, p: &crate::valkey::MonitoredPrimary) -> bool {
+    let others = (o.live_count() - 1) as u32;
+    p.num_other_sentinels > others || p.num_slaves > others
 }
 
 /// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving
