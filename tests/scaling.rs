@@ -34,9 +34,21 @@ const SETTLE_REMOVAL: Duration = Duration::from_secs(180);
 /// these tests) plus the reconcile itself (one reset and its re-discovery, ≤ 15 s each, polled).
 const FORGET_FORCED: Duration = Duration::from_secs(45);
 
+/// A removed unit runs its own `-relation-departed` hooks first (Juju's usual order): the
+/// leaving primary of the 2 → 1 step sees no peer in `relation-list` by then.
 #[test]
 fn scale_3_to_5_to_3_to_1_to_3_under_writes_with_a_primary_removal_and_a_crash() {
-    let fixture = Deployed::new("scaling", 3, &[]);
+    scale_under_writes("departed-first");
+}
+
+/// The same with `storage-detaching` first (also seen on Juju).
+#[test]
+fn scale_3_to_5_to_3_to_1_to_3_under_writes_storage_detaching_first() {
+    scale_under_writes("storage-first");
+}
+
+fn scale_under_writes(teardown_order: &str) {
+    let fixture = Deployed::with_teardown_order("scaling", 3, &[], teardown_order);
     let admin = fixture.admin();
     let mut state = after_step(&fixture, &admin, 3, "deploy -n 3");
     println!("deployed: primary {}", state.primary_unit());
