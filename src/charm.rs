@@ -108,13 +108,13 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Event::StorageDetaching | Event::Stop => retire(ctx, tools),
         Event::PeerRelationDeparted if ctx.is_departing_self() => retire(ctx, tools),
         Event::PrimaryChanged => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so a failover's reach to every unit can be seen (and tested).
             let _ = tools.log(LogLevel::Info, "primary-changed: Sentinel switched the primary; reconciled");
             result
         }
         Event::ValkeyRestarted => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so the supervisor's notice can be seen (and tested).
             let _ =
                 tools.log(LogLevel::Info, "valkey-restarted: the supervisor restarted Valkey; reconciled");
@@ -252,8 +252,18 @@ fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Eff
 
 /// The ordinary hook: observe → plan → execute → status.
 pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
+    reconcile_with(ctx, tools, plan::plan)
+}
+
+/// Observe → `planner` → execute → status; `juju-exec` contexts plan with
+/// [`plan::for_exec_context`], which decides nothing from the cached peer bags they see.
+fn reconcile_with(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    planner: fn(&Observed) -> Plan,
+) -> Result<(), CharmError> {
     let mut loaded = load(ctx, tools)?;
-    let mut plan: Plan = plan::plan(&loaded.observed);
+    let mut plan: Plan = planner(&loaded.observed);
     // Installing changes what the next pass can do (supervisor, start): install, then look again.
     if plan.steps == [plan::Step::Install] {
         match execute(&effects(ctx, tools, &loaded), &loaded.observed, &plan.steps) {
@@ -264,7 +274,7 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
             Err(e) => return Err(e.into()),
         }
         loaded = load(ctx, tools)?;
-        plan = plan::plan(&loaded.observed);
+        plan = planner(&loaded.observed);
     }
     publish_restart_delay(ctx, &loaded)?;
     if let (Some(sup), Some(paths), Some(host), true) =

@@ -244,6 +244,29 @@ pub fn plan(o: &Observed) -> Plan {
     Plan { steps, waiting }
 }
 
+/// The plan for a `juju-exec` context (`primary-changed`, `valkey-restarted`): only the steps
+/// decided from this unit's own services, its own address and the Sentinels. Juju gives exec
+/// contexts the unit agent's cached relation data (`internal/worker/uniter/runner/context/cache.go`):
+/// a peer's bag there is as old as the last `-changed` hook about it, so a peer that started or
+/// asked for the lock since may look otherwise. Steps decided from peers' bags — the start lock,
+/// bootstrapping, quorum and Sentinel resets (from who started), following peers' addresses,
+/// publishing their switchover records — wait for the hook that announces the change.
+pub fn for_exec_context(o: &Observed) -> Plan {
+    let mut p = plan(o);
+    p.steps.retain(|s| {
+        matches!(
+            s,
+            Step::PublishHost(_)
+                | Step::EnsureServices
+                | Step::ApplySettings(_)
+                | Step::Rebind(_)
+                | Step::FollowPrimary(_)
+                | Step::AllowPromotion(_)
+        )
+    });
+    p
+}
+
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
 /// settled, no failover in progress — names another node, which is also the highest-epoch view
 /// observed and which itself answers as primary. Each condition rules out a case where demoting

@@ -253,6 +253,33 @@ fn leader_with_three(views: Vec<crate::observe::SentinelView>) -> Vec<Step> {
     plan(&o).steps
 }
 
+/// The leader's exec context (`primary-changed` after a failover) sees valkey/3 as not started,
+/// because its agent cached valkey/3's bag before the -changed that says otherwise: the ordinary
+/// plan would lower every quorum from 3 (a majority of 4) to 2; the exec plan leaves that to the
+/// hook that brings the fresh bag, and still follows the Sentinels.
+#[test]
+fn an_exec_context_decides_nothing_from_peers_bags() {
+    let mut o = Observed::test(0)
+        .leader()
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(2)), peer(3, false, Some(3))])
+        .running(primary_info(0, &[(1, 0), (2, 0), (3, 0)]));
+    o.app.start_lock = Some("valkey/3".into());
+    o.sentinels = (0..4).map(|n| sentinel(n, 1, 3, 3, 3)).collect();
+    o.primary_info = Some(primary_info(0, &[(0, 0), (2, 0), (3, 0)]));
+    let ordinary = plan(&o).steps;
+    assert!(ordinary.iter().any(|s| matches!(s, Step::SetQuorum { .. })), "{ordinary:?}");
+    let exec = for_exec_context(&o).steps;
+    assert!(
+        exec.iter()
+            .all(|s| matches!(s, Step::FollowPrimary(_) | Step::AllowPromotion(_) | Step::EnsureServices)),
+        "{exec:?}"
+    );
+    assert!(
+        exec.iter().any(|s| matches!(s, Step::FollowPrimary(_))),
+        "still follows the Sentinels: {exec:?}"
+    );
+}
+
 #[test]
 fn leader_keeps_quorum_at_a_majority() {
     let healthy = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 2, 2), sentinel(2, 0, 2, 2, 2)];
