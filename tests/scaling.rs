@@ -4,8 +4,8 @@
 //! `deploy -n 3` → `add-unit -n 2` (sampled all along: never two primaries, never a replica of
 //! a replica) → remove two replicas at once → kill -9 of the primary (fails over: the departed
 //! Sentinels were forgotten) → remove the (new) primary → scale to 1 → back to 3 →
-//! `remove-unit --force` of a replica (no hooks on it: the leader's reconcile makes every
-//! Sentinel forget it).
+//! `remove-unit --force` of a replica (as on Juju its teardown hooks still run, within a bound;
+//! every Sentinel must forget it).
 //!
 //! After each step: exactly one primary, every Sentinel agrees on it, `num-other-sentinels` and
 //! `num-slaves` equal the real counts, quorum ⌊n/2⌋+1 and CKQUORUM OK everywhere, the statuses
@@ -144,7 +144,7 @@ fn scale_under_writes(teardown_order: &str) {
     state = after_step(&fixture, &admin, 3, "scale back to 3");
     writes_go_on(&probe, "scale back to 3");
 
-    // A replica killed without hooks is forgotten by every Sentinel within one update-status interval.
+    // A replica removed with --force is forgotten by every Sentinel within one update-status interval.
     let status = fixture.juju.status().unwrap();
     let leader = status.leader(APP).map(str::to_string);
     let forced = state

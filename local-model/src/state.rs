@@ -196,6 +196,11 @@ pub struct Unit {
     /// exec contexts, see the copy read earlier. Application bags are never cached.
     #[serde(default)]
     pub relation_cache: BTreeMap<u32, BTreeMap<String, Bag>>,
+    /// For `remove-unit --force`: when (unix seconds) the unit is removed whatever its teardown
+    /// hooks are doing — Juju's forced cleanup after `--max-wait` (`state/cleanup.go`,
+    /// `scheduleForceCleanup`). Its hooks run until then.
+    #[serde(default)]
+    pub force_deadline: Option<f64>,
 }
 
 impl Default for Unit {
@@ -220,6 +225,7 @@ impl Default for Unit {
             installed: false,
             started: false,
             relation_cache: BTreeMap::new(),
+            force_deadline: None,
         }
     }
 }

@@ -173,3 +173,34 @@ fn exec_runs_once_installed_before_a_queued_start() {
         |name: &str| events.iter().position(|e| e == name).unwrap_or_else(|| panic!("{name}: {events:?}"));
     assert!(at("install") < at("probe") && at("probe") < at("start"), "{events:?}");
 }
+
+/// Juju: `remove-unit --force` still runs the unit's teardown hooks while its agent lives; the
+/// forced cleanup removes it whatever they do only after the wait (`state/cleanup.go`,
+/// `scheduleForceCleanup`), at once with `--no-wait` (`cmd/juju/application/removeunit.go`,
+/// which also refuses `--no-wait` without `--force`).
+#[test]
+fn force_still_runs_the_teardown_hooks_and_no_wait_removes_at_once() {
+    let m = TestModel::deployed("force", 3);
+    let err = m.fails(&["remove-unit", "test-charm/2", "--no-wait"]);
+    assert!(err.contains("--no-wait without --force not valid"), "{err}");
+    assert!(m.state().units.contains_key("test-charm/2"), "a refused command changes nothing");
+    m.clear_events();
+    m.ok(&["remove-unit", "test-charm/2", "--force"]);
+    m.ok(&["wait", "--timeout", "60s", "--units", "2"]);
+    assert_eq!(
+        m.events_of("test-charm/2"),
+        [
+            "cluster-relation-departed:test-charm/0",
+            "cluster-relation-departed:test-charm/1",
+            "data-storage-detaching",
+            "stop",
+            "remove"
+        ]
+    );
+    m.clear_events();
+    m.ok(&["remove-unit", "test-charm/1", "--force", "--no-wait"]);
+    assert!(!m.state().units.contains_key("test-charm/1"), "--no-wait: gone at once");
+    m.wait();
+    assert!(m.events_of("test-charm/1").is_empty(), "no hook ran on it");
+    assert_eq!(m.events_of("test-charm/0"), ["cluster-relation-departed:test-charm/1"]);
+}

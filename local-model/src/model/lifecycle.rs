@@ -229,13 +229,22 @@ pub fn elect_leader(state: &mut ModelState, app: &str) {
 /// the model's [`crate::state::TeardownOrder`], then `stop` and `remove`; the peers that have seen
 /// it get `-relation-departed`. A leader keeps leading until it is gone ([`finish_removal`]): Juju
 /// revokes a lease only when the unit is Dead (`internal/worker/uniter/leadership/resolver.go`).
-/// With `force` no hooks run on it: the caller removes it at once with [`finish_removal`].
-pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<(), ModelError> {
+/// With `force_by` (`remove-unit --force`: the time by which it must be gone) the same hooks run,
+/// but the unit is removed then at the latest ([`forced_due`]), even when a hook fails or hangs;
+/// forcing a unit already dying only sets that bound. Juju's forced cleanup does the same
+/// (`state/cleanup.go`, `scheduleForceCleanup`).
+pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) -> Result<(), ModelError> {
     let storage_first = state.teardown_order.storage_first(unit);
     let me =
         state.units.get_mut(unit).ok_or_else(|| ModelError::Usage(format!("unit \"{unit}\" not found")))?;
-    if me.life == Life::Dying && !force {
-        return Err(ModelError::Usage(format!("unit \"{unit}\" is already being removed")));
+    if let Some(bound) = force_by {
+        me.force_deadline = Some(me.force_deadline.map_or(bound, |d| d.min(bound)));
+    }
+    if me.life == Life::Dying {
+        return match force_by {
+            Some(_) => Ok(()),
+            None => Err(ModelError::Usage(format!("unit \"{unit}\" is already being removed"))),
+        };
     }
     me.life = Life::Dying;
     let app = me.application.clone();
@@ -250,29 +259,20 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<
     };
     me.queue.retain(|e| !about_peer(e));
     let mut detaching = Vec::new();
-    if force {
-        me.queue.clear();
-        me.failed = None;
-    } else {
-        for id in me.storage.keys() {
-            let name = id.split('/').next().unwrap_or_default();
-            detaching.push(HookEvent {
-                storage_id: Some(id.clone()),
-                ..hook(format!("{name}-storage-detaching"))
-            });
-        }
+    for id in me.storage.keys() {
+        let name = id.split('/').next().unwrap_or_default();
+        detaching
+            .push(HookEvent { storage_id: Some(id.clone()), ..hook(format!("{name}-storage-detaching")) });
     }
     let mut departed = Vec::new();
     for (rel, peers) in &views {
         let Some(endpoint) = state.relations.get(rel).map(|r| r.endpoint.clone()) else { continue };
         let mut peers: Vec<&String> = peers.iter().collect();
         peers.sort_by_key(|u| unit_number(u));
-        if !force {
-            for peer in peers {
-                let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
-                e.departing_unit = Some(unit.to_string());
-                departed.push(e);
-            }
+        for peer in peers {
+            let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
+            e.departing_unit = Some(unit.to_string());
+            departed.push(e);
         }
         let others: Vec<String> = state.units.keys().filter(|u| *u != unit).cloned().collect();
         for other in others {
@@ -288,15 +288,34 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<
             }
         }
     }
-    if !force {
-        let (first, then) = if storage_first { (detaching, departed) } else { (departed, detaching) };
-        for event in first.into_iter().chain(then) {
-            enqueue_hook(state, unit, event);
-        }
-        enqueue_hook(state, unit, hook("stop"));
-        enqueue_hook(state, unit, hook("remove"));
+    let (first, then) = if storage_first { (detaching, departed) } else { (departed, detaching) };
+    for event in first.into_iter().chain(then) {
+        enqueue_hook(state, unit, event);
     }
+    enqueue_hook(state, unit, hook("stop"));
+    enqueue_hook(state, unit, hook("remove"));
     Ok(())
+}
+
+/// How long `remove-unit --force` lets a unit's teardown hooks run before it is removed anyway:
+/// the controller's default wait for a forced removal, one minute (`apiserver/common`, `MaxWait`);
+/// `--force --no-wait` sends a wait of 0 (`cmd/juju/application/removeunit.go`).
+pub const FORCE_MAX_WAIT_SECS: f64 = 60.0;
+
+/// The force-removed units whose bound has passed at `now`: to be removed with
+/// [`finish_removal`] and torn down, whatever their hooks are doing.
+pub fn forced_due(state: &ModelState, now: f64) -> Vec<String> {
+    state
+        .units
+        .values()
+        .filter(|u| u.force_deadline.is_some_and(|d| d <= now))
+        .map(|u| u.name.clone())
+        .collect()
+}
+
+/// The earliest force-removal bound still ahead, for the agent's timer.
+pub fn next_force_deadline(state: &ModelState) -> f64 {
+    state.units.values().filter_map(|u| u.force_deadline).fold(f64::INFINITY, f64::min)
 }
 
 /// Deletes `unit` from the state (after its `remove` hook, or at once when forced): its relation

@@ -94,7 +94,7 @@ fn removal_departs_both_ways_and_reelects() {
         Some("a/0"),
         "a",
     )));
-    begin_removal(&mut s, "a/0", false).unwrap();
+    begin_removal(&mut s, "a/0", None).unwrap();
     // Departed first, Juju's usual order (the default teardown-order).
     assert_eq!(
         names(&s.units["a/0"]),
@@ -104,8 +104,8 @@ fn removal_departs_both_ways_and_reelects() {
     assert_eq!(names(&s.units["a/2"]), ["p-relation-departed:a/0"]);
     // A Dying leader keeps its lease until it is gone (leadership/resolver.go).
     assert_eq!(s.applications["a"].leader.as_deref(), Some("a/0"));
-    assert!(begin_removal(&mut s, "a/0", false).is_err(), "twice");
-    assert!(begin_removal(&mut s, "a/9", false).is_err());
+    assert!(begin_removal(&mut s, "a/0", None).is_err(), "twice");
+    assert!(begin_removal(&mut s, "a/9", None).is_err());
     finish_removal(&mut s, "a/0");
     assert!(!s.units.contains_key("a/0"));
     assert!(!s.relations[&0].unit_bags.contains_key("a/0"));
@@ -132,7 +132,7 @@ fn three_in_scope() -> ModelState {
 fn teardown_order_follows_the_model_config() {
     let mut s = three_in_scope();
     s.teardown_order = crate::state::TeardownOrder::StorageFirst;
-    begin_removal(&mut s, "a/2", false).unwrap();
+    begin_removal(&mut s, "a/2", None).unwrap();
     assert_eq!(
         names(&s.units["a/2"]),
         ["data-storage-detaching", "p-relation-departed:a/0", "p-relation-departed:a/1", "stop", "remove"]
@@ -141,7 +141,7 @@ fn teardown_order_follows_the_model_config() {
         .find(|seed| crate::state::TeardownOrder::Random { seed: *seed }.storage_first("a/1"))
         .expect("some seed puts storage first");
     s.teardown_order = crate::state::TeardownOrder::Random { seed };
-    begin_removal(&mut s, "a/1", false).unwrap();
+    begin_removal(&mut s, "a/1", None).unwrap();
     // The departure of a/2 queued a moment ago became a/1's own (departing unit a/1).
     assert_eq!(
         names(&s.units["a/1"]),
@@ -197,4 +197,19 @@ fn dedupes_identical_queued_relation_changed() {
     enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
     enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
     assert_eq!(names(&u), ["p-relation-changed:a/1", "config-changed", "config-changed"]);
+}
+
+#[test]
+fn forced_removal_runs_the_same_hooks_within_a_bound() {
+    let mut s = three_in_scope();
+    begin_removal(&mut s, "a/2", Some(100.0)).unwrap();
+    assert_eq!(
+        names(&s.units["a/2"]),
+        ["p-relation-departed:a/0", "p-relation-departed:a/1", "data-storage-detaching", "stop", "remove"]
+    );
+    assert!(forced_due(&s, 99.0).is_empty());
+    assert_eq!(next_force_deadline(&s), 100.0);
+    begin_removal(&mut s, "a/2", Some(50.0)).unwrap();
+    assert_eq!(forced_due(&s, 50.0), ["a/2"], "forcing again only tightens the bound");
+    assert!(begin_removal(&mut s, "a/2", None).is_err(), "a plain removal of a dying unit is refused");
 }
