@@ -245,12 +245,15 @@ pub fn plan(o: &Observed) -> Plan {
 }
 
 /// The plan for a `juju-exec` context (`primary-changed`, `valkey-restarted`): only the steps
-/// decided from this unit's own services, its own address and the Sentinels. Juju gives exec
-/// contexts the unit agent's cached relation data (`internal/worker/uniter/runner/context/cache.go`):
-/// a peer's bag there is as old as the last `-changed` hook about it, so a peer that started or
-/// asked for the lock since may look otherwise. Steps decided from peers' bags — the start lock,
-/// bootstrapping, quorum and Sentinel resets (from who started), following peers' addresses,
-/// publishing their switchover records — wait for the hook that announces the change.
+/// decided from this unit's own services, its own address, the relation's membership and the
+/// Sentinels. Juju gives exec contexts the unit agent's cached relation data
+/// (`internal/worker/uniter/runner/context/cache.go`): a peer's bag there is as old as the last
+/// `-changed` hook about it, so a peer that started or asked for the lock since may look
+/// otherwise. Steps decided from peers' bags — the start lock, bootstrapping, the quorum (a
+/// majority of who started), following peers' addresses, publishing their switchover records —
+/// wait for the hook that announces the change. Resetting a Sentinel that remembers a departed
+/// unit stays: that is decided from membership, which the departed hooks already updated (a
+/// reset deferred by a failover in progress is then done when the failover's hook runs).
 pub fn for_exec_context(o: &Observed) -> Plan {
     let mut p = plan(o);
     p.steps.retain(|s| {
@@ -262,8 +265,14 @@ pub fn for_exec_context(o: &Observed) -> Plan {
                 | Step::Rebind(_)
                 | Step::FollowPrimary(_)
                 | Step::AllowPromotion(_)
+                | Step::ResetSentinel { .. }
+                | Step::AnnounceUpkeep(_)
         )
     });
+    // The announcement only follows a reset here (a quorum change alone was left out above).
+    if !p.steps.iter().any(|s| matches!(s, Step::ResetSentinel { .. })) {
+        p.steps.retain(|s| !matches!(s, Step::AnnounceUpkeep(_)));
+    }
     p
 }
 
