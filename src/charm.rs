@@ -6,6 +6,7 @@
 
 use crate::actions;
 use crate::execute::{execute, Effects, ExecuteError, Outcome};
+use crate::history;
 use crate::juju::{Context, Event, HookToolError, HookTools, LogLevel, StatusKind};
 use crate::observe::{self, applied_path, retired_marker, Observed};
 use crate::plan::{self, Plan, RuntimeSettings};
@@ -76,13 +77,13 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Event::StorageDetaching | Event::Stop => retire(ctx, tools),
         Event::PeerRelationDeparted if ctx.is_departing_self() => retire(ctx, tools),
         Event::PrimaryChanged => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so a failover's reach to every unit can be seen (and tested).
             let _ = tools.log(LogLevel::Info, "primary-changed: Sentinel switched the primary; reconciled");
             result
         }
         Event::ValkeyRestarted => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so the supervisor's notice can be seen (and tested).
             let _ =
                 tools.log(LogLevel::Info, "valkey-restarted: the supervisor restarted Valkey; reconciled");
@@ -168,7 +169,9 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         local: Default::default(),
         sentinels: Vec::new(),
         primary_info: None,
+        unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
     };
+    remember_unit_hosts(paths.as_ref(), &mut observed);
     let supervisor = match (&paths, &installed) {
         (Some(p), Some(i)) => {
             Some(workload::supervisor_for(ctx, p, i, plan::valkey_restart_delay(&observed)))
@@ -197,6 +200,19 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
     Ok(Loaded { observed, paths, supervisor, connector })
 }
 
+/// Merges the live units' hosts into the remembered map (written only when it changed), so a unit
+/// removed later is still named by unit ([`history::names`]). A failed write is logged nowhere:
+/// names then fall back to hosts, as before.
+fn remember_unit_hosts(paths: Option<&Paths>, observed: &mut Observed) {
+    let Some(p) = paths else { return };
+    if let Some(next) = history::names::merged(&observed.unit_hosts, observed.live_hosts()) {
+        if p.etc_dir().is_dir() {
+            let _ = history::names::write(&p.etc_dir(), &next);
+        }
+        observed.unit_hosts = next;
+    }
+}
+
 fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Effects<'a> {
     Effects {
         ctx,
@@ -209,8 +225,18 @@ fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Eff
 
 /// The ordinary hook: observe → plan → execute → status.
 pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
+    reconcile_with(ctx, tools, plan::plan)
+}
+
+/// Observe → `planner` → execute → status; `juju-exec` contexts plan with
+/// [`plan::for_exec_context`], which decides nothing from the cached peer bags they see.
+fn reconcile_with(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    planner: fn(&Observed) -> Plan,
+) -> Result<(), CharmError> {
     let mut loaded = load(ctx, tools)?;
-    let mut plan: Plan = plan::plan(&loaded.observed);
+    let mut plan: Plan = planner(&loaded.observed);
     // Installing changes what the next pass can do (supervisor, start): install, then look again.
     if plan.steps == [plan::Step::Install] {
         match execute(&effects(ctx, tools, &loaded), &loaded.observed, &plan.steps) {
@@ -221,7 +247,7 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
             Err(e) => return Err(e.into()),
         }
         loaded = load(ctx, tools)?;
-        plan = plan::plan(&loaded.observed);
+        plan = planner(&loaded.observed);
     }
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
@@ -249,6 +275,13 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
                 | plan::Step::FollowPrimary(_)
         )
     });
+    // After resetting Sentinels that counted a departed unit, the leader's status says what they
+    // count now, not what they counted before (status::stale_sentinels).
+    let reset = plan.steps.iter().any(|s| matches!(s, plan::Step::ResetSentinel { .. }));
+    if reset && !(started || restarted || moved) && outcome.notes.is_empty() {
+        let fresh = load(ctx, tools)?;
+        return set_status(tools, &fresh.observed, &Plan::default(), &outcome);
+    }
     if (started || restarted || moved) && outcome.notes.is_empty() {
         let fresh = load(ctx, tools)?;
         let mut seen = fresh.observed.clone();

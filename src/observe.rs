@@ -94,6 +94,9 @@ pub struct Observed {
     pub sentinels: Vec<SentinelView>,
     /// `INFO replication` of the current primary, when reachable.
     pub primary_info: Option<ReplicationInfo>,
+    /// Host → unit of every unit this one has seen, removed ones included
+    /// ([`crate::history::names`]), so a departed primary is still named by unit.
+    pub unit_hosts: crate::history::names::UnitHosts,
 }
 
 impl Observed {
@@ -119,12 +122,23 @@ impl Observed {
         self.units().filter(|u| u.started).count()
     }
 
-    /// The unit that announced `host`, if any (this unit's announce host counts too).
+    /// The unit that announced `host`, if any (this unit's announce host counts too); a unit no
+    /// longer live is named from what this unit remembers ([`Observed::unit_hosts`]).
     pub fn unit_at(&self, host: &str) -> Option<&str> {
         if self.announce_host.as_deref() == Some(host) {
             return Some(&self.me.name);
         }
-        self.units().find(|u| u.host.as_deref() == Some(host)).map(|u| u.name.as_str())
+        self.units()
+            .find(|u| u.host.as_deref() == Some(host))
+            .map(|u| u.name.as_str())
+            .or_else(|| self.unit_hosts.get(host).map(String::as_str))
+    }
+
+    /// The `(host, unit)` pairs of the live units (this one included) that announced a host.
+    pub fn live_hosts(&self) -> Vec<(&str, &str)> {
+        let mine = self.announce_host.as_deref().map(|h| (h, self.me.name.as_str()));
+        let peers = self.peers.iter().filter_map(|u| u.host.as_deref().map(|h| (h, u.name.as_str())));
+        mine.into_iter().chain(peers).collect()
     }
 
     /// The primary as the Sentinels see it: the view with the highest config epoch wins

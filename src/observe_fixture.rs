@@ -118,6 +118,7 @@ impl Observed {
             local: LocalNode::default(),
             sentinels: Vec::new(),
             primary_info: None,
+            unit_hosts: Default::default(),
         }
     }
 

@@ -270,6 +270,38 @@ pub fn plan(o: &Observed) -> Plan {
     Plan { steps, waiting }
 }
 
+/// The plan for a `juju-exec` context (`primary-changed`, `valkey-restarted`): only the steps
+/// decided from this unit's own services, its own address, the relation's membership and the
+/// Sentinels. Juju gives exec contexts the unit agent's cached relation data
+/// (`internal/worker/uniter/runner/context/cache.go`): a peer's bag there is as old as the last
+/// `-changed` hook about it, so a peer that started or asked for the lock since may look
+/// otherwise. Steps decided from peers' bags — the start lock, bootstrapping, the quorum (a
+/// majority of who started), following peers' addresses, publishing their switchover records —
+/// wait for the hook that announces the change. Resetting a Sentinel that remembers a departed
+/// unit stays: that is decided from membership, which the departed hooks already updated (a
+/// reset deferred by a failover in progress is then done when the failover's hook runs).
+pub fn for_exec_context(o: &Observed) -> Plan {
+    let mut p = plan(o);
+    p.steps.retain(|s| {
+        matches!(
+            s,
+            Step::PublishHost(_)
+                | Step::EnsureServices
+                | Step::ApplySettings(_)
+                | Step::Rebind(_)
+                | Step::FollowPrimary(_)
+                | Step::AllowPromotion(_)
+                | Step::ResetSentinel { .. }
+                | Step::AnnounceUpkeep(_)
+        )
+    });
+    // The announcement only follows a reset here (a quorum change alone was left out above).
+    if !p.steps.iter().any(|s| matches!(s, Step::ResetSentinel { .. })) {
+        p.steps.retain(|s| !matches!(s, Step::AnnounceUpkeep(_)));
+    }
+    p
+}
+
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
 /// settled, no failover in progress — names another node, which is also the highest-epoch view
 /// observed and which itself answers as primary. Each condition rules out a case where demoting
@@ -366,11 +398,10 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
         return Vec::new();
     }
     let n = o.started_count();
-    let others = (o.live_count() - 1) as u32;
     let mut steps = Vec::new();
     for s in &started {
         let Some(p) = &s.primary else { continue };
-        if p.num_other_sentinels > others || p.num_slaves > others {
+        if remembers_departed(o, p) {
             steps.push(Step::ResetSentinel {
                 unit: s.unit.clone(),
                 host: s.host.clone(),
@@ -393,7 +424,7 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running && is_primary && o.live_count() > 1 {
+    if o.local.valkey_running && is_primary && (o.live_count() > 1 || sentinel_knows_a_replica(o)) {
         steps.push(Step::HandOver);
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
@@ -403,6 +434,27 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     steps.push(Step::MarkRetired);
     steps
+}
+
+/// Whether a Sentinel's view of the primary counts more peers or replicas than there are other
+/// live units: it remembers a departed unit, which only a reset makes it forget. Until then the
+/// deployment's failover arithmetic counts a node that is gone.
+pub fn remembers_departed(o: &Observed, p: &crate::valkey::MonitoredPrimary) -> bool {
+    let others = (o.live_count() - 1) as u32;
+    p.num_other_sentinels > others || p.num_slaves > others
+}
+
+/// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving
+/// unit cannot rely on `relation-list` alone: on Juju it usually runs its own `-relation-departed`
+/// hooks before anything else, and during each the departing peer is already gone from the list,
+/// so the last of them sees no peer at all while the replica still runs (the switchover itself
+/// then checks that the replica is in sync).
+fn sentinel_knows_a_replica(o: &Observed) -> bool {
+    o.my_sentinel().is_some_and(|s| {
+        s.replicas.iter().any(|r| {
+            r.link_ok && !r.flags.iter().any(|f| matches!(f.as_str(), "s_down" | "o_down" | "disconnected"))
+        })
+    })
 }
 
 #[cfg(test)]

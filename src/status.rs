@@ -53,7 +53,29 @@ pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
     let Some(repl) = &o.local.replication else {
         return Status::new(StatusKind::Waiting, "waiting for Valkey to answer");
     };
-    Status::new(StatusKind::Active, active_message(o, repl.role))
+    let message = active_message(o, repl.role);
+    if let Some(why) = stale_sentinels(o) {
+        return Status::new(StatusKind::Waiting, format!("{message} · {why}"));
+    }
+    Status::new(StatusKind::Active, message)
+}
+
+/// The leader's warning while a Sentinel still counts a departed unit (until the leader's reset
+/// makes it forget): such a deployment must not look healthy. Only the leader says it — it sees
+/// every Sentinel, resets them, and looks again once it has (`charm::reconcile`); another unit
+/// would keep saying it until its next hook.
+fn stale_sentinels(o: &Observed) -> Option<String> {
+    if !o.leader {
+        return None;
+    }
+    let stale: Vec<&str> = o
+        .sentinels
+        .iter()
+        .filter(|s| s.primary.as_ref().is_some_and(|p| crate::plan::remembers_departed(o, p)))
+        .map(|s| s.unit.as_str())
+        .collect();
+    (!stale.is_empty())
+        .then(|| format!("sentinels of {} still count a departed unit: resetting them", stale.join(", ")))
 }
 
 fn blocked(o: &Observed) -> Option<Status> {
@@ -132,6 +154,9 @@ pub fn app_status(o: &Observed, unit: &Status) -> Status {
     if matches!(unit.kind, StatusKind::Blocked) {
         return unit.clone();
     }
+    if let Some(why) = stale_sentinels(o) {
+        return Status::new(StatusKind::Waiting, why);
+    }
     let Some(primary) = o.known_primary() else {
         return Status::new(StatusKind::Waiting, "no primary yet");
     };
@@ -198,6 +223,34 @@ mod tests {
             let s = unit_status(&o, &Plan::default(), &[]);
             assert_eq!(s, Status::new(StatusKind::Active, want));
         }
+    }
+
+    /// After the primary's unit is removed every Sentinel still counts it until the leader resets
+    /// them; the leader must not report the deployment healthy meanwhile (`wait` would).
+    #[test]
+    fn the_leader_waits_while_a_sentinel_still_counts_a_departed_unit() {
+        let mut o = three(Observed::test(0).running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
+        o.leader = true;
+        o.sentinels = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 3, 3)];
+        let unit = unit_status(&o, &Plan::default(), &[]);
+        assert_eq!(
+            unit,
+            Status::new(
+                StatusKind::Waiting,
+                "primary · 3/3 sentinels, quorum 2 · sentinels of valkey/1 still count a departed unit: resetting them"
+            )
+        );
+        let app = app_status(&o, &unit);
+        assert_eq!(app.kind, StatusKind::Waiting, "{app:?}");
+        o.sentinels[1] = sentinel(1, 0, 2, 2, 2);
+        assert_eq!(unit_status(&o, &Plan::default(), &[]).kind, StatusKind::Active, "reset: healthy again");
+        o.sentinels[1] = sentinel(1, 0, 2, 3, 3);
+        o.leader = false;
+        assert_eq!(
+            unit_status(&o, &Plan::default(), &[]).kind,
+            StatusKind::Active,
+            "only the leader says it"
+        );
     }
 
     #[test]

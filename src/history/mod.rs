@@ -16,6 +16,7 @@
 //! Times are Sentinel's, in the machine's local time, kept as text (`2026-11-22 05:36:42.371`):
 //! the history shows what the logs show. Parsing is pure and tested on captured log lines.
 
+pub mod names;
 pub mod shared;
 
 use serde::{Deserialize, Serialize};
