@@ -220,6 +220,7 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
     }
     if let Some(p) = &paths {
         observed.local.bound = workload::read_bound(p);
+        observed.local.on_disk = workload::read_on_disk(p);
     }
     Ok(Loaded { observed, paths, supervisor, connector })
 }

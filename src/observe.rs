@@ -43,6 +43,9 @@ pub struct LocalNode {
     /// The addresses the local services run with and the peers' addresses this unit's Sentinel
     /// resolved, as the files say (address changes: `crate::readdress`).
     pub bound: crate::workload::Bound,
+    /// What the unit's disk holds: its valkey.conf's replication source and whether the data
+    /// files are there (a node that lost its data must not become the source its peers copy).
+    pub on_disk: crate::workload::OnDisk,
 }
 
 /// Everything a reconcile pass decides on.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::valkey::{ReplicaEntry, Role};
+use crate::workload::OnDisk;
 
 /// The announce host of unit `n` in fixtures.
 pub fn host(n: u32) -> String {
@@ -144,6 +145,7 @@ impl Observed {
             replication: Some(replication),
             version: Some("9.1.2".into()),
             bound: Default::default(),
+            on_disk: OnDisk { conf: true, replicaof: None, data_files: true },
         };
         let units = self.live_count();
         self.applied = crate::plan::runtime_settings(self.config.as_ref().unwrap(), units).ok();

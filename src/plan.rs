@@ -93,6 +93,12 @@ pub enum Step {
     },
     /// A started unit whose service is not running: start it again from its files.
     EnsureServices,
+    /// A started unit whose Valkey lost its data while another node is primary: point its
+    /// valkey.conf at that primary, then start it like [`Step::EnsureServices`] (it resyncs).
+    RestartAsReplica(Endpoint),
+    /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
+    /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
+    KeepValkeyDown,
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
@@ -177,7 +183,9 @@ pub fn plan(o: &Observed) -> Plan {
     if o.installed.is_none() {
         return Plan { steps: vec![Step::Install], waiting: None };
     }
-    let Ok(config) = &o.config else { return Plan::default() };
+    // An invalid config changes nothing, but dead services still come back with their files,
+    // i.e. the last good settings (self-healing is not suspended while the operator fixes it).
+    let Ok(config) = &o.config else { return heal_only(o) };
     if o.relation_id.is_none() {
         return Plan::wait(vec![], "waiting for the peer relation");
     }
@@ -195,7 +203,10 @@ pub fn plan(o: &Observed) -> Plan {
     if o.credentials.is_none() {
         return Plan::wait(steps, "waiting for the leader to create the passwords");
     }
-    let Ok(settings) = runtime_settings(config, o.live_count()) else { return Plan { steps, waiting: None } };
+    let Ok(settings) = runtime_settings(config, o.live_count()) else {
+        steps.extend(heal_only(o).steps);
+        return Plan { steps, waiting: None };
+    };
 
     if !o.me.started && o.me.start_requested.is_none() {
         steps.push(Step::RequestStart);
@@ -225,14 +236,19 @@ pub fn plan(o: &Observed) -> Plan {
     } else {
         // First: everything after it reaches the local services by hostname, i.e. the new address.
         steps.extend(crate::readdress::steps(o));
-        if !o.local.valkey_running || !o.local.sentinel_running {
-            steps.push(Step::EnsureServices);
+        match restart_rule(o) {
+            Restart::Running => {}
+            Restart::FromFiles => steps.push(Step::EnsureServices),
+            Restart::AsReplicaOf(p) => steps.push(Step::RestartAsReplica(p)),
+            Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
-        if o.applied.as_ref() != Some(&settings) {
-            steps.push(Step::ApplySettings(settings));
+        if o.local.valkey_running {
+            if o.applied.as_ref() != Some(&settings) {
+                steps.push(Step::ApplySettings(settings));
+            }
+            steps.extend(follow_primary_step(o));
+            steps.extend(promotion_step(o));
         }
-        steps.extend(follow_primary_step(o));
-        steps.extend(promotion_step(o));
     }
     if o.leader {
         let upkeep = sentinel_upkeep(o);
@@ -242,6 +258,60 @@ pub fn plan(o: &Observed) -> Plan {
         }
     }
     Plan { steps, waiting }
+}
+
+/// How a started unit's services may come back when some are down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restart {
+    /// Both run: nothing to do.
+    Running,
+    /// Start what is down from its files.
+    FromFiles,
+    /// This Valkey was the primary and came back without its data, and the Sentinels name another
+    /// primary: start it as that one's replica, so it copies their data instead of offering none.
+    AsReplicaOf(Endpoint),
+    /// This Valkey was the primary, came back without its data, and no other node is primary:
+    /// started from its file it would be an empty primary that its replicas copy (every write
+    /// gone), so it stays down until the operator promotes a replica. The message says so.
+    Refused(String),
+}
+
+/// The restart rule (docs/ha-protocol.md "A node that lost its data"). A node that comes back
+/// without the data it had must never become the source its peers copy; a lone unit has no peer
+/// holding a copy, so it simply starts again.
+pub fn restart_rule(o: &Observed) -> Restart {
+    let l = &o.local;
+    if l.valkey_running && l.sentinel_running {
+        return Restart::Running;
+    }
+    let copies_elsewhere = o.peers.iter().any(|p| p.started);
+    if l.valkey_running || !l.on_disk.primary_without_data() || !copies_elsewhere {
+        return Restart::FromFiles;
+    }
+    match o.known_primary() {
+        Some(p) if Some(&p.host) != o.announce_host.as_ref() => Restart::AsReplicaOf(p),
+        _ => Restart::Refused(format!(
+            "{} was the primary and came back without its data (no dump.rdb or appendonlydir): \
+             kept down so its replicas keep their copies; keep one with `juju run {}/leader \
+             promote-replica unit=<replica>`",
+            o.me.name,
+            o.me.name.split('/').next().unwrap_or("valkey"),
+        )),
+    }
+}
+
+/// The plan while the config is invalid: only bring dead services back, with their files' (last
+/// good) settings; never start Valkey where [`restart_rule`] refuses or needs a new file.
+fn heal_only(o: &Observed) -> Plan {
+    if !o.me.started || o.credentials.is_none() {
+        return Plan::default();
+    }
+    let step = match restart_rule(o) {
+        Restart::Running => return Plan::default(),
+        Restart::FromFiles => Step::EnsureServices,
+        Restart::AsReplicaOf(_) | Restart::Refused(_) => Step::KeepValkeyDown,
+    };
+    Plan { steps: vec![step], waiting: None }
 }
 
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
@@ -380,3 +450,7 @@ pub fn retire(o: &Observed) -> Vec<Step> {
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_restart_tests.rs"]
+mod restart_tests;

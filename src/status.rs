@@ -5,7 +5,7 @@
 
 use crate::juju::StatusKind;
 use crate::observe::Observed;
-use crate::plan::{in_sync, majority, runtime_settings, Plan};
+use crate::plan::{in_sync, majority, restart_rule, runtime_settings, Plan, Restart};
 use crate::valkey::Role;
 
 /// A status to set: kind and message.
@@ -59,6 +59,9 @@ pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
 fn blocked(o: &Observed) -> Option<Status> {
     if let Some(e) = &o.install_error {
         return Some(Status::new(StatusKind::Blocked, e.clone()));
+    }
+    if let (true, Restart::Refused(why)) = (o.me.started && !o.retired, restart_rule(o)) {
+        return Some(Status::new(StatusKind::Blocked, why));
     }
     match &o.config {
         Err(e) => Some(Status::new(StatusKind::Blocked, e.to_string())),

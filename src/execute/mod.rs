@@ -14,6 +14,7 @@ use std::time::Duration;
 
 mod fence;
 mod rebind;
+mod restart;
 mod start;
 mod upkeep;
 
@@ -131,35 +132,12 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::MarkBootstrapped => set_bag(e, o, true, &[(peers::BOOTSTRAPPED, Some("true".into()))])?,
         Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
-        Step::EnsureServices => {
-            let sup = need(e.supervisor, "restart services", "supervisor")?;
-            // A crashed Valkey whose supervisor waits out the restart delay (a crashed primary
-            // must not return before Sentinel replaced it) will not answer now: say so and do not
-            // hold the hook — it may be the primary-changed hook the status waits for.
-            let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
-            if let Some(paths) = e.paths {
-                fence::write_restarted_script(paths, &o.unit)?;
-            }
-            let sentinel_was_down = !sup.is_running(Service::Sentinel);
-            for svc in [Service::Valkey, Service::Sentinel] {
-                if !sup.is_running(svc) {
-                    sup.start(svc)?;
-                }
-            }
-            // A restarted Sentinel begins at its built-in timers; tune it now, not at the next hook.
-            if let (true, Some(paths), Some(host)) = (sentinel_was_down, e.paths, &o.announce_host) {
-                workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP);
-            }
-            // Valkey may be loading its AOF; give it a moment so the status can say how it is.
-            if delayed {
-                out.notes.push("waiting for Valkey's supervisor to restart it (restart delay)".into());
-            } else if let Some(host) = &o.announce_host {
-                let me = Endpoint::new(host.clone(), crate::workload::VALKEY_PORT);
-                if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
-                    out.notes.push("waiting for Valkey to answer after a restart".into());
-                }
-            }
+        Step::EnsureServices => restart::ensure_services(e, o, out)?,
+        Step::RestartAsReplica(primary) => {
+            start::write_valkey_conf(e, o, Some(primary))?;
+            restart::ensure_services(e, o, out)?;
         }
+        Step::KeepValkeyDown => restart::keep_valkey_down(e, o)?,
         Step::ApplySettings(s) => apply_settings(e, o, s)?,
         Step::Rebind(address) => rebind::rebind(e, o, address, out)?,
         Step::FollowAddresses { moved, addresses, restart_sentinel } => {

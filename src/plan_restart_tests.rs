@@ -1,0 +1,104 @@
+//! Table tests for [`super::restart_rule`]: how a started unit's dead services come back, and
+//! that an invalid config does not stop it (issue 15, items 1 and 6).
+
+use super::*;
+use crate::config::ConfigError;
+use crate::observe::fixture::{host, peer, primary_info, sentinel};
+use crate::observe::Observed;
+use crate::valkey::Endpoint;
+use crate::workload::{OnDisk, VALKEY_PORT};
+
+/// valkey/0, started, both services down after a whole-deployment outage; its peers started.
+fn down(on_disk: OnDisk) -> Observed {
+    let mut o = Observed::test(0)
+        .running(primary_info(0, &[]))
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))]);
+    o.local.valkey_running = false;
+    o.local.sentinel_running = false;
+    o.local.replication = None;
+    o.local.on_disk = on_disk;
+    o
+}
+
+const WITH_DATA: OnDisk = OnDisk { conf: true, replicaof: None, data_files: true };
+const EMPTY_PRIMARY: OnDisk = OnDisk { conf: true, replicaof: None, data_files: false };
+
+fn empty_replica() -> OnDisk {
+    OnDisk { conf: true, replicaof: Some(host(1)), data_files: false }
+}
+
+#[test]
+fn a_primary_that_lost_its_data_never_becomes_the_source() {
+    let mut alone = down(EMPTY_PRIMARY);
+    alone.peers.clear();
+    let mut promoted = down(EMPTY_PRIMARY);
+    promoted.sentinels = vec![sentinel(1, 1, 2, 1, 2)];
+    let mut still_named = down(EMPTY_PRIMARY);
+    still_named.sentinels = vec![sentinel(1, 0, 2, 2, 2)];
+    let mut sentinel_only = down(EMPTY_PRIMARY);
+    sentinel_only.local.valkey_running = true;
+    let mut running = down(EMPTY_PRIMARY);
+    running.local.valkey_running = true;
+    running.local.sentinel_running = true;
+    let cases: Vec<(&str, Observed, Restart)> = vec![
+        ("kept its data", down(WITH_DATA), Restart::FromFiles),
+        ("a replica resyncs anyway", down(empty_replica()), Restart::FromFiles),
+        ("a lone unit: nobody holds a copy", alone, Restart::FromFiles),
+        ("Sentinels promoted another", promoted, Restart::AsReplicaOf(Endpoint::new(host(1), VALKEY_PORT))),
+        ("only Sentinel is down", sentinel_only, Restart::FromFiles),
+        ("nothing is down", running, Restart::Running),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(restart_rule(&o), want, "{name}");
+    }
+    for (name, o) in [("no Sentinel answers", down(EMPTY_PRIMARY)), ("Sentinels still name it", still_named)]
+    {
+        let Restart::Refused(why) = restart_rule(&o) else { panic!("{name}: must be refused") };
+        assert!(why.contains("without its data") && why.contains("promote-replica"), "{name}: {why}");
+        assert_eq!(plan(&o).steps, vec![Step::KeepValkeyDown], "{name}");
+        let status = crate::status::unit_status(&o, &plan(&o), &[]);
+        assert_eq!(status.kind, crate::juju::StatusKind::Blocked, "{name}");
+        assert_eq!(status.message, why, "{name}");
+    }
+}
+
+#[test]
+fn plans_follow_the_restart_rule() {
+    assert_eq!(plan(&down(WITH_DATA)).steps, vec![Step::EnsureServices]);
+    let mut promoted = down(EMPTY_PRIMARY);
+    promoted.sentinels = vec![sentinel(1, 1, 2, 1, 2)];
+    assert_eq!(plan(&promoted).steps, vec![Step::RestartAsReplica(Endpoint::new(host(1), VALKEY_PORT))]);
+}
+
+#[test]
+fn a_brand_new_deployment_still_bootstraps() {
+    // Nothing on disk, nothing started: the leader takes the lock and starts as the primary.
+    let mut o = Observed::test(0).leader();
+    o.me.start_requested = Some(1);
+    o.app.start_lock = Some("valkey/0".into());
+    let steps = plan(&o).steps;
+    assert!(steps.contains(&Step::StartWorkload { primary: None, quorum: 1 }), "{steps:?}");
+}
+
+#[test]
+fn an_invalid_config_still_restarts_dead_services_from_their_files() {
+    let invalid = |mut o: Observed| {
+        o.config = Err(ConfigError { option: "down-after-milliseconds".into(), message: "100".into() });
+        o
+    };
+    assert_eq!(plan(&invalid(down(WITH_DATA))).steps, vec![Step::EnsureServices]);
+    let mut promoted = down(EMPTY_PRIMARY);
+    promoted.sentinels = vec![sentinel(1, 1, 2, 1, 2)];
+    assert_eq!(plan(&invalid(promoted)).steps, vec![Step::KeepValkeyDown], "no new file without a config");
+    let mut healthy = down(WITH_DATA);
+    healthy.local.valkey_running = true;
+    healthy.local.sentinel_running = true;
+    assert_eq!(plan(&invalid(healthy)).steps, vec![]);
+    let mut not_started = invalid(down(WITH_DATA));
+    not_started.me.started = false;
+    assert_eq!(plan(&not_started).steps, vec![]);
+    // An explicit min-replicas-to-write too large for the deployment is invalid too.
+    let mut too_many = down(WITH_DATA);
+    too_many.config.as_mut().unwrap().min_replicas_to_write = Some(5);
+    assert!(plan(&too_many).steps.contains(&Step::EnsureServices));
+}
