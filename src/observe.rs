@@ -46,6 +46,9 @@ pub struct LocalNode {
     /// What the unit's disk holds: its valkey.conf's replication source and whether the data
     /// files are there (a node that lost its data must not become the source its peers copy).
     pub on_disk: crate::workload::OnDisk,
+    /// Local `INFO memory`, read only when `maxmemory` is set (status warns when the dataset
+    /// reaches it); `None` otherwise or when Valkey did not answer.
+    pub memory: Option<crate::valkey::MemoryUse>,
 }
 
 /// Everything a reconcile pass decides on.
@@ -277,6 +280,9 @@ pub fn read_services(
         if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {
             local.replication = node.replication().ok();
             local.version = node.version().ok();
+            if facts.config.as_ref().is_ok_and(|c| c.maxmemory > 0) {
+                local.memory = node.memory().ok().flatten();
+            }
         }
     }
     // Everyone reads its own Sentinel; the leader and units still starting read every started

@@ -146,6 +146,7 @@ impl Observed {
             version: Some("9.1.2".into()),
             bound: Default::default(),
             on_disk: OnDisk { conf: true, replicaof: None, data_files: true },
+            memory: None,
         };
         let units = self.live_count();
         self.applied = crate::plan::runtime_settings(self.config.as_ref().unwrap(), units).ok();

@@ -24,7 +24,7 @@ pub use client::{
     Connector, DataNode, SentinelNode, TcpConnector, Timeouts, SENTINEL_ASK_PERIOD, SENTINEL_INFO_PERIOD,
     SENTINEL_PING_PERIOD,
 };
-pub use info::{ReplicaEntry, ReplicationInfo, Role};
+pub use info::{MemoryUse, ReplicaEntry, ReplicationInfo, Role};
 pub use sentinel_reply::{KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 
 use std::fmt;
