@@ -299,6 +299,15 @@ pub fn read_services(
             }
         }
     }
+    // A leader that sees no started unit asks the recorded members (`peers::MEMBERS`): whether
+    // anybody still backs `bootstrapped`, and whom they name as primary.
+    let none_started = !facts.me.started && !facts.peers.iter().any(|p| p.started);
+    if facts.leader && facts.app.bootstrapped && none_started {
+        for h in &facts.app.members {
+            let unit = facts.peers.iter().find(|p| p.host.as_ref() == Some(h)).map(|p| p.name.clone());
+            targets.push((unit.unwrap_or_else(|| h.clone()), h.clone()));
+        }
+    }
     let sentinels: Vec<SentinelView> =
         targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
     let primary = sentinels.iter().filter_map(|s| s.primary.as_ref()).max_by_key(|p| p.config_epoch);

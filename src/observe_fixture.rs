@@ -139,6 +139,8 @@ impl Observed {
         self.me.started = true;
         self.me.start_requested = Some(1);
         self.app.bootstrapped = true;
+        self.app.members = self.units().filter(|u| u.started).filter_map(|u| u.host.clone()).collect();
+        self.app.members.sort();
         self.local = LocalNode {
             valkey_running: true,
             sentinel_running: true,

@@ -83,6 +83,8 @@ pub enum Step {
     ReleaseLock,
     /// Leader: record that the deployment has been bootstrapped (a unit started).
     MarkBootstrapped,
+    /// Leader: record the hosts of the started units (`peers::MEMBERS`), sorted.
+    RecordMembers(Vec<String>),
     /// Render and start Valkey and Sentinel, wait (bounded) to be linked and discovered, then
     /// report started. `primary` is `None` when this unit becomes the primary.
     StartWorkload {
@@ -216,6 +218,10 @@ pub fn plan(o: &Observed) -> Plan {
         if !o.app.bootstrapped && o.started_count() > 0 {
             steps.push(Step::MarkBootstrapped);
         }
+        let members = started_hosts(o);
+        if !members.is_empty() && members != o.app.members {
+            steps.push(Step::RecordMembers(members));
+        }
         let (lock_steps, new_holder) = start_lock(o);
         steps.extend(lock_steps);
         holder = new_holder;
@@ -342,6 +348,25 @@ pub fn promotion_step(o: &Observed) -> Option<Step> {
         .then_some(Step::AllowPromotion(configured))
 }
 
+/// Whether the deployment has a primary to join: the app bag says it was bootstrapped *and* a
+/// live unit backs that — a started unit in view, or a Sentinel that answers (the recorded
+/// members' too, see `peers::MEMBERS`). After the last unit left (scale to 0) nothing does: the
+/// flag is void and the next leader bootstraps a new primary instead of waiting for ever.
+pub fn bootstrapped(o: &Observed) -> bool {
+    o.app.bootstrapped && (o.started_count() > 0 || !o.sentinels.is_empty())
+}
+
+/// The hosts of the started units, sorted (what the leader records as `peers::MEMBERS`).
+fn started_hosts(o: &Observed) -> Vec<String> {
+    let mut hosts: Vec<String> = o
+        .units()
+        .filter(|u| u.started)
+        .filter_map(|u| if u.name == o.me.name { o.announce_host.clone() } else { u.host.clone() })
+        .collect();
+    hosts.sort();
+    hosts
+}
+
 /// Leader: the start-lock steps, and who holds the lock after them.
 fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
     let requesters = |exclude: Option<&str>| -> Option<String> {
@@ -358,7 +383,7 @@ fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
         c.first().map(|(_, _, u)| u.name.clone())
     };
     // Bootstrap: until some unit started, only the leader may start (it becomes the primary).
-    let bootstrapping = !o.app.bootstrapped && o.started_count() == 0;
+    let bootstrapping = !bootstrapped(o) && o.started_count() == 0;
     if bootstrapping {
         let mine = o.app.start_lock.as_deref() == Some(o.me.name.as_str());
         return if mine {
@@ -395,7 +420,7 @@ fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
     match o.known_primary() {
         Some(p) if Some(&p.host) == o.announce_host.as_ref() => Ok(None),
         Some(p) => Ok(Some(p)),
-        None if o.leader && !o.app.bootstrapped && o.started_count() == 0 => Ok(None),
+        None if o.leader && !bootstrapped(o) && o.started_count() == 0 => Ok(None),
         None => Err("waiting for a reachable Sentinel that knows the primary".to_string()),
     }
 }

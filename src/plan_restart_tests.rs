@@ -102,3 +102,43 @@ fn an_invalid_config_still_restarts_dead_services_from_their_files() {
     too_many.config.as_mut().unwrap().min_replicas_to_write = Some(5);
     assert!(plan(&too_many).steps.contains(&Step::EnsureServices));
 }
+
+#[test]
+fn bootstrap_that_no_live_unit_backs_is_void() {
+    // Scale to 0, then up: the app bag still says bootstrapped, the new leader sees no started
+    // unit and no recorded member's Sentinel answers: it bootstraps anew.
+    let mut after_zero = Observed::test(3).leader().with_peers(vec![peer(4, false, Some(5))]);
+    after_zero.app.bootstrapped = true;
+    after_zero.app.members = vec![host(0), host(1)];
+    after_zero.app.start_lock = Some("valkey/1".into());
+    assert!(!bootstrapped(&after_zero));
+    let steps = plan(&after_zero).steps;
+    assert!(steps.contains(&Step::StartWorkload { primary: None, quorum: 1 }), "{steps:?}");
+    assert!(steps.contains(&Step::GrantLock("valkey/3".into())), "{steps:?}");
+    // A newcomer leader that does not see its started peers yet, but one recorded member's
+    // Sentinel answers: the deployment lives on; it joins the primary that Sentinel names.
+    let mut newcomer = after_zero.clone();
+    newcomer.sentinels = vec![sentinel(0, 0, 2, 1, 1)];
+    assert!(bootstrapped(&newcomer));
+    let steps = plan(&newcomer).steps;
+    assert!(steps.contains(&Step::GrantLock("valkey/4".into())), "first asked, first served: {steps:?}");
+    assert!(!steps.iter().any(|s| matches!(s, Step::StartWorkload { .. })), "{steps:?}");
+    newcomer.peers.clear();
+    let steps = plan(&newcomer).steps;
+    let join = Step::StartWorkload { primary: Some(Endpoint::new(host(0), VALKEY_PORT)), quorum: 1 };
+    assert!(steps.contains(&join), "it joins the named primary, never bootstraps: {steps:?}");
+    // A cold start: every bag still says started, nothing answers yet: never a second bootstrap.
+    let mut cold = Observed::test(0).leader().with_peers(vec![peer(1, true, Some(1))]);
+    cold.me.started = true;
+    cold.app.bootstrapped = true;
+    assert!(bootstrapped(&cold));
+    // The leader records the started units' hosts once, and again when they change.
+    let mut o = Observed::test(0)
+        .leader()
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, false, Some(2))])
+        .running(primary_info(0, &[(1, 0)]));
+    o.sentinels = vec![sentinel(0, 0, 2, 1, 1)];
+    assert!(!plan(&o).steps.iter().any(|s| matches!(s, Step::RecordMembers(_))));
+    o.app.members = vec![host(0)];
+    assert!(plan(&o).steps.contains(&Step::RecordMembers(vec![host(0), host(1)])));
+}

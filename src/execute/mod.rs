@@ -131,6 +131,7 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             set_bag(e, o, true, &[(peers::START_LOCK, None), (peers::START_LOCK_SINCE, None)])?
         }
         Step::MarkBootstrapped => set_bag(e, o, true, &[(peers::BOOTSTRAPPED, Some("true".into()))])?,
+        Step::RecordMembers(hosts) => set_bag(e, o, true, &[(peers::MEMBERS, Some(hosts.join(" ")))])?,
         Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
         Step::EnsureServices => restart::ensure_services(e, o, out)?,
         Step::RestartAsReplica(primary) => {
