@@ -76,13 +76,48 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Runs `steps` in order; stops at the first error.
+/// How long a step waits for a node that answered with a transient error (`LOADING` while it
+/// loads its AOF, `BUSY`, …) before trying once more; past it the hook fails and is retried.
+pub const TRANSIENT_WAIT: Duration = Duration::from_secs(60);
+
+/// Runs `steps` in order; stops at the first error. A step that met a transient answer
+/// (`ValkeyError::transient_at`) waits until that node answers `PING` (bounded by
+/// [`TRANSIENT_WAIT`]) and runs once more. *Why:* a restarted old primary's `valkey-restarted`
+/// reconcile failed with `LOADING` while Valkey loaded a 4 MB AOF; that `juju-exec` run is not
+/// retried, so the node stayed fenced until update-status (issue 15).
 pub fn execute(e: &Effects, o: &Observed, steps: &[Step]) -> Result<Outcome, ExecuteError> {
     let mut out = Outcome::default();
     for step in steps {
-        run_step(e, o, step, &mut out)?;
+        run_patiently(e, o, step, &mut out, TRANSIENT_WAIT)?;
     }
     Ok(out)
+}
+
+/// Runs one step; after a transient answer waits (≤ `wait`) for that node, then runs it again.
+fn run_patiently(
+    e: &Effects,
+    o: &Observed,
+    step: &Step,
+    out: &mut Outcome,
+    wait: Duration,
+) -> Result<(), ExecuteError> {
+    let Err(err) = run_step(e, o, step, out) else { return Ok(()) };
+    let Some(node) = transient_at(&err) else { return Err(err) };
+    let _ = e.tools.log(
+        crate::juju::LogLevel::Info,
+        &format!("{err}: waiting for {node} to be ready, then trying again"),
+    );
+    poll(wait, || e.connector.data(&node).ok()?.ping().ok());
+    run_step(e, o, step, out)
+}
+
+/// The node that gave a transient answer, if that is why `err` happened.
+pub fn transient_at(err: &ExecuteError) -> Option<Endpoint> {
+    let v = match err {
+        ExecuteError::Valkey(v) | ExecuteError::Switchover(SwitchoverError::Valkey(v)) => v,
+        _ => return None,
+    };
+    v.transient_at().cloned()
 }
 
 fn set_own(e: &Effects, o: &Observed, kv: &[(&str, Option<String>)]) -> Result<(), ExecuteError> {
@@ -191,3 +226,7 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "transient_tests.rs"]
+mod transient_tests;
