@@ -46,6 +46,9 @@ pub struct LocalNode {
     /// What the unit's disk holds: its valkey.conf's replication source and whether the data
     /// files are there (a node that lost its data must not become the source its peers copy).
     pub on_disk: crate::workload::OnDisk,
+    /// The local Sentinel answered this observation. *Why:* a Sentinel that crash-loops (a corrupt
+    /// sentinel.conf) is "running" for a moment after each restart; only an answer says it is up.
+    pub sentinel_answers: bool,
     /// Local `INFO memory`, read only when `maxmemory` is set (status warns when the dataset
     /// reaches it); `None` otherwise or when Valkey did not answer.
     pub memory: Option<crate::valkey::MemoryUse>,
@@ -310,6 +313,7 @@ pub fn read_services(
     }
     let sentinels: Vec<SentinelView> =
         targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
+    local.sentinel_answers = local.sentinel_running && sentinels.iter().any(|s| s.unit == facts.me.name);
     let primary = sentinels.iter().filter_map(|s| s.primary.as_ref()).max_by_key(|p| p.config_epoch);
     let primary_info = primary.and_then(|p| primary_replication(connector, p, &local, announce_host));
     (local, sentinels, primary_info)

@@ -149,6 +149,7 @@ impl Observed {
             bound: Default::default(),
             on_disk: OnDisk { conf: true, replicaof: None, data_files: true },
             memory: None,
+            sentinel_answers: true,
         };
         let units = self.live_count();
         self.applied = crate::plan::runtime_settings(self.config.as_ref().unwrap(), units).ok();

@@ -271,7 +271,8 @@ pub fn plan(o: &Observed) -> Plan {
 pub enum Restart {
     /// Both run: nothing to do.
     Running,
-    /// Start what is down from its files.
+    /// Start what is down from its files (a Sentinel that does not answer even then gets a fresh
+    /// sentinel.conf: `execute::restart`).
     FromFiles,
     /// This Valkey was the primary and came back without its data, and the Sentinels name another
     /// primary: start it as that one's replica, so it copies their data instead of offering none.
@@ -287,7 +288,7 @@ pub enum Restart {
 /// holding a copy, so it simply starts again.
 pub fn restart_rule(o: &Observed) -> Restart {
     let l = &o.local;
-    if l.valkey_running && l.sentinel_running {
+    if l.valkey_running && l.sentinel_running && l.sentinel_answers {
         return Restart::Running;
     }
     let copies_elsewhere = o.peers.iter().any(|p| p.started);

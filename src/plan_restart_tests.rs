@@ -142,3 +142,15 @@ fn bootstrap_that_no_live_unit_backs_is_void() {
     o.app.members = vec![host(0)];
     assert!(plan(&o).steps.contains(&Step::RecordMembers(vec![host(0), host(1)])));
 }
+
+#[test]
+fn a_sentinel_that_runs_but_never_answers_is_restarted() {
+    // A crash-looping Sentinel (corrupt sentinel.conf) is "running" for a moment after each
+    // restart; only its silence tells. execute::restart re-renders its file if it stays silent.
+    let mut looping = down(WITH_DATA);
+    looping.local.valkey_running = true;
+    looping.local.sentinel_running = true;
+    looping.local.sentinel_answers = false;
+    assert_eq!(restart_rule(&looping), Restart::FromFiles);
+    assert!(plan(&looping).steps.contains(&Step::EnsureServices));
+}
