@@ -252,6 +252,11 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
         plan = plan::plan(&loaded.observed);
     }
     publish_restart_delay(ctx, &loaded)?;
+    if let Some(p) = &loaded.paths {
+        for file in [p.valkey_conf(), p.sentinel_conf()] {
+            workload::files::keep_private(&file).map_err(ExecuteError::from)?;
+        }
+    }
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
     {
