@@ -230,3 +230,7 @@ mod tests;
 #[cfg(test)]
 #[path = "transient_tests.rs"]
 mod transient_tests;
+
+#[cfg(test)]
+#[path = "loading_live_tests.rs"]
+mod loading_live_tests;

@@ -115,8 +115,11 @@ pub fn is_transient_code(code: &str) -> bool {
 impl ValkeyError {
     /// The server answered with a transient error ([`TRANSIENT_CODES`]); the node it came from.
     pub fn transient_at(&self) -> Option<&Endpoint> {
+        // A handshake (AUTH) answered with one of them arrives as a connect error.
         match self {
-            ValkeyError::Command { endpoint, source, .. } if source.code().is_some_and(is_transient_code) => {
+            ValkeyError::Command { endpoint, source, .. } | ValkeyError::Connect { endpoint, source }
+                if source.code().is_some_and(is_transient_code) =>
+            {
                 Some(endpoint)
             }
             _ => None,
