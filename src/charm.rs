@@ -273,7 +273,8 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
     // A unit that just (re)started its services reports from a fresh look, so its status says
     // what runs now rather than what ran before this hook.
     let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
-    let restarted = plan.steps.contains(&plan::Step::EnsureServices);
+    let restarted =
+        plan.steps.iter().any(|s| matches!(s, plan::Step::EnsureServices | plan::Step::RestartAsReplica(_)));
     // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
     let moved = plan.steps.iter().any(|s| {
         matches!(
