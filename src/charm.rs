@@ -196,6 +196,7 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
     }
     if let Some(p) = &paths {
         observed.local.bound = workload::read_bound(p);
+        observed.local.on_disk = workload::read_on_disk(p);
     }
     Ok(Loaded { observed, paths, supervisor, connector })
 }
@@ -249,6 +250,11 @@ fn reconcile_with(
         loaded = load(ctx, tools)?;
         plan = planner(&loaded.observed);
     }
+    if let Some(p) = &loaded.paths {
+        for file in [p.valkey_conf(), p.sentinel_conf()] {
+            workload::files::keep_private(&file).map_err(ExecuteError::from)?;
+        }
+    }
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
     {
@@ -265,7 +271,8 @@ fn reconcile_with(
     // A unit that just (re)started its services reports from a fresh look, so its status says
     // what runs now rather than what ran before this hook.
     let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
-    let restarted = plan.steps.contains(&plan::Step::EnsureServices);
+    let restarted =
+        plan.steps.iter().any(|s| matches!(s, plan::Step::EnsureServices | plan::Step::RestartAsReplica(_)));
     // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
     let moved = plan.steps.iter().any(|s| {
         matches!(

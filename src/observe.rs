@@ -49,6 +49,15 @@ pub struct LocalNode {
     /// Something of this unit's supervision remains even if no process runs
     /// (`Supervisor::has_supervision`): a leaving unit must still remove it.
     pub supervised: bool,
+    /// What the unit's disk holds: its valkey.conf's replication source and whether the data
+    /// files are there (a node that lost its data must not become the source its peers copy).
+    pub on_disk: crate::workload::OnDisk,
+    /// The local Sentinel answered this observation. *Why:* a Sentinel that crash-loops (a corrupt
+    /// sentinel.conf) is "running" for a moment after each restart; only an answer says it is up.
+    pub sentinel_answers: bool,
+    /// Local `INFO memory`, read only when `maxmemory` is set (status warns when the dataset
+    /// reaches it); `None` otherwise or when Valkey did not answer.
+    pub memory: Option<crate::valkey::MemoryUse>,
 }
 
 /// Everything a reconcile pass decides on.
@@ -296,6 +305,9 @@ pub fn read_services(
         if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {
             local.replication = node.replication().ok();
             local.version = node.version().ok();
+            if facts.config.as_ref().is_ok_and(|c| c.maxmemory > 0) {
+                local.memory = node.memory().ok().flatten();
+            }
         }
     }
     // Everyone reads its own Sentinel; the leader and units still starting read every started
@@ -312,8 +324,18 @@ pub fn read_services(
             }
         }
     }
+    // A leader that sees no started unit asks the recorded members (`peers::MEMBERS`): whether
+    // anybody still backs `bootstrapped`, and whom they name as primary.
+    let none_started = !facts.me.started && !facts.peers.iter().any(|p| p.started);
+    if facts.leader && facts.app.bootstrapped && none_started {
+        for h in &facts.app.members {
+            let unit = facts.peers.iter().find(|p| p.host.as_ref() == Some(h)).map(|p| p.name.clone());
+            targets.push((unit.unwrap_or_else(|| h.clone()), h.clone()));
+        }
+    }
     let sentinels: Vec<SentinelView> =
         targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
+    local.sentinel_answers = local.sentinel_running && sentinels.iter().any(|s| s.unit == facts.me.name);
     let primary = sentinels.iter().filter_map(|s| s.primary.as_ref()).max_by_key(|p| p.config_epoch);
     let primary_info = primary.and_then(|p| primary_replication(connector, p, &local, announce_host));
     (local, sentinels, primary_info)

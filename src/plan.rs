@@ -100,6 +100,8 @@ pub enum Step {
     ReleaseLock,
     /// Leader: record that the deployment has been bootstrapped (a unit started).
     MarkBootstrapped,
+    /// Leader: record the hosts of the started units (`peers::MEMBERS`), sorted.
+    RecordMembers(Vec<String>),
     /// Render and start Valkey and Sentinel, wait (bounded) to be linked and discovered, then
     /// report started. `primary` is `None` when this unit becomes the primary.
     StartWorkload {
@@ -114,6 +116,12 @@ pub enum Step {
     /// renders them differently): rewrite them, with this restart delay, without restarting
     /// either service (systemd: unit files + `daemon-reload`; direct: the delay file).
     RefreshSupervision(Duration),
+    /// A started unit whose Valkey lost its data while another node is primary: point its
+    /// valkey.conf at that primary, then start it like [`Step::EnsureServices`] (it resyncs).
+    RestartAsReplica(Endpoint),
+    /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
+    /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
+    KeepValkeyDown,
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
@@ -199,7 +207,9 @@ pub fn plan(o: &Observed) -> Plan {
     if o.installed.is_none() {
         return Plan { steps: vec![Step::Install], waiting: None };
     }
-    let Ok(config) = &o.config else { return Plan::default() };
+    // An invalid config changes nothing, but dead services still come back with their files,
+    // i.e. the last good settings (self-healing is not suspended while the operator fixes it).
+    let Ok(config) = &o.config else { return heal_only(o) };
     if o.relation_id.is_none() {
         return Plan::wait(vec![], "waiting for the peer relation");
     }
@@ -217,7 +227,10 @@ pub fn plan(o: &Observed) -> Plan {
     if o.credentials.is_none() {
         return Plan::wait(steps, "waiting for the leader to create the passwords");
     }
-    let Ok(settings) = runtime_settings(config, o.live_count()) else { return Plan { steps, waiting: None } };
+    let Ok(settings) = runtime_settings(config, o.live_count()) else {
+        steps.extend(heal_only(o).steps);
+        return Plan { steps, waiting: None };
+    };
 
     if !o.me.started && o.me.start_requested.is_none() {
         steps.push(Step::RequestStart);
@@ -226,6 +239,10 @@ pub fn plan(o: &Observed) -> Plan {
     if o.leader {
         if !o.app.bootstrapped && o.started_count() > 0 {
             steps.push(Step::MarkBootstrapped);
+        }
+        let members = started_hosts(o);
+        if !members.is_empty() && members != o.app.members {
+            steps.push(Step::RecordMembers(members));
         }
         let (lock_steps, new_holder) = start_lock(o);
         steps.extend(lock_steps);
@@ -251,14 +268,19 @@ pub fn plan(o: &Observed) -> Plan {
         if o.local.restart_delay != Some(delay) {
             steps.push(Step::RefreshSupervision(delay));
         }
-        if !o.local.valkey_running || !o.local.sentinel_running {
-            steps.push(Step::EnsureServices);
+        match restart_rule(o) {
+            Restart::Running => {}
+            Restart::FromFiles => steps.push(Step::EnsureServices),
+            Restart::AsReplicaOf(p) => steps.push(Step::RestartAsReplica(p)),
+            Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
-        if o.applied.as_ref() != Some(&settings) {
-            steps.push(Step::ApplySettings(settings));
+        if o.local.valkey_running {
+            if o.applied.as_ref() != Some(&settings) {
+                steps.push(Step::ApplySettings(settings));
+            }
+            steps.extend(follow_primary_step(o));
+            steps.extend(promotion_step(o));
         }
-        steps.extend(follow_primary_step(o));
-        steps.extend(promotion_step(o));
     }
     if o.leader {
         let upkeep = sentinel_upkeep(o);
@@ -287,6 +309,8 @@ pub fn for_exec_context(o: &Observed) -> Plan {
             s,
             Step::PublishHost(_)
                 | Step::EnsureServices
+                | Step::RestartAsReplica(_)
+                | Step::KeepValkeyDown
                 | Step::ApplySettings(_)
                 | Step::Rebind(_)
                 | Step::FollowPrimary(_)
@@ -300,6 +324,61 @@ pub fn for_exec_context(o: &Observed) -> Plan {
         p.steps.retain(|s| !matches!(s, Step::AnnounceUpkeep(_)));
     }
     p
+}
+
+/// How a started unit's services may come back when some are down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restart {
+    /// Both run: nothing to do.
+    Running,
+    /// Start what is down from its files (a Sentinel that does not answer even then gets a fresh
+    /// sentinel.conf: `execute::restart`).
+    FromFiles,
+    /// This Valkey was the primary and came back without its data, and the Sentinels name another
+    /// primary: start it as that one's replica, so it copies their data instead of offering none.
+    AsReplicaOf(Endpoint),
+    /// This Valkey was the primary, came back without its data, and no other node is primary:
+    /// started from its file it would be an empty primary that its replicas copy (every write
+    /// gone), so it stays down until the operator promotes a replica. The message says so.
+    Refused(String),
+}
+
+/// The restart rule (docs/ha-protocol.md "A node that lost its data"). A node that comes back
+/// without the data it had must never become the source its peers copy; a lone unit has no peer
+/// holding a copy, so it simply starts again.
+pub fn restart_rule(o: &Observed) -> Restart {
+    let l = &o.local;
+    if l.valkey_running && l.sentinel_running && l.sentinel_answers {
+        return Restart::Running;
+    }
+    let copies_elsewhere = o.peers.iter().any(|p| p.started);
+    if l.valkey_running || !l.on_disk.primary_without_data() || !copies_elsewhere {
+        return Restart::FromFiles;
+    }
+    match o.known_primary() {
+        Some(p) if Some(&p.host) != o.announce_host.as_ref() => Restart::AsReplicaOf(p),
+        _ => Restart::Refused(format!(
+            "{} was the primary and came back without its data (no dump.rdb or appendonlydir): \
+             kept down so its replicas keep their copies; keep one with `juju run {}/leader \
+             promote-replica unit=<replica>`",
+            o.me.name,
+            o.me.name.split('/').next().unwrap_or("valkey"),
+        )),
+    }
+}
+
+/// The plan while the config is invalid: only bring dead services back, with their files' (last
+/// good) settings; never start Valkey where [`restart_rule`] refuses or needs a new file.
+fn heal_only(o: &Observed) -> Plan {
+    if !o.me.started || o.credentials.is_none() {
+        return Plan::default();
+    }
+    let step = match restart_rule(o) {
+        Restart::Running => return Plan::default(),
+        Restart::FromFiles => Step::EnsureServices,
+        Restart::AsReplicaOf(_) | Restart::Refused(_) => Step::KeepValkeyDown,
+    };
+    Plan { steps: vec![step], waiting: None }
 }
 
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
@@ -330,6 +409,25 @@ pub fn promotion_step(o: &Observed) -> Option<Step> {
         .then_some(Step::AllowPromotion(configured))
 }
 
+/// Whether the deployment has a primary to join: the app bag says it was bootstrapped *and* a
+/// live unit backs that — a started unit in view, or a Sentinel that answers (the recorded
+/// members' too, see `peers::MEMBERS`). After the last unit left (scale to 0) nothing does: the
+/// flag is void and the next leader bootstraps a new primary instead of waiting for ever.
+pub fn bootstrapped(o: &Observed) -> bool {
+    o.app.bootstrapped && (o.started_count() > 0 || !o.sentinels.is_empty())
+}
+
+/// The hosts of the started units, sorted (what the leader records as `peers::MEMBERS`).
+fn started_hosts(o: &Observed) -> Vec<String> {
+    let mut hosts: Vec<String> = o
+        .units()
+        .filter(|u| u.started)
+        .filter_map(|u| if u.name == o.me.name { o.announce_host.clone() } else { u.host.clone() })
+        .collect();
+    hosts.sort();
+    hosts
+}
+
 /// Leader: the start-lock steps, and who holds the lock after them.
 fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
     let requesters = |exclude: Option<&str>| -> Option<String> {
@@ -346,7 +444,7 @@ fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
         c.first().map(|(_, _, u)| u.name.clone())
     };
     // Bootstrap: until some unit started, only the leader may start (it becomes the primary).
-    let bootstrapping = !o.app.bootstrapped && o.started_count() == 0;
+    let bootstrapping = !bootstrapped(o) && o.started_count() == 0;
     if bootstrapping {
         let mine = o.app.start_lock.as_deref() == Some(o.me.name.as_str());
         return if mine {
@@ -383,7 +481,7 @@ fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
     match o.known_primary() {
         Some(p) if Some(&p.host) == o.announce_host.as_ref() => Ok(None),
         Some(p) => Ok(Some(p)),
-        None if o.leader && !o.app.bootstrapped && o.started_count() == 0 => Ok(None),
+        None if o.leader && !bootstrapped(o) && o.started_count() == 0 => Ok(None),
         None => Err("waiting for a reachable Sentinel that knows the primary".to_string()),
     }
 }
@@ -460,3 +558,7 @@ fn sentinel_knows_a_replica(o: &Observed) -> bool {
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_restart_tests.rs"]
+mod restart_tests;
