@@ -7,7 +7,11 @@
 //!    start limit would leave it `failed`);
 //! 3. a retired unit's services do not come back when its machine reboots;
 //! 4. the primary's whole machine vanishes: one failover, no acknowledged write lost, and when the
-//!    machine comes back its node rejoins as a replica.
+//!    machine comes back its node rejoins as a replica;
+//! 5. the primary's Valkey dies, its data files are lost and its machine reboots: the boot does
+//!    not start its
+//!    Valkey (it would be an empty primary its replicas copy); the charm keeps it down until a
+//!    replica is promoted, then it rejoins as a replica, and no acknowledged write is lost.
 //!
 //! Each test prints `skipped: ...` and returns on another substrate (not root, or loopback).
 
@@ -158,6 +162,49 @@ fn a_vanished_primary_machine_fails_over_once_and_comes_back_as_a_replica() {
     assert_eq!(common::nodes::field(&info, "master_host").unwrap(), primary.host, "{info:?}");
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + 100, CONVERGE), "writes stopped after the machine came back");
+    let log = probe.stop();
+    common::print_probe(&log);
+    verify(&log, &fixture.deployment().data_endpoints().unwrap(), &admin, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("writes lost: {e}"));
+}
+
+#[test]
+fn a_primary_rebooted_without_its_data_rejoins_as_a_replica_and_nothing_is_lost() {
+    let Some(fixture) = on_local_machines("reboot-wiped", 3, &[]) else { return };
+    let Baseline { admin, units, sentinels, primary: old, primary_unit: old_unit, epoch } =
+        fixture.baseline();
+    let probe = start_probe(&sentinels, "reboot-wiped", 100, CONVERGE);
+    // The primary's Valkey dies (no shutdown save), its disk loses its data files (a replaced
+    // disk, a mistaken rm), and its machine reboots at once — within the restart delay and
+    // quicker than down-after, so the Sentinels still name it when it is back.
+    let pid = property(&fixture, &old_unit, &valkey_service(&old_unit), "MainPID");
+    let wipe = format!(
+        "kill -9 {pid} && id=$(storage-list --format=json data | tr -d '[]\" ' | cut -d, -f1) && \
+         root=$(storage-get -s \"$id\" location) && rm -rf \"$root/db/appendonlydir\" \"$root/db/dump.rdb\""
+    );
+    probe.mark("kill -9, wipe and reboot the primary");
+    fixture.on_unit(&old_unit, &wipe);
+    fixture.reboot_machine(&old_unit);
+    // Started by the boot it would be an empty primary its replicas copy; the charm keeps it down
+    // until the Sentinels have promoted a replica, then brings it back as that one's replica.
+    let moved = sentinels
+        .wait_until("every sentinel to name another primary", CONVERGE, |views| {
+            let first = views.first()?;
+            let agreed = views.iter().all(|v| {
+                v.primary == first.primary && v.primary != old && !v.flags.contains("failover_in_progress")
+            });
+            agreed.then(|| first.primary.clone())
+        })
+        .unwrap_or_else(|e| panic!("the primary without its data was not replaced: {e}"));
+    let new_unit = unit_at(&units, &moved);
+    let (primary, epoch_after) = settled(&fixture, &sentinels, &admin, Some(&new_unit));
+    assert_eq!(primary, moved);
+    println!("{old_unit} rebooted without its data; {new_unit} is primary");
+    assert_eq!(epoch_after, epoch + 1, "exactly one failover");
+    let info = common::nodes::replication(&old, &admin).unwrap();
+    assert_eq!(common::nodes::field(&info, "role").unwrap(), "slave", "{info:?}");
+    let acked = probe.acked();
+    assert!(probe.wait_acked(acked + 100, CONVERGE), "writes stopped after the reboot");
     let log = probe.stop();
     common::print_probe(&log);
     verify(&log, &fixture.deployment().data_endpoints().unwrap(), &admin, Duration::from_secs(30))
