@@ -14,9 +14,10 @@ use super::render::Detach;
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
 use super::{Installed, Paths, WorkloadError, START_FENCE};
 use crate::juju::Context;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where unit files go on a real host.
 pub const UNIT_DIR: &str = "/etc/systemd/system";
@@ -38,6 +39,45 @@ pub struct Systemd {
     pub valkey_restart_delay: Duration,
     /// The `systemctl` program (`systemctl` on PATH; a recording stub in tests).
     pub systemctl: PathBuf,
+    /// Both units' state as one `systemctl show` read it, and when. *Why:* each `systemctl` run
+    /// costs milliseconds, and one hook asks about the units several times (observe, retune);
+    /// reused for [`STATE_TTL`], dropped by every change this supervisor makes.
+    pub seen: Cell<Option<(Instant, [UnitState; 2])>>,
+}
+
+/// How long a `systemctl show` answer is reused (a hook's observation phase; never across a change
+/// this supervisor makes).
+pub const STATE_TTL: Duration = Duration::from_millis(500);
+
+/// What `systemctl show` says of one unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitState {
+    /// `MainPID`, when not 0.
+    pub pid: Option<u32>,
+    /// `ActiveState` is `active`, `activating` (waiting out `RestartSec` after a crash) or
+    /// `reloading`: systemd keeps the service.
+    pub supervised: bool,
+}
+
+/// Parses `systemctl show --property=MainPID,ActiveState A B`: one block of `key=value` lines
+/// per unit, in the order asked, separated by an empty line.
+pub fn parse_show(text: &str) -> Vec<UnitState> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut state = UnitState::default();
+            for line in block.lines() {
+                match line.split_once('=') {
+                    Some(("MainPID", v)) => state.pid = v.trim().parse().ok().filter(|p| *p != 0),
+                    Some(("ActiveState", v)) => {
+                        state.supervised = matches!(v.trim(), "active" | "activating" | "reloading")
+                    }
+                    _ => {}
+                }
+            }
+            state
+        })
+        .collect()
 }
 
 /// Quotes a word for a unit file's `ExecStart=` when it holds anything but plain characters.
@@ -66,7 +106,36 @@ impl Systemd {
             paths: paths.clone(),
             valkey_restart_delay,
             systemctl: PathBuf::from("systemctl"),
+            seen: Cell::new(None),
         }
+    }
+
+    /// Both units' state: one `systemctl show`, reused for [`STATE_TTL`].
+    fn states(&self) -> [UnitState; 2] {
+        if let Some((at, states)) = self.seen.get() {
+            if at.elapsed() < STATE_TTL {
+                return states;
+            }
+        }
+        let (valkey, sentinel) = (self.unit_name(Service::Valkey), self.unit_name(Service::Sentinel));
+        let read = self.systemctl(&["show", "--property=MainPID,ActiveState", &valkey, &sentinel]);
+        let parsed = read.map(|text| parse_show(&text)).unwrap_or_default();
+        let states =
+            [parsed.first().copied().unwrap_or_default(), parsed.get(1).copied().unwrap_or_default()];
+        self.seen.set(Some((Instant::now(), states)));
+        states
+    }
+
+    /// Forgets the units' state (after a change this supervisor made).
+    fn forget_states(&self) {
+        self.seen.set(None);
+    }
+
+    fn state(&self, svc: Service) -> UnitState {
+        self.states()[match svc {
+            Service::Valkey => 0,
+            Service::Sentinel => 1,
+        }]
     }
 
     /// `valkey-<app>-<n>.service` / `valkey-<app>-<n>-sentinel.service`.
@@ -154,6 +223,10 @@ impl Systemd {
 
     /// Runs `systemctl args...`; its stdout when it succeeds.
     fn systemctl(&self, args: &[&str]) -> Result<String, WorkloadError> {
+        if !matches!(args.first(), Some(&"show") | Some(&"is-failed")) {
+            // A change: the units' state read before it no longer holds.
+            self.forget_states();
+        }
         let command = || format!("systemctl {}", args.join(" "));
         let out = Command::new(&self.systemctl)
             .args(args)
@@ -247,15 +320,11 @@ impl Supervisor for Systemd {
 
     fn is_supervised(&self, svc: Service) -> bool {
         // `activating` covers the RestartSec wait after a crash.
-        let out = Command::new(&self.systemctl).args(["is-active", &self.unit_name(svc)]).output();
-        out.is_ok_and(|o| {
-            matches!(String::from_utf8_lossy(&o.stdout).trim(), "active" | "activating" | "reloading")
-        })
+        self.state(svc).supervised
     }
 
     fn pid(&self, svc: Service) -> Option<u32> {
-        let out = self.systemctl(&["show", "--property=MainPID", "--value", &self.unit_name(svc)]).ok()?;
-        out.trim().parse::<u32>().ok().filter(|pid| *pid != 0)
+        self.state(svc).pid
     }
 }
 

@@ -5,7 +5,8 @@ use super::*;
 use std::os::unix::fs::PermissionsExt;
 
 /// A `systemctl` stand-in in a temp dir: appends its arguments to `calls`, answers `is-failed`
-/// by the presence of `failed`, `is-active` by the presence of `active`.
+/// by the presence of `failed`, `show` (Valkey's `ActiveState` and `MainPID`) by the presence of
+/// `active`.
 struct Stub {
     dir: tempfile::TempDir,
 }
@@ -19,8 +20,8 @@ impl Stub {
              echo \"$*\" >> '{d}/calls'\n\
              case \"$1\" in\n\
              is-failed) [ -e '{d}/failed' ] ;;\n\
-             is-active) if [ -e '{d}/active' ]; then echo active; else echo inactive; exit 3; fi ;;\n\
-             show) echo 0 ;;\n\
+             show) if [ -e '{d}/active' ]; then v=active; p=4242; else v=inactive; p=0; fi; \
+                   printf 'MainPID=%s\\nActiveState=%s\\n\\nMainPID=0\\nActiveState=inactive\\n' \"$p\" \"$v\" ;;\n\
              esac\n"
         );
         let path = dir.path().join("systemctl");
@@ -47,7 +48,7 @@ impl Stub {
         text.lines().map(str::to_string).collect()
     }
 
-    /// Makes `is-failed` / `is-active` answer yes.
+    /// Makes `is-failed` answer yes / `show` say Valkey is active.
     fn set(&self, flag: &str) {
         std::fs::write(self.dir.path().join(flag), "").unwrap();
     }
@@ -62,6 +63,7 @@ fn systemd(root: &Path) -> Systemd {
         paths: Paths::new("/srv/data"),
         valkey_restart_delay: Duration::from_millis(8000),
         systemctl: PathBuf::from("systemctl"),
+        seen: std::cell::Cell::new(None),
     }
 }
 
@@ -165,7 +167,7 @@ fn a_failed_unit_is_reset_before_it_is_started() {
     assert_eq!(
         stub.take_calls(),
         [
-            format!("is-active {VALKEY_UNIT}"),
+            format!("show --property=MainPID,ActiveState {VALKEY_UNIT} {SENTINEL_UNIT}"),
             "daemon-reload".into(),
             format!("is-failed --quiet {VALKEY_UNIT}"),
             format!("reset-failed {VALKEY_UNIT}"),
@@ -204,7 +206,10 @@ fn a_supervised_unit_is_not_started_again() {
     let s = stub.systemd();
     stub.set("active");
     s.start(Service::Valkey).unwrap();
-    assert_eq!(stub.take_calls(), [format!("is-active {VALKEY_UNIT}")]);
+    assert_eq!(
+        stub.take_calls(),
+        [format!("show --property=MainPID,ActiveState {VALKEY_UNIT} {SENTINEL_UNIT}")]
+    );
 }
 
 #[test]
@@ -259,4 +264,39 @@ fn systemd_analyze_verifies_the_units() {
             .collect();
         assert!(out.status.success() && complaints.is_empty(), "{}: {stderr}", path.display());
     }
+}
+
+#[test]
+fn one_show_answers_both_units_until_a_change() {
+    let stub = Stub::new();
+    let s = stub.systemd();
+    stub.set("active");
+    assert_eq!(s.pid(Service::Valkey), Some(4242));
+    assert!(s.is_supervised(Service::Valkey));
+    assert_eq!(s.pid(Service::Sentinel), None);
+    assert!(!s.is_running(Service::Sentinel));
+    // Four questions, one systemctl run.
+    assert_eq!(
+        stub.take_calls(),
+        [format!("show --property=MainPID,ActiveState {VALKEY_UNIT} {SENTINEL_UNIT}")]
+    );
+    // A change made here forgets the answer: the next question asks again.
+    assert!(s.refresh(Duration::from_millis(9000)).unwrap());
+    assert_eq!(stub.take_calls(), ["daemon-reload"]);
+    assert!(s.is_running(Service::Valkey));
+    assert_eq!(
+        stub.take_calls(),
+        [format!("show --property=MainPID,ActiveState {VALKEY_UNIT} {SENTINEL_UNIT}")]
+    );
+}
+
+#[test]
+fn show_output_parses_per_unit() {
+    let text = "MainPID=17\nActiveState=active\n\nActiveState=activating\nMainPID=0\n";
+    assert_eq!(
+        parse_show(text),
+        [UnitState { pid: Some(17), supervised: true }, UnitState { pid: None, supervised: true }]
+    );
+    assert_eq!(parse_show("MainPID=0\nActiveState=failed\n"), [UnitState::default()]);
+    assert_eq!(parse_show(""), []);
 }
