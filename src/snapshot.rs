@@ -18,7 +18,7 @@
 //! and its `Debug` redacts them. A hook that fails removes it: Juju discards the hook's
 //! `relation-set`s, so what we mirrored never happened. docs/ha-protocol.md "Hook cost".
 
-use crate::juju::{Bag, Context, HookToolError, HookTools, LogLevel, NetworkInfo, SecretRef, StatusKind};
+use crate::juju::{Bag, Context, HookToolError, HookTools, NetworkInfo, SecretRef, StatusKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -229,7 +229,7 @@ impl<'a> SnapshotTools<'a> {
         let mut snap = self.snap.borrow_mut();
         snap.leader = self.leader.get().or(snap.leader);
         if let Err(e) = snap.save(path) {
-            let _ = self.inner.log(LogLevel::Debug, &format!("cannot save the Juju snapshot: {e}"));
+            tracing::debug!("cannot save the Juju snapshot: {e}");
         }
     }
 

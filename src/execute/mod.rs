@@ -186,7 +186,7 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::ResetSentinel { unit, host, expected_peers, expected_replicas } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
-            wait_for_departed_to_stop(e, o, s.as_mut());
+            wait_for_departed_to_stop(o, s.as_mut());
             s.reset(MONITOR_NAME)?;
             let back = poll(RESET_WAIT, || {
                 let p = s.primary(MONITOR_NAME).ok()??;

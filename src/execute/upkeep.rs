@@ -15,7 +15,7 @@ use super::DEPARTED_STOP_WAIT;
 /// Before a reset: wait (bounded) until the nodes this Sentinel knows but no live unit announces
 /// — departed units — stop answering. A departing unit stops its services in its own hooks, which
 /// may run after ours; resetting while they still run would only rediscover them.
-pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
+pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
     let live: Vec<&str> =
         o.units().filter_map(|u| u.host.as_deref()).chain(o.announce_host.as_deref()).collect();
     let mut gone: Vec<Endpoint> = Vec::new();
@@ -40,10 +40,7 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
     });
     if quiet.is_none() {
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
-        let _ = e.tools.log(
-            crate::juju::LogLevel::Warning,
-            &format!("resetting although departed nodes still answer: {}", names.join(", ")),
-        );
+        tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
     }
 }
 
@@ -114,24 +111,18 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
     let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
     match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, admit, o.failover_limit()) {
         Ok(s) => {
-            let _ = e.tools.log(
-                crate::juju::LogLevel::Info,
-                &format!(
-                    "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
-                    s.old_primary,
-                    s.new_primary,
-                    s.duration.as_millis(),
-                    s.settled.as_millis()
-                ),
+            tracing::info!(
+                "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
+                s.old_primary,
+                s.new_primary,
+                s.duration.as_millis(),
+                s.settled.as_millis()
             );
             Ok(())
         }
         // Nobody can take over: leave anyway (the operator asked for removal); say so loudly.
         Err(SwitchoverError::NotInSync(why)) => {
-            let _ = e.tools.log(
-                crate::juju::LogLevel::Warning,
-                &format!("leaving without hand-over: no replica in sync ({why})"),
-            );
+            tracing::warn!("leaving without hand-over: no replica in sync ({why})");
             Ok(())
         }
         Err(err) => Err(err.into()),

@@ -8,6 +8,7 @@ pub mod event;
 pub mod fake;
 mod fake_tools;
 pub mod hook_tools;
+pub mod log;
 mod process;
 mod secret_files;
 

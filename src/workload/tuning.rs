@@ -49,15 +49,9 @@ pub fn tune_started(
 
 /// [`ensure_sentinel_tuned`] for a started unit's hook; best effort: a Sentinel that does not
 /// answer is reported by the status, and the next hook tries again.
-pub fn retune(
-    tools: &dyn crate::juju::HookTools,
-    sup: &dyn Supervisor,
-    paths: &Paths,
-    connector: &dyn Connector,
-    host: &str,
-) {
+pub fn retune(sup: &dyn Supervisor, paths: &Paths, connector: &dyn Connector, host: &str) {
     if let Err(e) = ensure_sentinel_tuned(sup, paths, connector, host) {
-        let _ = tools.log(crate::juju::LogLevel::Warning, &format!("cannot tune the local Sentinel: {e}"));
+        tracing::warn!("cannot tune the local Sentinel: {e}");
     }
 }
 
