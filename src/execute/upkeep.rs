@@ -6,9 +6,8 @@ use super::{need, Effects, ExecuteError};
 use crate::observe::{applied_path, Observed};
 use crate::plan::RuntimeSettings;
 use crate::switchover::{poll, switchover, SwitchoverError};
-use crate::valkey::{Endpoint, Role};
+use crate::valkey::{probe, Endpoint, Role};
 use crate::workload::{self, Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
-use std::time::Duration;
 
 use super::DEPARTED_STOP_WAIT;
 
@@ -29,15 +28,7 @@ pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey:
     if gone.is_empty() {
         return;
     }
-    let quiet = poll(DEPARTED_STOP_WAIT, || {
-        gone.iter()
-            .all(|g| {
-                resolve(g).is_none_or(|a| {
-                    std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_err()
-                })
-            })
-            .then_some(())
-    });
+    let quiet = poll(DEPARTED_STOP_WAIT, || gone.iter().all(|g| !probe::answers(g)).then_some(()));
     if quiet.is_none() {
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
         tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
@@ -49,10 +40,7 @@ pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey:
 /// rediscover those, so its wait expects no more than them.
 pub(super) fn still_answering(o: &Observed, unit: &str) -> (u32, u32) {
     let primary = o.known_primary().map(|p| p.host);
-    let answers = |host: &str, port: u16| {
-        resolve(&Endpoint::new(host, port))
-            .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok())
-    };
+    let answers = |host: &str, port: u16| probe::answers(&Endpoint::new(host, port));
     let started: Vec<(&str, &str)> = o
         .units()
         .filter(|u| u.started)
@@ -65,12 +53,6 @@ pub(super) fn still_answering(o: &Observed, unit: &str) -> (u32, u32) {
     let replicas =
         started.iter().filter(|(_, h)| primary.as_deref() != Some(*h) && answers(h, VALKEY_PORT)).count();
     (peers as u32, replicas as u32)
-}
-
-/// The first socket address of an endpoint (`None` when it does not resolve: as good as gone).
-fn resolve(ep: &Endpoint) -> Option<std::net::SocketAddr> {
-    use std::net::ToSocketAddrs;
-    (ep.host.as_str(), ep.port).to_socket_addrs().ok()?.next()
 }
 
 pub(super) fn remember_applied(paths: &Paths, s: &RuntimeSettings) -> Result<(), ExecuteError> {

@@ -191,6 +191,8 @@ pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover
 }
 
 /// Now, as local wall time in the log's normalised format (`YYYY-MM-DD HH:MM:SS.mmm`).
+// localtime_r has no safe std equivalent (SAFETY below).
+#[allow(unsafe_code)]
 pub fn local_time_now() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as libc::time_t;

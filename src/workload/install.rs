@@ -44,6 +44,8 @@ pub fn parse_version(output: &str) -> Option<String> {
 }
 
 /// Runs `<server> --version` and returns the version (`9.1.2`).
+// The workload seam: asks the installed server binary for its version.
+#[allow(clippy::disallowed_methods)]
 pub fn detect_version(server: &Path) -> Result<String, WorkloadError> {
     let verr = |detail: String| WorkloadError::Version { server: server.to_path_buf(), detail };
     let out = Command::new(server).arg("--version").output().map_err(|e| verr(e.to_string()))?;
@@ -135,6 +137,8 @@ fn find_packaged(dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// `apt-get install -y <package>` (non-interactive); whether it succeeded.
+// The workload seam: the package manager.
+#[allow(clippy::disallowed_methods)]
 fn apt_get_install(package: &str) -> bool {
     Command::new("apt-get")
         .args(["install", "-y", "--no-install-recommends", package])
@@ -146,6 +150,8 @@ fn apt_get_install(package: &str) -> bool {
 /// Installs the first available package with apt (Debian/Ubuntu only; one `apt-get update` if
 /// the package lists are stale) and stops the service the package enables, which would
 /// otherwise hold port 6379 outside the charm's control.
+// The workload seam: the package manager and the packaged unit it disables.
+#[allow(clippy::disallowed_methods)]
 fn apt_install() -> Option<PathBuf> {
     if !Path::new("/usr/bin/apt-get").exists() {
         return None;
