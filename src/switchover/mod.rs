@@ -53,7 +53,7 @@ impl Switched {
     /// Its entry for the failover history, stamped now (it is recorded when it ended).
     pub fn record(&self) -> crate::history::Failover {
         crate::history::Failover {
-            time: crate::history::local_time_now(),
+            at_ms: crate::history::clock::now_ms(),
             old_primary: self.old_primary.host.clone(),
             new_primary: self.new_primary.host.clone(),
             kind: crate::history::Kind::Switchover,
