@@ -6,6 +6,7 @@
 
 use crate::actions;
 use crate::execute::{execute, Effects, ExecuteError, Outcome};
+use crate::history;
 use crate::juju::{Context, Event, HookToolError, HookTools, StatusKind};
 use crate::observe::{self, applied_path, retired_marker, Observed};
 use crate::plan::{self, Plan, RuntimeSettings};
@@ -76,13 +77,13 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Event::StorageDetaching | Event::Stop => retire(ctx, tools),
         Event::PeerRelationDeparted if ctx.is_departing_self() => retire(ctx, tools),
         Event::PrimaryChanged => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so a failover's reach to every unit can be seen (and tested).
             tracing::info!("primary-changed: Sentinel switched the primary; reconciled");
             result
         }
         Event::ValkeyRestarted => {
-            let result = reconcile(ctx, tools);
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so the supervisor's notice can be seen (and tested).
             tracing::info!("valkey-restarted: the supervisor restarted Valkey; reconciled");
             result
@@ -167,7 +168,9 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         local: Default::default(),
         sentinels: Vec::new(),
         primary_info: None,
+        unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
     };
+    remember_unit_hosts(paths.as_ref(), &mut observed);
     let supervisor = match (&paths, &installed) {
         (Some(p), Some(i)) => {
             Some(workload::supervisor_for(ctx, p, i, plan::valkey_restart_delay(&observed)))
@@ -192,8 +195,22 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
     }
     if let Some(p) = &paths {
         observed.local.bound = workload::read_bound(p);
+        observed.local.on_disk = workload::read_on_disk(p);
     }
     Ok(Loaded { observed, paths, supervisor, connector })
+}
+
+/// Merges the live units' hosts into the remembered map (written only when it changed), so a unit
+/// removed later is still named by unit ([`history::names`]). A failed write is logged nowhere:
+/// names then fall back to hosts, as before.
+fn remember_unit_hosts(paths: Option<&Paths>, observed: &mut Observed) {
+    let Some(p) = paths else { return };
+    if let Some(next) = history::names::merged(&observed.unit_hosts, observed.live_hosts()) {
+        if p.etc_dir().is_dir() {
+            let _ = history::names::write(&p.etc_dir(), &next);
+        }
+        observed.unit_hosts = next;
+    }
 }
 
 fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Effects<'a> {
@@ -208,8 +225,18 @@ fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Eff
 
 /// The ordinary hook: observe → plan → execute → status.
 pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
+    reconcile_with(ctx, tools, plan::plan)
+}
+
+/// Observe → `planner` → execute → status; `juju-exec` contexts plan with
+/// [`plan::for_exec_context`], which decides nothing from the cached peer bags they see.
+fn reconcile_with(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    planner: fn(&Observed) -> Plan,
+) -> Result<(), CharmError> {
     let mut loaded = load(ctx, tools)?;
-    let mut plan: Plan = plan::plan(&loaded.observed);
+    let mut plan: Plan = planner(&loaded.observed);
     // Installing changes what the next pass can do (supervisor, start): install, then look again.
     if plan.steps == [plan::Step::Install] {
         match execute(&effects(ctx, tools, &loaded), &loaded.observed, &plan.steps) {
@@ -220,7 +247,12 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
             Err(e) => return Err(e.into()),
         }
         loaded = load(ctx, tools)?;
-        plan = plan::plan(&loaded.observed);
+        plan = planner(&loaded.observed);
+    }
+    if let Some(p) = &loaded.paths {
+        for file in [p.valkey_conf(), p.sentinel_conf()] {
+            workload::files::keep_private(&file).map_err(ExecuteError::from)?;
+        }
     }
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
@@ -238,7 +270,8 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
     // A unit that just (re)started its services reports from a fresh look, so its status says
     // what runs now rather than what ran before this hook.
     let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
-    let restarted = plan.steps.contains(&plan::Step::EnsureServices);
+    let restarted =
+        plan.steps.iter().any(|s| matches!(s, plan::Step::EnsureServices | plan::Step::RestartAsReplica(_)));
     // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
     let moved = plan.steps.iter().any(|s| {
         matches!(
@@ -248,6 +281,13 @@ pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError>
                 | plan::Step::FollowPrimary(_)
         )
     });
+    // After resetting Sentinels that counted a departed unit, the leader's status says what they
+    // count now, not what they counted before (status::stale_sentinels).
+    let reset = plan.steps.iter().any(|s| matches!(s, plan::Step::ResetSentinel { .. }));
+    if reset && !(started || restarted || moved) && outcome.notes.is_empty() {
+        let fresh = load(ctx, tools)?;
+        return set_status(tools, &fresh.observed, &Plan::default(), &outcome);
+    }
     if (started || restarted || moved) && outcome.notes.is_empty() {
         let fresh = load(ctx, tools)?;
         let mut seen = fresh.observed.clone();

@@ -13,6 +13,11 @@ use serde_json::{Map, Value};
 pub const DOWN_AFTER_FLOOR_MS: u32 = 2000;
 /// Highest accepted `down-after-milliseconds` (10 minutes: beyond that there is no HA to speak of).
 pub const DOWN_AFTER_MAX_MS: u32 = 600_000;
+/// Lowest non-zero `maxmemory` accepted (1 MiB). An empty Valkey already uses about that much, so
+/// anything smaller makes every write fail with OOM (tried: `maxmemory=1` was accepted with an
+/// active status while every write failed). Values above it that the dataset outgrows are shown
+/// in the status instead (`status::memory_warning`).
+pub const MAXMEMORY_FLOOR: u64 = 1024 * 1024;
 /// Valkey's eviction policies (`maxmemory-policy`).
 pub const MAXMEMORY_POLICIES: [&str; 8] = [
     "noeviction",
@@ -25,6 +30,8 @@ pub const MAXMEMORY_POLICIES: [&str; 8] = [
     "volatile-ttl",
 ];
 
+/// How a warning that the deployment cannot survive losing its primary begins.
+pub const CANNOT_FAIL_OVER: &str = "cannot fail over: ";
 /// A refused setting: `invalid <option>: <message>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {option}: {message}")]
@@ -185,6 +192,15 @@ impl CharmConfig {
             }
             Some(other) => return Err(ConfigError::new("maxmemory", format!("{other} is not a byte count"))),
         };
+        if maxmemory != 0 && maxmemory < MAXMEMORY_FLOOR {
+            return Err(ConfigError::new(
+                "maxmemory",
+                format!(
+                    "{maxmemory} is below the floor, every write would fail \
+                     (accepted: 0 for no limit, or at least {MAXMEMORY_FLOOR} bytes)"
+                ),
+            ));
+        }
         let maxmemory_policy = match opts.get("maxmemory-policy") {
             None | Some(Value::Null) => d.maxmemory_policy,
             Some(Value::String(s)) if MAXMEMORY_POLICIES.contains(&s.trim()) => s.trim().to_string(),
@@ -251,14 +267,14 @@ impl CharmConfig {
         }
     }
 
-    /// Valid but noteworthy settings, as messages the charm can log or show.
+    /// Valid settings that cost availability, each saying what it costs; every one is shown in
+    /// the unit and application status (`status::active_message`).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.replica_priority == 0 {
-            out.push(
-                "replica-priority 0: Sentinel never promotes these replicas, so the primary cannot fail over"
-                    .to_string(),
-            );
+            // Sentinel never promotes a replica at priority 0, and the option is the same on every
+            // unit: a dead primary is never replaced (`-failover-abort-no-good-slave`).
+            out.push(format!("{CANNOT_FAIL_OVER}replica-priority 0 on every replica"));
         }
         out
     }

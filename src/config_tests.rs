@@ -43,7 +43,7 @@ fn valid_values_parse() {
     assert_eq!(c.maxmemory, 1 << 30);
     assert_eq!(c.maxmemory_policy, "allkeys-lru");
     assert!(!c.appendonly);
-    assert_eq!(c.warnings().len(), 1, "replica-priority 0 deserves a note");
+    assert_eq!(c.warnings(), vec!["cannot fail over: replica-priority 0 on every replica".to_string()]);
     assert!(CharmConfig::default().warnings().is_empty());
 }
 
@@ -104,6 +104,11 @@ fn bad_values_name_the_option_and_range() {
             "invalid maxmemory-policy: 'lru' is not a policy (accepted: noeviction, allkeys-lru",
         ),
         (json!({"maxmemory-policy": 3}), "invalid maxmemory-policy: 3 is not a policy"),
+        (
+            json!({"maxmemory": 1}),
+            "invalid maxmemory: 1 is below the floor, every write would fail (accepted: 0 for no limit, or at least 1048576 bytes)",
+        ),
+        (json!({"maxmemory": "1m"}), "invalid maxmemory: 1000000 is below the floor"),
         (json!({"appendonly": "maybe"}), "invalid appendonly: \"maybe\" is not a boolean (true or false)"),
     ];
     for (input, want) in table {

@@ -49,6 +49,15 @@ pub struct LocalNode {
     /// Something of this unit's supervision remains even if no process runs
     /// (`Supervisor::has_supervision`): a leaving unit must still remove it.
     pub supervised: bool,
+    /// What the unit's disk holds: its valkey.conf's replication source and whether the data
+    /// files are there (a node that lost its data must not become the source its peers copy).
+    pub on_disk: crate::workload::OnDisk,
+    /// The local Sentinel answered this observation. *Why:* a Sentinel that crash-loops (a corrupt
+    /// sentinel.conf) is "running" for a moment after each restart; only an answer says it is up.
+    pub sentinel_answers: bool,
+    /// Local `INFO memory`, read only when `maxmemory` is set (status warns when the dataset
+    /// reaches it); `None` otherwise or when Valkey did not answer.
+    pub memory: Option<crate::valkey::MemoryUse>,
 }
 
 /// Everything a reconcile pass decides on.
@@ -94,6 +103,9 @@ pub struct Observed {
     pub sentinels: Vec<SentinelView>,
     /// `INFO replication` of the current primary, when reachable.
     pub primary_info: Option<ReplicationInfo>,
+    /// Host → unit of every unit this one has seen, removed ones included
+    /// ([`crate::history::names`]), so a departed primary is still named by unit.
+    pub unit_hosts: crate::history::names::UnitHosts,
 }
 
 impl Observed {
@@ -119,12 +131,23 @@ impl Observed {
         self.units().filter(|u| u.started).count()
     }
 
-    /// The unit that announced `host`, if any (this unit's announce host counts too).
+    /// The unit that announced `host`, if any (this unit's announce host counts too); a unit no
+    /// longer live is named from what this unit remembers ([`Observed::unit_hosts`]).
     pub fn unit_at(&self, host: &str) -> Option<&str> {
         if self.announce_host.as_deref() == Some(host) {
             return Some(&self.me.name);
         }
-        self.units().find(|u| u.host.as_deref() == Some(host)).map(|u| u.name.as_str())
+        self.units()
+            .find(|u| u.host.as_deref() == Some(host))
+            .map(|u| u.name.as_str())
+            .or_else(|| self.unit_hosts.get(host).map(String::as_str))
+    }
+
+    /// The `(host, unit)` pairs of the live units (this one included) that announced a host.
+    pub fn live_hosts(&self) -> Vec<(&str, &str)> {
+        let mine = self.announce_host.as_deref().map(|h| (h, self.me.name.as_str()));
+        let peers = self.peers.iter().filter_map(|u| u.host.as_deref().map(|h| (h, u.name.as_str())));
+        mine.into_iter().chain(peers).collect()
     }
 
     /// The primary as the Sentinels see it ([`select_primary`]); `primary_info` is this node's.
@@ -295,6 +318,9 @@ pub fn read_services(
         if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {
             local.replication = node.replication().ok();
             local.version = node.version().ok();
+            if facts.config.as_ref().is_ok_and(|c| c.maxmemory > 0) {
+                local.memory = node.memory().ok().flatten();
+            }
         }
     }
     // Everyone reads its own Sentinel; the leader and units still starting read every started
@@ -311,8 +337,18 @@ pub fn read_services(
             }
         }
     }
+    // A leader that sees no started unit asks the recorded members (`peers::MEMBERS`): whether
+    // anybody still backs `bootstrapped`, and whom they name as primary.
+    let none_started = !facts.me.started && !facts.peers.iter().any(|p| p.started);
+    if facts.leader && facts.app.bootstrapped && none_started {
+        for h in &facts.app.members {
+            let unit = facts.peers.iter().find(|p| p.host.as_ref() == Some(h)).map(|p| p.name.clone());
+            targets.push((unit.unwrap_or_else(|| h.clone()), h.clone()));
+        }
+    }
     let sentinels: Vec<SentinelView> =
         targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
+    local.sentinel_answers = local.sentinel_running && sentinels.iter().any(|s| s.unit == facts.me.name);
     let primary = select_primary(sentinels.iter().filter_map(|s| s.primary.as_ref()));
     let primary_info = primary.and_then(|p| primary_replication(connector, p, &local, announce_host));
     (local, sentinels, primary_info)

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::valkey::{ReplicaEntry, Role};
+use crate::workload::OnDisk;
 
 /// The announce host of unit `n` in fixtures.
 pub fn host(n: u32) -> String {
@@ -118,6 +119,7 @@ impl Observed {
             local: LocalNode::default(),
             sentinels: Vec::new(),
             primary_info: None,
+            unit_hosts: Default::default(),
         }
     }
 
@@ -138,6 +140,8 @@ impl Observed {
         self.me.started = true;
         self.me.start_requested = Some(1);
         self.app.bootstrapped = true;
+        self.app.members = self.units().filter(|u| u.started).filter_map(|u| u.host.clone()).collect();
+        self.app.members.sort();
         self.local = LocalNode {
             valkey_running: true,
             sentinel_running: true,
@@ -146,6 +150,9 @@ impl Observed {
             bound: Default::default(),
             restart_delay: None,
             supervised: true,
+            on_disk: OnDisk { conf: true, replicaof: None, data_files: true },
+            memory: None,
+            sentinel_answers: true,
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();

@@ -31,6 +31,12 @@ pub const START_LOCK_SINCE: &str = "start-lock-since";
 /// its own: a newcomer that does not yet see its peers (relation-joined comes after start) must
 /// wait for a Sentinel to name the primary instead of bootstrapping a second one.
 pub const BOOTSTRAPPED: &str = "bootstrapped";
+/// App bag: the hosts of the units that have started (space-separated), kept by the leader.
+/// *Why:* `bootstrapped` outlives the units that backed it (scale to 0, then up again). A leader
+/// that sees no started unit asks these hosts' Sentinels: one that answers means the deployment
+/// lives on (a newcomer's relation-list is empty until its `-relation-joined` hooks ran); none
+/// answering means nobody backs the flag and the leader bootstraps anew (`plan::bootstrapped`).
+pub const MEMBERS: &str = "members";
 /// App bag: a counter the leader bumps after it reset Sentinels or changed their quorum. *Why:*
 /// the other units read only their own Sentinel, in their own hooks; without an event they would
 /// show the old counts (`4/3 sentinels`) until their next update-status. A changed app bag gives
@@ -93,6 +99,8 @@ pub struct AppData {
     pub start_lock_since: Option<u64>,
     /// Some unit has started: the deployment has (had) a primary.
     pub bootstrapped: bool,
+    /// Hosts of the units that have started, as the leader last recorded them (sorted).
+    pub members: Vec<String>,
     /// How many times the leader announced a Sentinel reset or quorum change (0: never).
     pub sentinel_upkeep: u64,
 }
@@ -106,6 +114,14 @@ impl AppData {
             start_lock: non_empty(START_LOCK),
             start_lock_since: bag.get(START_LOCK_SINCE).and_then(|v| v.parse().ok()),
             bootstrapped: bag.get(BOOTSTRAPPED).map(String::as_str) == Some("true"),
+            members: bag
+                .get(MEMBERS)
+                .map(|v| {
+                    let mut hosts: Vec<String> = v.split_whitespace().map(str::to_string).collect();
+                    hosts.sort();
+                    hosts
+                })
+                .unwrap_or_default(),
             sentinel_upkeep: bag.get(SENTINEL_UPKEEP).and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     }
@@ -169,7 +185,9 @@ mod tests {
             (START_LOCK_SINCE, "17"),
             (BOOTSTRAPPED, "true"),
             (SENTINEL_UPKEEP, "7"),
+            (MEMBERS, "valkey-2.lan valkey-0.lan"),
         ]));
+        assert_eq!(a.members, vec!["valkey-0.lan".to_string(), "valkey-2.lan".to_string()]);
         assert!(a.bootstrapped);
         assert_eq!(a.sentinel_upkeep, 7);
         assert_eq!(a.secret_id.as_deref(), Some("secret:abc"));

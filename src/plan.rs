@@ -100,6 +100,8 @@ pub enum Step {
     ReleaseLock,
     /// Leader: record that the deployment has been bootstrapped (a unit started).
     MarkBootstrapped,
+    /// Leader: record the hosts of the started units (`peers::MEMBERS`), sorted.
+    RecordMembers(Vec<String>),
     /// Render and start Valkey and Sentinel, wait (bounded) to be linked and discovered, then
     /// report started. `primary` is `None` when this unit becomes the primary.
     StartWorkload {
@@ -114,6 +116,12 @@ pub enum Step {
     /// renders them differently): rewrite them, with this restart delay, without restarting
     /// either service (systemd: unit files + `daemon-reload`; direct: the delay file).
     RefreshSupervision(Duration),
+    /// A started unit whose Valkey lost its data while another node is primary: point its
+    /// valkey.conf at that primary, then start it like [`Step::EnsureServices`] (it resyncs).
+    RestartAsReplica(Endpoint),
+    /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
+    /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
+    KeepValkeyDown,
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
@@ -199,7 +207,9 @@ pub fn plan(o: &Observed) -> Plan {
     if o.installed.is_none() {
         return Plan { steps: vec![Step::Install], waiting: None };
     }
-    let Ok(config) = &o.config else { return Plan::default() };
+    // An invalid config changes nothing, but dead services still come back with their files,
+    // i.e. the last good settings (self-healing is not suspended while the operator fixes it).
+    let Ok(config) = &o.config else { return heal_only(o) };
     if o.relation_id.is_none() {
         return Plan::wait(vec![], "waiting for the peer relation");
     }
@@ -217,7 +227,10 @@ pub fn plan(o: &Observed) -> Plan {
     if o.credentials.is_none() {
         return Plan::wait(steps, "waiting for the leader to create the passwords");
     }
-    let Ok(settings) = runtime_settings(config, o.live_count()) else { return Plan { steps, waiting: None } };
+    let Ok(settings) = runtime_settings(config, o.live_count()) else {
+        steps.extend(heal_only(o).steps);
+        return Plan { steps, waiting: None };
+    };
 
     if !o.me.started && o.me.start_requested.is_none() {
         steps.push(Step::RequestStart);
@@ -226,6 +239,10 @@ pub fn plan(o: &Observed) -> Plan {
     if o.leader {
         if !o.app.bootstrapped && o.started_count() > 0 {
             steps.push(Step::MarkBootstrapped);
+        }
+        let members = started_hosts(o);
+        if !members.is_empty() && members != o.app.members {
+            steps.push(Step::RecordMembers(members));
         }
         let (lock_steps, new_holder) = start_lock(o);
         steps.extend(lock_steps);
@@ -251,14 +268,19 @@ pub fn plan(o: &Observed) -> Plan {
         if o.local.restart_delay != Some(delay) {
             steps.push(Step::RefreshSupervision(delay));
         }
-        if !o.local.valkey_running || !o.local.sentinel_running {
-            steps.push(Step::EnsureServices);
+        match restart_rule(o) {
+            Restart::Running => {}
+            Restart::FromFiles => steps.push(Step::EnsureServices),
+            Restart::AsReplicaOf(p) => steps.push(Step::RestartAsReplica(p)),
+            Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
-        if o.applied.as_ref() != Some(&settings) {
-            steps.push(Step::ApplySettings(settings));
+        if o.local.valkey_running {
+            if o.applied.as_ref() != Some(&settings) {
+                steps.push(Step::ApplySettings(settings));
+            }
+            steps.extend(follow_primary_step(o));
+            steps.extend(promotion_step(o));
         }
-        steps.extend(follow_primary_step(o));
-        steps.extend(promotion_step(o));
     }
     if o.leader {
         let upkeep = sentinel_upkeep(o);
@@ -268,6 +290,95 @@ pub fn plan(o: &Observed) -> Plan {
         }
     }
     Plan { steps, waiting }
+}
+
+/// The plan for a `juju-exec` context (`primary-changed`, `valkey-restarted`): only the steps
+/// decided from this unit's own services, its own address, the relation's membership and the
+/// Sentinels. Juju gives exec contexts the unit agent's cached relation data
+/// (`internal/worker/uniter/runner/context/cache.go`): a peer's bag there is as old as the last
+/// `-changed` hook about it, so a peer that started or asked for the lock since may look
+/// otherwise. Steps decided from peers' bags — the start lock, bootstrapping, the quorum (a
+/// majority of who started), following peers' addresses, publishing their switchover records —
+/// wait for the hook that announces the change. Resetting a Sentinel that remembers a departed
+/// unit stays: that is decided from membership, which the departed hooks already updated (a
+/// reset deferred by a failover in progress is then done when the failover's hook runs).
+pub fn for_exec_context(o: &Observed) -> Plan {
+    let mut p = plan(o);
+    p.steps.retain(|s| {
+        matches!(
+            s,
+            Step::PublishHost(_)
+                | Step::EnsureServices
+                | Step::RestartAsReplica(_)
+                | Step::KeepValkeyDown
+                | Step::ApplySettings(_)
+                | Step::Rebind(_)
+                | Step::FollowPrimary(_)
+                | Step::AllowPromotion(_)
+                | Step::ResetSentinel { .. }
+                | Step::AnnounceUpkeep(_)
+        )
+    });
+    // The announcement only follows a reset here (a quorum change alone was left out above).
+    if !p.steps.iter().any(|s| matches!(s, Step::ResetSentinel { .. })) {
+        p.steps.retain(|s| !matches!(s, Step::AnnounceUpkeep(_)));
+    }
+    p
+}
+
+/// How a started unit's services may come back when some are down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restart {
+    /// Both run: nothing to do.
+    Running,
+    /// Start what is down from its files (a Sentinel that does not answer even then gets a fresh
+    /// sentinel.conf: `execute::restart`).
+    FromFiles,
+    /// This Valkey was the primary and came back without its data, and the Sentinels name another
+    /// primary: start it as that one's replica, so it copies their data instead of offering none.
+    AsReplicaOf(Endpoint),
+    /// This Valkey was the primary, came back without its data, and no other node is primary:
+    /// started from its file it would be an empty primary that its replicas copy (every write
+    /// gone), so it stays down until the operator promotes a replica. The message says so.
+    Refused(String),
+}
+
+/// The restart rule (docs/ha-protocol.md "A node that lost its data"). A node that comes back
+/// without the data it had must never become the source its peers copy; a lone unit has no peer
+/// holding a copy, so it simply starts again.
+pub fn restart_rule(o: &Observed) -> Restart {
+    let l = &o.local;
+    if l.valkey_running && l.sentinel_running && l.sentinel_answers {
+        return Restart::Running;
+    }
+    let copies_elsewhere = o.peers.iter().any(|p| p.started);
+    if l.valkey_running || !l.on_disk.primary_without_data() || !copies_elsewhere {
+        return Restart::FromFiles;
+    }
+    match o.known_primary() {
+        Some(p) if Some(&p.host) != o.announce_host.as_ref() => Restart::AsReplicaOf(p),
+        _ => Restart::Refused(format!(
+            "{} was the primary and came back without its data (no dump.rdb or appendonlydir): \
+             kept down so its replicas keep their copies; keep one with `juju run {}/leader \
+             promote-replica unit=<replica>`",
+            o.me.name,
+            o.me.name.split('/').next().unwrap_or("valkey"),
+        )),
+    }
+}
+
+/// The plan while the config is invalid: only bring dead services back, with their files' (last
+/// good) settings; never start Valkey where [`restart_rule`] refuses or needs a new file.
+fn heal_only(o: &Observed) -> Plan {
+    if !o.me.started || o.credentials.is_none() {
+        return Plan::default();
+    }
+    let step = match restart_rule(o) {
+        Restart::Running => return Plan::default(),
+        Restart::FromFiles => Step::EnsureServices,
+        Restart::AsReplicaOf(_) | Restart::Refused(_) => Step::KeepValkeyDown,
+    };
+    Plan { steps: vec![step], waiting: None }
 }
 
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
@@ -298,6 +409,25 @@ pub fn promotion_step(o: &Observed) -> Option<Step> {
         .then_some(Step::AllowPromotion(configured))
 }
 
+/// Whether the deployment has a primary to join: the app bag says it was bootstrapped *and* a
+/// live unit backs that — a started unit in view, or a Sentinel that answers (the recorded
+/// members' too, see `peers::MEMBERS`). After the last unit left (scale to 0) nothing does: the
+/// flag is void and the next leader bootstraps a new primary instead of waiting for ever.
+pub fn bootstrapped(o: &Observed) -> bool {
+    o.app.bootstrapped && (o.started_count() > 0 || !o.sentinels.is_empty())
+}
+
+/// The hosts of the started units, sorted (what the leader records as `peers::MEMBERS`).
+fn started_hosts(o: &Observed) -> Vec<String> {
+    let mut hosts: Vec<String> = o
+        .units()
+        .filter(|u| u.started)
+        .filter_map(|u| if u.name == o.me.name { o.announce_host.clone() } else { u.host.clone() })
+        .collect();
+    hosts.sort();
+    hosts
+}
+
 /// Leader: the start-lock steps, and who holds the lock after them.
 fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
     let requesters = |exclude: Option<&str>| -> Option<String> {
@@ -314,7 +444,7 @@ fn start_lock(o: &Observed) -> (Vec<Step>, Option<String>) {
         c.first().map(|(_, _, u)| u.name.clone())
     };
     // Bootstrap: until some unit started, only the leader may start (it becomes the primary).
-    let bootstrapping = !o.app.bootstrapped && o.started_count() == 0;
+    let bootstrapping = !bootstrapped(o) && o.started_count() == 0;
     if bootstrapping {
         let mine = o.app.start_lock.as_deref() == Some(o.me.name.as_str());
         return if mine {
@@ -351,7 +481,7 @@ fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
     match o.known_primary() {
         Some(p) if Some(&p.host) == o.announce_host.as_ref() => Ok(None),
         Some(p) => Ok(Some(p)),
-        None if o.leader && !o.app.bootstrapped && o.started_count() == 0 => Ok(None),
+        None if o.leader && !bootstrapped(o) && o.started_count() == 0 => Ok(None),
         None => Err("waiting for a reachable Sentinel that knows the primary".to_string()),
     }
 }
@@ -366,11 +496,10 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
         return Vec::new();
     }
     let n = o.started_count();
-    let others = (o.live_count() - 1) as u32;
     let mut steps = Vec::new();
     for s in &started {
         let Some(p) = &s.primary else { continue };
-        if p.num_other_sentinels > others || p.num_slaves > others {
+        if remembers_departed(o, p) {
             steps.push(Step::ResetSentinel {
                 unit: s.unit.clone(),
                 host: s.host.clone(),
@@ -393,7 +522,7 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running && is_primary && o.live_count() > 1 {
+    if o.local.valkey_running && is_primary && (o.live_count() > 1 || sentinel_knows_a_replica(o)) {
         steps.push(Step::HandOver);
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
@@ -405,6 +534,31 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     steps
 }
 
+/// Whether a Sentinel's view of the primary counts more peers or replicas than there are other
+/// live units: it remembers a departed unit, which only a reset makes it forget. Until then the
+/// deployment's failover arithmetic counts a node that is gone.
+pub fn remembers_departed(o: &Observed, p: &crate::valkey::MonitoredPrimary) -> bool {
+    let others = (o.live_count() - 1) as u32;
+    p.num_other_sentinels > others || p.num_slaves > others
+}
+
+/// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving
+/// unit cannot rely on `relation-list` alone: on Juju it usually runs its own `-relation-departed`
+/// hooks before anything else, and during each the departing peer is already gone from the list,
+/// so the last of them sees no peer at all while the replica still runs (the switchover itself
+/// then checks that the replica is in sync).
+fn sentinel_knows_a_replica(o: &Observed) -> bool {
+    o.my_sentinel().is_some_and(|s| {
+        s.replicas.iter().any(|r| {
+            r.link_ok && !r.flags.iter().any(|f| matches!(f.as_str(), "s_down" | "o_down" | "disconnected"))
+        })
+    })
+}
+
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_restart_tests.rs"]
+mod restart_tests;

@@ -303,6 +303,33 @@ fn leader_with_three(views: Vec<crate::observe::SentinelView>) -> Vec<Step> {
     plan(&o).steps
 }
 
+/// The leader's exec context (`primary-changed` after a failover) sees valkey/3 as not started,
+/// because its agent cached valkey/3's bag before the -changed that says otherwise: the ordinary
+/// plan would lower every quorum from 3 (a majority of 4) to 2; the exec plan leaves that to the
+/// hook that brings the fresh bag, and still follows the Sentinels.
+#[test]
+fn an_exec_context_decides_nothing_from_peers_bags() {
+    let mut o = Observed::test(0)
+        .leader()
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(2)), peer(3, false, Some(3))])
+        .running(primary_info(0, &[(1, 0), (2, 0), (3, 0)]));
+    o.app.start_lock = Some("valkey/3".into());
+    o.sentinels = (0..4).map(|n| sentinel(n, 1, 3, 3, 3)).collect();
+    o.primary_info = Some(primary_info(0, &[(0, 0), (2, 0), (3, 0)]));
+    let ordinary = plan(&o).steps;
+    assert!(ordinary.iter().any(|s| matches!(s, Step::SetQuorum { .. })), "{ordinary:?}");
+    let exec = for_exec_context(&o).steps;
+    assert!(
+        exec.iter()
+            .all(|s| matches!(s, Step::FollowPrimary(_) | Step::AllowPromotion(_) | Step::EnsureServices)),
+        "{exec:?}"
+    );
+    assert!(
+        exec.iter().any(|s| matches!(s, Step::FollowPrimary(_))),
+        "still follows the Sentinels: {exec:?}"
+    );
+}
+
 #[test]
 fn leader_keeps_quorum_at_a_majority() {
     let healthy = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 2, 2), sentinel(2, 0, 2, 2, 2)];
@@ -386,6 +413,34 @@ fn retire_table() {
     for (name, o, want) in cases {
         assert_eq!(retire(&o), want, "{name}");
     }
+}
+
+/// On Juju a leaving unit usually runs its own -relation-departed hooks first, and its last peer
+/// is gone from relation-list during the last of them: the primary of a two-unit deployment then
+/// sees no peer, yet its Sentinel still knows the replica, which must take over.
+#[test]
+fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_its_sentinel_knows() {
+    let known = |flags: &[&str], link_ok: bool| crate::valkey::KnownReplica {
+        ip: crate::observe::fixture::host(1),
+        port: crate::workload::VALKEY_PORT,
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        link_ok,
+        repl_offset: 5,
+        priority: 100,
+        info_refresh_ms: 100,
+    };
+    let with_replica = |replica| {
+        let mut o = Observed::test(0).running(primary_info(5, &[(1, 5)]));
+        let mut mine = sentinel(0, 0, 2, 1, 1);
+        mine.replicas = vec![replica];
+        o.sentinels = vec![mine];
+        o
+    };
+    let hand_over = vec![Step::HandOver, Step::StopServices, Step::MarkRetired];
+    let just_stop = vec![Step::StopServices, Step::MarkRetired];
+    assert_eq!(retire(&with_replica(known(&["slave"], true))), hand_over);
+    assert_eq!(retire(&with_replica(known(&["s_down", "slave"], true))), just_stop, "replica down");
+    assert_eq!(retire(&with_replica(known(&["slave"], false))), just_stop, "replica's link down");
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //! Active messages say the role and the HA health (`primary · 3/3 sentinels, quorum 2`) and warn
 //! when the deployment cannot survive losing its primary right now, and why.
 
+use crate::config::CANNOT_FAIL_OVER;
 use crate::juju::StatusKind;
 use crate::observe::Observed;
-use crate::plan::{in_sync, majority, runtime_settings, Plan};
+use crate::plan::{in_sync, majority, restart_rule, runtime_settings, Plan, Restart};
 use crate::valkey::Role;
 
 /// A status to set: kind and message.
@@ -53,12 +54,37 @@ pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
     let Some(repl) = &o.local.replication else {
         return Status::new(StatusKind::Waiting, "waiting for Valkey to answer");
     };
-    Status::new(StatusKind::Active, active_message(o, repl.role))
+    let message = active_message(o, repl.role);
+    if let Some(why) = stale_sentinels(o) {
+        return Status::new(StatusKind::Waiting, format!("{message} · {why}"));
+    }
+    Status::new(StatusKind::Active, message)
+}
+
+/// The leader's warning while a Sentinel still counts a departed unit (until the leader's reset
+/// makes it forget): such a deployment must not look healthy. Only the leader says it — it sees
+/// every Sentinel, resets them, and looks again once it has (`charm::reconcile`); another unit
+/// would keep saying it until its next hook.
+fn stale_sentinels(o: &Observed) -> Option<String> {
+    if !o.leader {
+        return None;
+    }
+    let stale: Vec<&str> = o
+        .sentinels
+        .iter()
+        .filter(|s| s.primary.as_ref().is_some_and(|p| crate::plan::remembers_departed(o, p)))
+        .map(|s| s.unit.as_str())
+        .collect();
+    (!stale.is_empty())
+        .then(|| format!("sentinels of {} still count a departed unit: resetting them", stale.join(", ")))
 }
 
 fn blocked(o: &Observed) -> Option<Status> {
     if let Some(e) = &o.install_error {
         return Some(Status::new(StatusKind::Blocked, e.clone()));
+    }
+    if let (true, Restart::Refused(why)) = (o.me.started && !o.retired, restart_rule(o)) {
+        return Some(Status::new(StatusKind::Blocked, why));
     }
     match &o.config {
         Err(e) => Some(Status::new(StatusKind::Blocked, e.to_string())),
@@ -85,10 +111,35 @@ fn active_message(o: &Observed, role: Role) -> String {
     };
     let mut msg = format!("{role_text} · {seen}/{expected} sentinels, quorum {quorum}");
     if let Some(why) = cannot_fail_over(o, seen) {
-        msg.push_str(" · cannot fail over: ");
+        msg.push_str(" · ");
+        msg.push_str(CANNOT_FAIL_OVER);
         msg.push_str(&why);
     }
+    for cost in setting_costs(o) {
+        msg.push_str(" · ");
+        msg.push_str(&cost);
+    }
     msg
+}
+
+/// What the settings cost right now, each shown in the unit and application status: every
+/// warning of the config (`CharmConfig::warnings`) and a `maxmemory` the dataset has reached.
+pub fn setting_costs(o: &Observed) -> Vec<String> {
+    let mut out = o.config.as_ref().map(|c| c.warnings()).unwrap_or_default();
+    out.extend(memory_warning(o));
+    out
+}
+
+/// `maxmemory` at or below what the dataset uses (Valkey's own measure, `INFO memory`): with
+/// `noeviction` every write fails with OOM, with the other policies keys are being evicted.
+fn memory_warning(o: &Observed) -> Option<String> {
+    let c = o.config.as_ref().ok()?;
+    let m = o.local.memory?;
+    if c.maxmemory == 0 || m.counted < c.maxmemory {
+        return None;
+    }
+    let cost = if c.maxmemory_policy == "noeviction" { "writes fail with OOM" } else { "keys are evicted" };
+    Some(format!("maxmemory {} is below the dataset ({}): {cost}", bytes(c.maxmemory), bytes(m.counted)))
 }
 
 /// Whether `host` is the announce host of a started unit other than this one.
@@ -132,6 +183,9 @@ pub fn app_status(o: &Observed, unit: &Status) -> Status {
     if matches!(unit.kind, StatusKind::Blocked) {
         return unit.clone();
     }
+    if let Some(why) = stale_sentinels(o) {
+        return Status::new(StatusKind::Waiting, why);
+    }
     let Some(primary) = o.known_primary() else {
         return Status::new(StatusKind::Waiting, "no primary yet");
     };
@@ -145,6 +199,10 @@ pub fn app_status(o: &Observed, unit: &Status) -> Status {
     let mut msg = format!("primary {name}, {synced} {plural} in sync, quorum {quorum}");
     if synced < total {
         msg.push_str(&format!(" ({} catching up)", total - synced));
+    }
+    for cost in setting_costs(o) {
+        msg.push_str(" · ");
+        msg.push_str(&cost);
     }
     Status::new(StatusKind::Active, msg)
 }
@@ -200,6 +258,34 @@ mod tests {
         }
     }
 
+    /// After the primary's unit is removed every Sentinel still counts it until the leader resets
+    /// them; the leader must not report the deployment healthy meanwhile (`wait` would).
+    #[test]
+    fn the_leader_waits_while_a_sentinel_still_counts_a_departed_unit() {
+        let mut o = three(Observed::test(0).running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
+        o.leader = true;
+        o.sentinels = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 3, 3)];
+        let unit = unit_status(&o, &Plan::default(), &[]);
+        assert_eq!(
+            unit,
+            Status::new(
+                StatusKind::Waiting,
+                "primary · 3/3 sentinels, quorum 2 · sentinels of valkey/1 still count a departed unit: resetting them"
+            )
+        );
+        let app = app_status(&o, &unit);
+        assert_eq!(app.kind, StatusKind::Waiting, "{app:?}");
+        o.sentinels[1] = sentinel(1, 0, 2, 2, 2);
+        assert_eq!(unit_status(&o, &Plan::default(), &[]).kind, StatusKind::Active, "reset: healthy again");
+        o.sentinels[1] = sentinel(1, 0, 2, 3, 3);
+        o.leader = false;
+        assert_eq!(
+            unit_status(&o, &Plan::default(), &[]).kind,
+            StatusKind::Active,
+            "only the leader says it"
+        );
+    }
+
     #[test]
     fn priority_blocked_then_maintenance_then_waiting() {
         let mut bad = Observed::test(0);
@@ -252,6 +338,44 @@ mod tests {
         let mut none = o.clone();
         none.sentinels.clear();
         assert_eq!(app_status(&none, &unit), Status::new(StatusKind::Waiting, "no primary yet"));
+    }
+
+    #[test]
+    fn settings_that_disable_ha_show_what_they_cost() {
+        let healthy =
+            three(Observed::test(0).leader().running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
+        let mut no_priority = healthy.clone();
+        no_priority.config.as_mut().unwrap().replica_priority = 0;
+        let priority = "cannot fail over: replica-priority 0 on every replica";
+        let mut full = healthy.clone();
+        full.config.as_mut().unwrap().maxmemory = 64 << 20;
+        full.local.memory = Some(crate::valkey::MemoryUse { counted: 70 << 20, maxmemory: 64 << 20 });
+        let oom = "maxmemory 64 MiB is below the dataset (70 MiB): writes fail with OOM";
+        let mut evicting = full.clone();
+        evicting.config.as_mut().unwrap().maxmemory_policy = "allkeys-lru".into();
+        let mut roomy = full.clone();
+        roomy.local.memory = Some(crate::valkey::MemoryUse { counted: 10 << 20, maxmemory: 64 << 20 });
+        let base = "primary · 3/3 sentinels, quorum 2";
+        let app = "primary valkey/0, 2 replicas in sync, quorum 2";
+        let cases = vec![
+            (healthy, String::new()),
+            (no_priority, format!(" · {priority}")),
+            (full, format!(" · {oom}")),
+            (evicting, " · maxmemory 64 MiB is below the dataset (70 MiB): keys are evicted".to_string()),
+            (roomy, String::new()),
+        ];
+        for (o, costs) in cases {
+            let unit = unit_status(&o, &Plan::default(), &[]);
+            assert_eq!(unit, Status::new(StatusKind::Active, format!("{base}{costs}")));
+            assert_eq!(app_status(&o, &unit), Status::new(StatusKind::Active, format!("{app}{costs}")));
+        }
+        // Every warning the config knows reaches the status.
+        let mut o = three(Observed::test(1).running(replica_info(0, 1000, true)), 1);
+        o.config.as_mut().unwrap().replica_priority = 0;
+        let message = unit_status(&o, &Plan::default(), &[]).message;
+        for w in o.config.as_ref().unwrap().warnings() {
+            assert!(message.contains(&w), "{message} lacks {w}");
+        }
     }
 
     #[test]

@@ -12,9 +12,11 @@ use std::path::PathBuf;
 
 mod pending;
 mod secret;
+mod teardown;
 
 pub use pending::{PendingChanges, SecretChange};
 pub use secret::Secret;
+pub use teardown::TeardownOrder;
 
 /// A string-to-string map: a relation bag, a secret's content, a unit's state store.
 pub type Bag = BTreeMap<String, String>;
@@ -76,6 +78,10 @@ pub struct ModelState {
     /// reports an address without a hostname.
     #[serde(default)]
     pub unit_hostnames: bool,
+    /// Model-config `teardown-order`: whether a removed unit runs its own departed hooks or its
+    /// storage-detaching hooks first (both happen on Juju; see [`TeardownOrder`]).
+    #[serde(default)]
+    pub teardown_order: TeardownOrder,
 }
 
 fn default_retry_delay_ms() -> u64 {
@@ -190,13 +196,24 @@ pub struct Unit {
     pub storage: BTreeMap<String, PathBuf>,
     /// True once `install` has succeeded (a unit that never installed is still `allocating`).
     pub installed: bool,
-    /// True once `start` has succeeded: actions and update-status wait for it, as in Juju.
+    /// True once `start` has succeeded: update-status waits for it, as in Juju.
     #[serde(default)]
     pub started: bool,
     /// Machine mode: the unit's machine is down (killed, or being rebooted). Nothing runs on it,
     /// as nothing runs on a Juju machine whose agent is lost.
     #[serde(default)]
     pub machine_down: bool,
+    /// This unit agent's cache of remote units' settings, per relation id (Juju's
+    /// `RelationCache`, `internal/worker/uniter/runner/context/cache.go`): filled on first read,
+    /// dropped for a unit when a `-joined`/`-changed` hook about it starts, so other hooks, and
+    /// exec contexts, see the copy read earlier. Application bags are never cached.
+    #[serde(default)]
+    pub relation_cache: BTreeMap<u32, BTreeMap<String, Bag>>,
+    /// For `remove-unit --force`: when (unix seconds) the unit is removed whatever its teardown
+    /// hooks are doing — Juju's forced cleanup after `--max-wait` (`state/cleanup.go`,
+    /// `scheduleForceCleanup`). Its hooks run until then.
+    #[serde(default)]
+    pub force_deadline: Option<f64>,
 }
 
 impl Default for Unit {
@@ -221,6 +238,8 @@ impl Default for Unit {
             installed: false,
             started: false,
             machine_down: false,
+            relation_cache: BTreeMap::new(),
+            force_deadline: None,
         }
     }
 }

@@ -98,9 +98,9 @@ fn remove_non_leader_departs_both_ways_and_tears_down() {
     assert_eq!(
         m.events_of("test-charm/2"),
         [
-            "data-storage-detaching",
             "cluster-relation-departed:test-charm/0",
             "cluster-relation-departed:test-charm/1",
+            "data-storage-detaching",
             "stop",
             "remove"
         ]

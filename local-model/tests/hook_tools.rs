@@ -90,6 +90,9 @@ fn relation_set_is_held_back_until_commit_and_visible_to_its_own_hook() {
         assert_eq!((event.relation_id, event.remote_unit.as_deref()), (Some(0), Some("valkey/1")));
         assert_eq!(event.remote_app.as_deref(), Some("valkey"));
     }
+    // valkey/0 read valkey/1's bag above, so its agent caches it until the -changed starts.
+    let (_, to_0) = events.iter().find(|(u, _)| u == "valkey/0").unwrap();
+    m.start_hook("valkey/0", to_0);
     // Default unit in a relation hook is the remote unit.
     let got =
         m.tool("valkey/0", "relation-get").relation_hook("valkey-peers:0", "valkey/1").args(&["role"]).run();
@@ -139,7 +142,9 @@ fn app_bag_is_written_by_the_leader_only_and_read_by_every_peer() {
         .ok();
     let events = m.commit("valkey/0", "valkey-0-ctx");
     let targets: Vec<&str> = events.iter().map(|(u, _)| u.as_str()).collect();
-    assert_eq!(targets, ["valkey/1", "valkey/2"]);
+    // The writing leader too: on a peer relation every unit watches its own application's bag
+    // (juju internal/worker/uniter/relation/resolver.go, nextHookForRelation).
+    assert_eq!(targets, ["valkey/0", "valkey/1", "valkey/2"]);
     assert!(events.iter().all(|(_, e)| e.remote_unit.is_none() && e.remote_app.as_deref() == Some("valkey")));
 
     let read =

@@ -133,7 +133,7 @@ fn removing_units_and_destroying_the_model_leave_nothing() {
     assert!(m.state().faults.partitions.is_empty());
     m.ok(&["add-unit", "test-charm"]);
     m.wait();
-    m.ok(&["remove-unit", "--force", "test-charm/2"]);
+    m.ok(&["remove-unit", "--force", "--no-wait", "test-charm/2"]);
     assert!(!net::leftovers(k).iter().any(|l| l.contains(&plan::netns(k, 2))));
     m.ok(&["destroy-model", &m.name, "--no-prompt"]);
     assert_eq!(net::leftovers(k), Vec::<String>::new());

@@ -161,8 +161,8 @@ fn config_file_second_application_and_forced_removal() {
     let uuid = state.uuid;
     assert_eq!(juju_local::model::processes::find(&uuid, Some("other/0"), None).len(), 1);
     m.clear_events();
-    m.ok(&["remove-unit", "other/0", "--force"]);
-    assert!(!m.state().units.contains_key("other/0"), "forced removal is immediate");
+    m.ok(&["remove-unit", "other/0", "--force", "--no-wait"]);
+    assert!(!m.state().units.contains_key("other/0"), "forced removal without waiting is immediate");
     assert!(juju_local::model::processes::find(&uuid, Some("other/0"), None).is_empty());
     assert!(m.events_of("other/0").is_empty(), "no hooks run on a force-removed unit");
     assert_eq!(juju_local::model::processes::find(&uuid, Some("test-charm/0"), None).len(), 1);

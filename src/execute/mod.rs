@@ -14,6 +14,7 @@ use std::time::Duration;
 
 mod fence;
 mod rebind;
+mod restart;
 mod start;
 mod upkeep;
 
@@ -75,13 +76,45 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Runs `steps` in order; stops at the first error.
+/// How long a step waits for a node that answered with a transient error (`LOADING` while it
+/// loads its AOF, `BUSY`, …) before trying once more; past it the hook fails and is retried.
+pub const TRANSIENT_WAIT: Duration = Duration::from_secs(60);
+
+/// Runs `steps` in order; stops at the first error. A step that met a transient answer
+/// (`ValkeyError::transient_at`) waits until that node answers `PING` (bounded by
+/// [`TRANSIENT_WAIT`]) and runs once more. *Why:* a restarted old primary's `valkey-restarted`
+/// reconcile failed with `LOADING` while Valkey loaded a 4 MB AOF; that `juju-exec` run is not
+/// retried, so the node stayed fenced until update-status (issue 15).
 pub fn execute(e: &Effects, o: &Observed, steps: &[Step]) -> Result<Outcome, ExecuteError> {
     let mut out = Outcome::default();
     for step in steps {
-        run_step(e, o, step, &mut out)?;
+        run_patiently(e, o, step, &mut out, TRANSIENT_WAIT)?;
     }
     Ok(out)
+}
+
+/// Runs one step; after a transient answer waits (≤ `wait`) for that node, then runs it again.
+fn run_patiently(
+    e: &Effects,
+    o: &Observed,
+    step: &Step,
+    out: &mut Outcome,
+    wait: Duration,
+) -> Result<(), ExecuteError> {
+    let Err(err) = run_step(e, o, step, out) else { return Ok(()) };
+    let Some(node) = transient_at(&err) else { return Err(err) };
+    tracing::info!("{err}: waiting for {node} to be ready, then trying again");
+    poll(wait, || e.connector.data(&node).ok()?.ping().ok());
+    run_step(e, o, step, out)
+}
+
+/// The node that gave a transient answer, if that is why `err` happened.
+pub fn transient_at(err: &ExecuteError) -> Option<Endpoint> {
+    let v = match err {
+        ExecuteError::Valkey(v) | ExecuteError::Switchover(SwitchoverError::Valkey(v)) => v,
+        _ => return None,
+    };
+    v.transient_at().cloned()
 }
 
 fn set_own(e: &Effects, o: &Observed, kv: &[(&str, Option<String>)]) -> Result<(), ExecuteError> {
@@ -130,36 +163,14 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             set_bag(e, o, true, &[(peers::START_LOCK, None), (peers::START_LOCK_SINCE, None)])?
         }
         Step::MarkBootstrapped => set_bag(e, o, true, &[(peers::BOOTSTRAPPED, Some("true".into()))])?,
+        Step::RecordMembers(hosts) => set_bag(e, o, true, &[(peers::MEMBERS, Some(hosts.join(" ")))])?,
         Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
-        Step::EnsureServices => {
-            let sup = need(e.supervisor, "restart services", "supervisor")?;
-            // A crashed Valkey whose supervisor waits out the restart delay (a crashed primary
-            // must not return before Sentinel replaced it) will not answer now: say so and do not
-            // hold the hook — it may be the primary-changed hook the status waits for.
-            let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
-            if let Some(paths) = e.paths {
-                fence::write_restarted_script(paths, &o.unit, sup.detach())?;
-            }
-            let sentinel_was_down = !sup.is_running(Service::Sentinel);
-            for svc in [Service::Valkey, Service::Sentinel] {
-                if !sup.is_running(svc) {
-                    sup.start(svc)?;
-                }
-            }
-            // A restarted Sentinel begins at its built-in timers; tune it now, not at the next hook.
-            if let (true, Some(paths), Some(host)) = (sentinel_was_down, e.paths, &o.announce_host) {
-                workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP);
-            }
-            // Valkey may be loading its AOF; give it a moment so the status can say how it is.
-            if delayed {
-                out.notes.push("waiting for Valkey's supervisor to restart it (restart delay)".into());
-            } else if let Some(host) = &o.announce_host {
-                let me = Endpoint::new(host.clone(), crate::workload::VALKEY_PORT);
-                if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
-                    out.notes.push("waiting for Valkey to answer after a restart".into());
-                }
-            }
+        Step::EnsureServices => restart::ensure_services(e, o, out)?,
+        Step::RestartAsReplica(primary) => {
+            start::write_valkey_conf(e, o, Some(primary))?;
+            restart::ensure_services(e, o, out)?;
         }
+        Step::KeepValkeyDown => restart::keep_valkey_down(e, o)?,
         Step::RefreshSupervision(delay) => {
             let sup = need(e.supervisor, "refresh supervision", "supervisor")?;
             sup.refresh(*delay)?;
@@ -222,3 +233,11 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "transient_tests.rs"]
+mod transient_tests;
+
+#[cfg(test)]
+#[path = "loading_live_tests.rs"]
+mod loading_live_tests;

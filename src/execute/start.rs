@@ -53,6 +53,38 @@ pub(super) fn write_valkey_conf(
     Ok(())
 }
 
+/// Renders a fresh sentinel.conf monitoring `primary` with `quorum` (and its reconfig script).
+/// Only while Sentinel is stopped: a running Sentinel rewrites the file with what it learned.
+pub(super) fn write_sentinel_conf(
+    e: &Effects,
+    o: &Observed,
+    primary: &Endpoint,
+    quorum: u32,
+) -> Result<(), ExecuteError> {
+    let paths = need(e.paths, "render sentinel.conf", "storage")?;
+    let creds = need(o.credentials.as_ref(), "render sentinel.conf", "passwords")?;
+    let config = o
+        .config
+        .as_ref()
+        .map_err(|_| ExecuteError::Missing { step: "render sentinel.conf", missing: "valid config" })?;
+    let detach = need(e.supervisor, "render sentinel.conf", "supervisor")?.detach();
+    let script = write_reconfig_script(paths, &o.unit, detach)?;
+    let conf = SentinelConf {
+        bind: need(o.bind_address.as_deref(), "render sentinel.conf", "bind address")?,
+        announce_host: need(o.announce_host.as_deref(), "render sentinel.conf", "announce host")?,
+        port: SENTINEL_PORT,
+        primary_host: &primary.host,
+        primary_port: primary.port,
+        quorum,
+        credentials: creds,
+        config,
+        paths,
+        reconfig_script: Some(&script),
+    };
+    workload::write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
+    Ok(())
+}
+
 /// [`crate::plan::Step::StartWorkload`]: idempotent, so a start whose wait ran out simply continues
 /// on the next hook (running services are kept; sentinel.conf is only written while Sentinel is
 /// stopped, because Sentinel rewrites it with what it learned).
@@ -65,7 +97,7 @@ pub(super) fn start_workload(
 ) -> Result<(), ExecuteError> {
     let paths = need(e.paths, "start", "storage")?;
     let sup = need(e.supervisor, "start", "supervisor")?;
-    let creds = need(o.credentials.as_ref(), "start", "passwords")?;
+    need(o.credentials.as_ref(), "start", "passwords")?;
     let config =
         o.config.as_ref().map_err(|_| ExecuteError::Missing { step: "start", missing: "valid config" })?;
     let host = need(o.announce_host.as_deref(), "start", "announce host")?;
@@ -90,21 +122,8 @@ pub(super) fn start_workload(
         }
     }
     if !sup.is_running(Service::Sentinel) {
-        let script = write_reconfig_script(paths, &o.unit, sup.detach())?;
         let target = primary.cloned().unwrap_or_else(|| me.clone());
-        let conf = SentinelConf {
-            bind: need(o.bind_address.as_deref(), "start", "bind address")?,
-            announce_host: host,
-            port: SENTINEL_PORT,
-            primary_host: &target.host,
-            primary_port: target.port,
-            quorum,
-            credentials: creds,
-            config,
-            paths,
-            reconfig_script: Some(&script),
-        };
-        workload::write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
+        write_sentinel_conf(e, o, &target, quorum)?;
         sup.start(Service::Sentinel)?;
     }
     // Replica discovery and failover candidate checks ride on Sentinel's INFO period

@@ -100,7 +100,7 @@ impl Connector for Recorder {
     }
 }
 
-fn ctx(dir: &std::path::Path) -> Context {
+pub(super) fn ctx(dir: &std::path::Path) -> Context {
     let dir = dir.to_string_lossy().to_string();
     Context::from_env(move |k| match k {
         "JUJU_UNIT_NAME" => Some("valkey/0".to_string()),

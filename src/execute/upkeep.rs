@@ -107,6 +107,22 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
             tracing::warn!("leaving without hand-over: no replica in sync ({why})");
             Ok(())
         }
+        // The last unit, or every replica leaving at the same time (scale to 0): nobody is left
+        // to take over, so there is nothing to hand over; stop (issue 15: the last primary's
+        // storage-detaching failed with NOGOODSLAVE and was retried).
+        Err(err) if no_replica_left(e, host) => {
+            tracing::warn!("leaving without hand-over: no replica is left to take over ({err})");
+            Ok(())
+        }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// Whether the local primary has no replica linked to it any more (or does not answer).
+fn no_replica_left(e: &Effects, host: &str) -> bool {
+    let me = Endpoint::new(host, crate::workload::VALKEY_PORT);
+    match e.connector.data(&me).and_then(|mut n| n.replication()) {
+        Ok(info) => !info.replicas.iter().any(|r| r.state == "online"),
+        Err(_) => true,
     }
 }

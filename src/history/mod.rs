@@ -20,6 +20,7 @@
 //! Parsing is pure and tested on captured log lines.
 
 pub mod clock;
+pub mod names;
 pub mod shared;
 
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! memory for nothing. Every connection has a short connect and read timeout so a dead node
 //! costs about a second, never a hung hook.
 
-use super::info::{parse_replication, parse_server_version, ReplicationInfo};
+use super::info::{parse_memory, parse_replication, parse_server_version, MemoryUse, ReplicationInfo};
 use super::sentinel_reply::{pairs, KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 use super::{Auth, Endpoint, ValkeyError};
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
@@ -67,6 +67,10 @@ pub trait DataNode {
     /// the replica twice, until `repl-timeout`. The default does nothing, for fakes.
     fn drop_clients_at(&mut self, _ip: &str) -> Result<usize, ValkeyError> {
         Ok(0)
+    }
+    /// `INFO memory`: what counts against `maxmemory`. The default knows nothing, for fakes.
+    fn memory(&mut self) -> Result<Option<MemoryUse>, ValkeyError> {
+        Ok(None)
     }
 }
 
@@ -235,6 +239,10 @@ impl DataNode for Connection {
     fn replication(&mut self) -> Result<ReplicationInfo, ValkeyError> {
         let text: String = self.run("INFO replication", redis::cmd("INFO").arg("replication"))?;
         Ok(parse_replication(&text))
+    }
+    fn memory(&mut self) -> Result<Option<MemoryUse>, ValkeyError> {
+        let text: String = self.run("INFO memory", redis::cmd("INFO").arg("memory"))?;
+        Ok(parse_memory(&text))
     }
     fn version(&mut self) -> Result<String, ValkeyError> {
         let text: String = self.run("INFO server", redis::cmd("INFO").arg("server"))?;

@@ -85,6 +85,27 @@ pub fn fields(reply: &str) -> BTreeMap<&str, &str> {
         .collect()
 }
 
+/// What `INFO memory` says counts against `maxmemory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryUse {
+    /// `used_memory` minus `mem_not_counted_for_evict` (replication and AOF buffers): what Valkey
+    /// compares with `maxmemory` before it evicts or refuses a write.
+    pub counted: u64,
+    /// The `maxmemory` in force (0: no limit).
+    pub maxmemory: u64,
+}
+
+/// Parses `INFO memory`; `None` when `used_memory` is missing.
+pub fn parse_memory(reply: &str) -> Option<MemoryUse> {
+    let f = fields(reply);
+    let num = |k: &str| f.get(k).and_then(|v| v.parse::<u64>().ok());
+    let used = num("used_memory")?;
+    Some(MemoryUse {
+        counted: used.saturating_sub(num("mem_not_counted_for_evict").unwrap_or(0)),
+        maxmemory: num("maxmemory").unwrap_or(0),
+    })
+}
+
 /// Parses `INFO replication`.
 pub fn parse_replication(reply: &str) -> ReplicationInfo {
     let f = fields(reply);
@@ -218,5 +239,13 @@ master_failover_state:no-failover\r\nmaster_repl_offset:5321\r\n";
         assert_eq!(parse_server_version(v).as_deref(), Some("9.1.2"));
         assert_eq!(parse_server_version("redis_version:7.0.15\r\n").as_deref(), Some("7.0.15"));
         assert_eq!(parse_server_version("# Server\r\n"), None);
+    }
+
+    #[test]
+    fn memory_counted_against_maxmemory() {
+        let reply = "# Memory\r\nused_memory:1049872\r\nused_memory_human:1.00M\r\n\
+maxmemory:1\r\nmaxmemory_policy:noeviction\r\nmem_not_counted_for_evict:4096\r\n";
+        assert_eq!(parse_memory(reply), Some(MemoryUse { counted: 1_045_776, maxmemory: 1 }));
+        assert_eq!(parse_memory("# Memory\r\nmaxmemory:0\r\n"), None);
     }
 }

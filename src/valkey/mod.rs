@@ -25,7 +25,7 @@ pub use client::{
     Connector, DataNode, SentinelNode, TcpConnector, Timeouts, SENTINEL_ASK_PERIOD, SENTINEL_INFO_PERIOD,
     SENTINEL_PING_PERIOD,
 };
-pub use info::{ReplicaEntry, ReplicationInfo, Role};
+pub use info::{MemoryUse, ReplicaEntry, ReplicationInfo, Role};
 pub use sentinel_reply::{KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 
 use std::fmt;
@@ -102,7 +102,31 @@ pub enum ValkeyError {
     },
 }
 
+/// Server error codes that mean "not now" rather than "no": `LOADING` (loading its AOF or RDB),
+/// `BUSY` (a script or function running past its time limit), `MASTERDOWN` (a replica whose link
+/// is down with `replica-serve-stale-data no`), `TRYAGAIN`. The same command succeeds once the
+/// server is done, so the charm waits for it (bounded) instead of failing the hook.
+pub const TRANSIENT_CODES: [&str; 4] = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"];
+
+/// Whether a server error code is one of [`TRANSIENT_CODES`].
+pub fn is_transient_code(code: &str) -> bool {
+    TRANSIENT_CODES.contains(&code)
+}
+
 impl ValkeyError {
+    /// The server answered with a transient error ([`TRANSIENT_CODES`]); the node it came from.
+    pub fn transient_at(&self) -> Option<&Endpoint> {
+        // A handshake (AUTH) answered with one of them arrives as a connect error.
+        match self {
+            ValkeyError::Command { endpoint, source, .. } | ValkeyError::Connect { endpoint, source }
+                if source.code().is_some_and(is_transient_code) =>
+            {
+                Some(endpoint)
+            }
+            _ => None,
+        }
+    }
+
     /// True when the error is a refused or timed-out connection or a broken link — the kind a
     /// retry on a later hook may cure — rather than a wrong reply.
     pub fn is_unreachable(&self) -> bool {

@@ -188,6 +188,43 @@ fn direct_supervisor_restarts_a_killed_valkey_and_stops_cleanly() {
     assert!(log.contains("restarting in 200 ms"), "{log}");
 }
 
+/// The octal permission bits of `path`.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn config_files_stay_private_after_the_servers_rewrite_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (port, s_port) = (free_port(), free_port());
+    let paths = unit(tmp.path(), port, s_port);
+    let installed = Installed { server: valkey_server(), version: "9.1.2".into() };
+    let direct = Direct::new(&fake_dispatch(tmp.path()), &paths, &installed, Duration::from_millis(200));
+    let _cleanup = Cleanup(direct.clone());
+    direct.start(Service::Valkey).unwrap();
+    direct.start(Service::Sentinel).unwrap();
+    assert!(poll(Duration::from_secs(10), || ping(port).then_some(())).is_some(), "valkey answers");
+    assert!(poll(Duration::from_secs(10), || ping(s_port).then_some(())).is_some(), "sentinel answers");
+    let url = format!("redis://{ADMIN_USER}:adminpw@127.0.0.1:{port}/");
+    let mut con =
+        redis::Client::open(url).unwrap().get_connection_with_timeout(Duration::from_secs(2)).unwrap();
+    let () =
+        redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("allkeys-lru").query(&mut con).unwrap();
+    let () = redis::cmd("CONFIG").arg("REWRITE").query(&mut con).unwrap();
+    let rewritten = std::fs::read_to_string(paths.valkey_conf()).unwrap();
+    assert!(rewritten.contains("maxmemory-policy allkeys-lru"), "CONFIG REWRITE ran");
+    assert_eq!(mode(&paths.valkey_conf()), 0o600, "valkey.conf after CONFIG REWRITE");
+    // Sentinel rewrites its own file as soon as it starts (it adds its `myid`).
+    let own_id = poll(Duration::from_secs(10), || {
+        std::fs::read_to_string(paths.sentinel_conf()).ok().filter(|t| t.contains("sentinel myid"))
+    });
+    assert!(own_id.is_some(), "Sentinel rewrote its file");
+    assert_eq!(mode(&paths.sentinel_conf()), 0o600, "sentinel.conf after Sentinel's rewrite");
+    direct.stop(Service::Sentinel).unwrap();
+    direct.stop(Service::Valkey).unwrap();
+}
+
 #[test]
 fn direct_start_reports_a_server_that_cannot_run() {
     let tmp = tempfile::tempdir().unwrap();

@@ -62,9 +62,34 @@ pub fn write_private(path: &Path, contents: &str) -> Result<bool, WorkloadError>
     write_file(path, contents, 0o600)
 }
 
+/// Narrows an existing file to 0600 if anyone but its owner may read it; returns whether it did.
+/// *Why:* Valkey and Sentinel rewrite their config files (`CONFIG REWRITE`, Sentinel's state) with
+/// mode `0644 & ~umask`; a server started without the supervisor's 0077 umask (an older
+/// supervisor, a unit file without `UMask=`) leaves them world-readable, hashes included.
+pub fn keep_private(path: &Path) -> Result<bool, WorkloadError> {
+    let Ok(meta) = fs::metadata(path) else { return Ok(false) };
+    if meta.permissions().mode() & 0o077 == 0 {
+        return Ok(false);
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io_err("chmod", path))?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loosened_files_are_narrowed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("valkey.conf");
+        assert!(!keep_private(&path).unwrap(), "a missing file is left alone");
+        write_private(&path, "port 6379\n").unwrap();
+        assert!(!keep_private(&path).unwrap());
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(keep_private(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
+    }
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o7777

@@ -10,6 +10,7 @@ pub mod direct;
 #[cfg(test)]
 mod failover_tests;
 pub mod files;
+pub mod held;
 pub mod install;
 pub mod paths;
 pub mod pidfile;
@@ -23,6 +24,7 @@ pub mod tuning;
 
 pub use bound::{read_bound, Bound};
 pub use files::{write_file, write_private};
+pub use held::{read_on_disk, OnDisk};
 pub use install::{detect_version, install, installed, Installed};
 pub use paths::Paths;
 pub use render::{

@@ -174,11 +174,17 @@ fn close_inherited_fds() {
 }
 
 /// The supervisor loop; returns the exit code.
-// The direct supervisor: runs the service it supervises.
-#[allow(clippy::disallowed_methods)]
+// The direct supervisor: runs the service it supervises (umask through libc: SAFETY below).
+#[allow(clippy::disallowed_methods, unsafe_code)]
 pub fn run(args: &SuperviseArgs) -> i32 {
     close_inherited_fds();
     install_handlers();
+    // The servers inherit this umask, and Valkey's `CONFIG REWRITE` (run by Sentinel after every
+    // failover, and by Sentinel on its own file all the time) sets the rewritten file's mode to
+    // `0644 & ~umask`: 0077 keeps valkey.conf and sentinel.conf, which hold password hashes, 0600
+    // (issue 15 item 7: they became 0644). The charm writes its files with explicit modes anyway.
+    // SAFETY: umask(2) only sets this process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
     let me = PidRecord::of(std::process::id());
     if let Some(rec) = me {
         if let Err(e) = rec.write(&args.pidfile) {

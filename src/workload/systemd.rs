@@ -120,9 +120,7 @@ impl Systemd {
              RestartSec={delay}ms\n\
              TimeoutStopSec={stop}\n\
              LimitNOFILE=65536\n\
-             \n\
-             [Install]\n\
-             WantedBy=multi-user.target\n",
+             {install}",
             unit = self.unit,
             server = exec_word(&self.server),
             conf = exec_word(&conf),
@@ -130,6 +128,14 @@ impl Systemd {
             workdir = self.paths.run_dir().display(),
             delay = delay.as_millis(),
             stop = STOP_TIMEOUT.as_secs(),
+            install = match svc {
+                // Valkey is never started by the boot itself: after a reboot Juju runs the charm's
+                // `start` hook, whose reconcile brings Valkey back only where that is safe (a node
+                // whose data is gone must not come back as a primary its replicas copy; a node the
+                // charm keeps down stays down). Sentinel is always safe to start.
+                Service::Valkey => "",
+                Service::Sentinel => "\n[Install]\nWantedBy=multi-user.target\n",
+            },
         )
     }
 
@@ -191,7 +197,11 @@ impl Supervisor for Systemd {
         if self.is_failed(svc) {
             self.systemctl(&["reset-failed", &name])?;
         }
-        self.systemctl(&["enable", "--quiet", &name])?;
+        match svc {
+            Service::Sentinel => self.systemctl(&["enable", "--quiet", &name])?,
+            // A Valkey unit enabled by an older charm revision is taken out of the boot.
+            Service::Valkey => self.systemctl(&["disable", "--quiet", &name])?,
+        };
         self.systemctl(&["start", &name]).map(drop)
     }
 

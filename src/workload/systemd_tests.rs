@@ -172,10 +172,22 @@ fn a_failed_unit_is_reset_before_it_is_started() {
             "daemon-reload".into(),
             format!("is-failed --quiet {VALKEY_UNIT}"),
             format!("reset-failed {VALKEY_UNIT}"),
-            format!("enable --quiet {VALKEY_UNIT}"),
+            // Never started by the boot: the charm's start hook decides after a reboot.
+            format!("disable --quiet {VALKEY_UNIT}"),
             format!("start {VALKEY_UNIT}"),
         ]
     );
+}
+
+#[test]
+fn only_sentinel_is_started_by_the_boot() {
+    let stub = Stub::new();
+    let s = stub.systemd();
+    assert!(!s.render_unit(Service::Valkey).contains("[Install]"));
+    assert!(s.render_unit(Service::Sentinel).contains("\n[Install]\nWantedBy=multi-user.target\n"));
+    s.start(Service::Sentinel).unwrap();
+    let calls = stub.take_calls();
+    assert!(calls.contains(&format!("enable --quiet {SENTINEL_UNIT}")), "{calls:?}");
 }
 
 #[test]

@@ -65,6 +65,21 @@ impl Deployed {
         Self::deploy_into(juju, units, config, substrate)
     }
 
+    /// Like [`Deployed::new`], with the removed units' teardown order fixed to `order`
+    /// (`departed-first` or `storage-first`, juju-local's `teardown-order` model-config key).
+    /// Both orders happen on real Juju, which picks one itself: there the scenario runs with
+    /// whichever comes, and says so.
+    pub fn with_teardown_order(scenario: &str, units: usize, config: &[(&str, &str)], order: &str) -> Self {
+        let mut juju = Juju::from_env().expect("juju CLI (build juju-local or set JUJU)");
+        let substrate = substrate::add_model(&mut juju, &model_name(scenario));
+        if juju.local_home().is_some() {
+            juju.model_config(&[("teardown-order", order)]).expect("model-config teardown-order");
+        } else {
+            println!("teardown order {order}: real Juju chooses the order itself");
+        }
+        Self::deploy_into(juju, units, config, substrate)
+    }
+
     /// Deploys `units` units with `config` into the driver's current model (update-status made
     /// frequent first) and waits until every unit is active and idle.
     fn deploy_into(

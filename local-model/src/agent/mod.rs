@@ -19,7 +19,7 @@ pub mod spawn;
 pub mod step;
 pub mod timings;
 
-use crate::model::{clock, home, processes, units, ModelError};
+use crate::model::{clock, home, lifecycle, processes, units, ModelError};
 use crate::state::{ModelState, QueuedEvent};
 use crate::store::{Store, StoreError};
 use fs2::FileExt;
@@ -112,7 +112,8 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
         seen = Some(stamp);
         owner = state.owner_pid;
         last = Some(state.clone());
-        next_timer = step::next_timer(&state);
+        next_timer = step::next_timer(&state).min(lifecycle::next_force_deadline(&state));
+        remove_forced(&store, &state);
         if step::anything_due(&state, clock::now()) {
             match store.update(|s| Ok::<_, StoreError>(step::take_due(s, dir, clock::now()))) {
                 Ok(launches) => {
@@ -128,6 +129,25 @@ pub fn run(dir: &Path) -> Result<(), AgentError> {
             }
         }
         std::thread::sleep(TICK);
+    }
+}
+
+/// `remove-unit --force` units whose bound passed with their teardown hooks unfinished: removed
+/// from the state and torn down (processes killed, a running hook included), as Juju's forced
+/// cleanup removes a unit whatever its agent is doing (`state/cleanup.go`).
+fn remove_forced(store: &Store, state: &ModelState) {
+    if lifecycle::forced_due(state, clock::now()).is_empty() {
+        return;
+    }
+    let removed = store.update(|s| {
+        let due = lifecycle::forced_due(s, clock::now());
+        Ok::<_, StoreError>(due.iter().filter_map(|u| lifecycle::finish_removal(s, u)).collect::<Vec<_>>())
+    });
+    for unit in removed.unwrap_or_default() {
+        eprintln!("{}: forced removal bound reached; tearing it down", unit.name);
+        if let Err(e) = units::tear_down(store, &state.uuid, &unit.name, Some(&unit)) {
+            eprintln!("cannot tear down {}: {e}", unit.name);
+        }
     }
 }
 

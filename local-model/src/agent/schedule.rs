@@ -1,12 +1,14 @@
 //! Which event a unit runs next (pure): Juju's priorities (juju-contract §3) over a FIFO queue.
 //!
 //! - One event at a time per unit: nothing is picked while one runs.
-//! - Until `start` has succeeded the queue is strictly in order (storage-attached, install,
-//!   relation-created, leader-elected, config-changed, start) and operations wait.
-//! - After that: operations (actions, exec) first, then relation-created, then leader-elected, then
-//!   hooks in order, update-status last.
-//! - A failed hook blocks ordinary hooks until its retry is due; operations still run meanwhile,
-//!   even before `start` (a unit in error still answers `juju run` and `juju exec`).
+//! - Operations (actions, exec) come first once `install` has succeeded, even before a queued
+//!   `start`: Juju's uniter consults its operation resolvers before the hook resolvers
+//!   (`internal/worker/uniter/resolver.go`); before `install` they wait.
+//! - Until `start` has succeeded the hooks run strictly in order (storage-attached, install,
+//!   relation-created, leader-elected, config-changed, start).
+//! - After that: relation-created, then leader-elected, then hooks in order, update-status last.
+//! - A failed hook blocks ordinary hooks until its retry is due; operations still run meanwhile
+//!   (a unit in error still answers `juju run` and `juju exec`).
 
 use crate::state::{QueuedEvent, Unit};
 
@@ -27,7 +29,7 @@ pub fn pick(unit: &Unit, now: f64) -> Option<Pick> {
     let is_op = |e: &QueuedEvent| matches!(e, QueuedEvent::Operation { .. });
     let hook_named =
         |e: &QueuedEvent, f: &dyn Fn(&str) -> bool| matches!(e, QueuedEvent::Hook(h) if f(&h.name));
-    if unit.started || unit.failed.is_some() {
+    if unit.installed || unit.failed.is_some() {
         if let Some(i) = unit.queue.iter().position(is_op) {
             return Some(Pick::Queued(i));
         }
@@ -81,14 +83,24 @@ mod tests {
     }
 
     #[test]
-    fn before_start_runs_in_order_and_operations_wait() {
+    fn before_install_runs_in_order_and_operations_wait() {
         let u = unit(&["op1", "install", "p-relation-created"], false);
         assert_eq!(pick(&u, 0.0), Some(Pick::Queued(1)));
     }
 
     #[test]
+    fn once_installed_operations_run_before_a_queued_start() {
+        let mut u = unit(&["config-changed", "start", "op2"], false);
+        u.installed = true;
+        assert_eq!(pick(&u, 0.0), Some(Pick::Queued(2)));
+        u.queue.pop_back();
+        assert_eq!(pick(&u, 0.0), Some(Pick::Queued(0)), "hooks still strictly in order before start");
+    }
+
+    #[test]
     fn after_start_priorities_apply() {
-        let u = unit(&["update-status", "config-changed", "leader-elected", "op4"], true);
+        let mut u = unit(&["update-status", "config-changed", "leader-elected", "op4"], true);
+        u.installed = true;
         assert_eq!(pick(&u, 0.0), Some(Pick::Queued(3)));
         let u = unit(&["update-status", "config-changed", "leader-elected"], true);
         assert_eq!(pick(&u, 0.0), Some(Pick::Queued(2)));

@@ -40,6 +40,11 @@ pub struct RemoveApplicationArgs {
 pub fn remove_application(home: &Home, model: &str, args: RemoveApplicationArgs) -> Result<()> {
     let store = home.open(model)?;
     let uuid = store.read()?.uuid;
+    // As remove-unit: `--force` still runs each unit's teardown hooks within a bound,
+    // `--force --no-wait` removes the units at once.
+    let now = crate::model::clock::now();
+    let force_by =
+        args.force.then_some(now + if args.no_wait { 0.0 } else { lifecycle::FORCE_MAX_WAIT_SECS });
     let forced = store.update(|s: &mut ModelState| -> Result<Vec<crate::state::Unit>> {
         if let Some(app) = args.apps.iter().find(|a| !s.applications.contains_key(*a)) {
             return Err(CliError::Usage(format!("application \"{app}\" not found")));
@@ -53,11 +58,11 @@ pub fn remove_application(home: &Home, model: &str, args: RemoveApplicationArgs)
                 .map(|u| u.name.clone())
                 .collect();
             for unit in names {
-                lifecycle::begin_removal(s, &unit, args.force)?;
-                if args.force {
-                    forced.extend(lifecycle::finish_removal(s, &unit));
-                }
+                lifecycle::begin_removal(s, &unit, force_by)?;
             }
+        }
+        for unit in lifecycle::forced_due(s, now) {
+            forced.extend(lifecycle::finish_removal(s, &unit));
         }
         Ok(forced)
     })?;

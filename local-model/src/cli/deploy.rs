@@ -43,10 +43,11 @@ pub struct RemoveArgs {
     /// Units to remove.
     #[arg(required = true)]
     pub units: Vec<String>,
-    /// Skip the unit's hooks and kill its processes at once.
+    /// Remove the unit even if its teardown hooks fail or hang: they run for at most a minute
+    /// (as Juju's forced cleanup), then its processes are killed.
     #[arg(long)]
     pub force: bool,
-    /// Accepted for compatibility.
+    /// With `--force`: do not wait for the teardown hooks; kill its processes at once.
     #[arg(long)]
     pub no_wait: bool,
     /// Accepted for compatibility (storage is always removed with the unit).
@@ -126,6 +127,12 @@ pub fn add_unit(home: &Home, model: &str, app: &str, n: u32) -> Result<()> {
 pub fn remove_unit(home: &Home, model: &str, args: RemoveArgs) -> Result<()> {
     let store = home.open(model)?;
     let uuid = store.read()?.uuid;
+    if args.no_wait && !args.force {
+        return Err(CliError::Usage("--no-wait without --force not valid".into()));
+    }
+    let now = crate::model::clock::now();
+    let force_by =
+        args.force.then_some(now + if args.no_wait { 0.0 } else { lifecycle::FORCE_MAX_WAIT_SECS });
     let forced = store.update(|s: &mut ModelState| -> Result<Vec<crate::state::Unit>> {
         for unit in &args.units {
             if !unit.contains('/') {
@@ -141,12 +148,13 @@ pub fn remove_unit(home: &Home, model: &str, args: RemoveArgs) -> Result<()> {
         }
         let mut forced = Vec::new();
         for unit in &args.units {
-            lifecycle::begin_removal(s, unit, args.force)?;
-            if args.force {
-                // A hook still running on it is killed by the teardown; its outcome is ignored.
-                if let Some(removed) = lifecycle::finish_removal(s, unit) {
-                    forced.push(removed);
-                }
+            lifecycle::begin_removal(s, unit, force_by)?;
+        }
+        // `--force --no-wait`: gone at once. A hook still running on it is killed by the teardown;
+        // its outcome is ignored. Otherwise the agent removes it after its hooks or the bound.
+        for unit in lifecycle::forced_due(s, now) {
+            if let Some(removed) = lifecycle::finish_removal(s, &unit) {
+                forced.push(removed);
             }
         }
         Ok(forced)
@@ -177,7 +185,7 @@ pub fn scale(home: &Home, model: &str, app: &str, scale: u32) -> Result<()> {
         let victims: Vec<String> = alive.iter().rev().take((current - scale) as usize).cloned().collect();
         store.update(|s: &mut ModelState| -> Result<()> {
             for unit in &victims {
-                lifecycle::begin_removal(s, unit, false)?;
+                lifecycle::begin_removal(s, unit, None)?;
             }
             Ok(())
         })?;

@@ -84,7 +84,10 @@ pub fn list(home: &Home, current: &str, format: Option<Format>) -> Result<()> {
 }
 
 /// The model-config keys this model understands.
-const KEYS: [&str; 3] = ["update-status-hook-interval", "hook-timeout", "hook-retry-delay"];
+const KEYS: [&str; 4] = ["update-status-hook-interval", "hook-timeout", "hook-retry-delay", TEARDOWN_ORDER];
+
+/// The local key choosing a removed unit's teardown order (`crate::state::TeardownOrder`).
+const TEARDOWN_ORDER: &str = "teardown-order";
 
 /// The read-only key naming the model's network mode (set by `add-model --config`).
 const NETWORK_MODE: &str = "network-mode";
@@ -109,9 +112,10 @@ fn network_mode(state: &ModelState) -> &'static str {
     }
 }
 
-/// Reads one model-config value as a Go duration string.
+/// Reads one model-config value (a Go duration string, or the teardown order).
 fn get(state: &ModelState, key: &str) -> String {
     let d = match key {
+        TEARDOWN_ORDER => return state.teardown_order.to_string(),
         "update-status-hook-interval" => match state.update_status_interval_ms {
             Some(ms) => Duration::from_millis(ms),
             None => Duration::from_secs(state.update_status_interval_secs),
@@ -122,8 +126,23 @@ fn get(state: &ModelState, key: &str) -> String {
     duration::format(d)
 }
 
-/// Sets one model-config value from a Go duration string.
+/// Checks one model-config value without applying it.
+fn check_value(key: &str, value: &str) -> Result<()> {
+    match key {
+        TEARDOWN_ORDER => crate::state::TeardownOrder::parse(value, 0).map(drop),
+        _ => duration::parse(value).map(drop),
+    }
+    .map_err(CliError::Usage)
+}
+
+/// Sets one model-config value from a Go duration string (or a teardown order).
 fn set(state: &mut ModelState, key: &str, value: &str) -> Result<()> {
+    if key == TEARDOWN_ORDER {
+        let clock_seed = (crate::model::clock::now() * 1000.0) as u64;
+        state.teardown_order =
+            crate::state::TeardownOrder::parse(value, clock_seed).map_err(CliError::Usage)?;
+        return Ok(());
+    }
     let d = duration::parse(value).map_err(CliError::Usage)?;
     match key {
         "update-status-hook-interval" => {
@@ -216,7 +235,7 @@ pub fn model_config(
     for spec in sets {
         let (k, v) = split_kv(spec)?;
         check_key(k)?;
-        duration::parse(v).map_err(CliError::Usage)?;
+        check_value(k, v)?;
         pairs.push((k.to_string(), v.to_string()));
     }
     for key in reset {
@@ -230,6 +249,7 @@ pub fn model_config(
                     s.update_status_interval_ms = None;
                 }
                 "hook-timeout" => s.hook_timeout_secs = home::DEFAULT_HOOK_TIMEOUT_SECS,
+                TEARDOWN_ORDER => s.teardown_order = Default::default(),
                 _ => s.hook_retry_delay_ms = home::DEFAULT_RETRY_DELAY_MS,
             }
         }

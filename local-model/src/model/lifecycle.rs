@@ -154,15 +154,18 @@ pub fn create_peer_relations(state: &mut ModelState, app: &str) {
 
 /// `unit` has run its relation-created hook for `rel`: it enters the relation's scope. Every other
 /// alive unit already in scope gets -joined then -changed for it, and it gets the same for each of
-/// them (sorted by unit number; queued after its start hook, as in Juju).
+/// them (sorted by unit number; queued after its start hook, as in Juju). If the application bag
+/// was ever written, the newcomer first gets `-relation-changed` with no remote unit: Juju's
+/// relation resolver runs app-level hooks before joins (`nextHookForRelation`).
 pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
     let Some(relation) = state.relations.get(&rel) else { return };
     let endpoint = relation.endpoint.clone();
-    let Some(me) = state.units.get_mut(unit) else { return };
+    let app_written = relation.app_bags.values().any(|bag| !bag.is_empty());
+    let remote_app = crate::tools::relation::remote_app(relation, unit);
+    let Some(me) = state.units.get(unit) else { return };
     if me.life != Life::Alive {
         return;
     }
-    me.relation_views.entry(rel).or_default();
     let app = me.application.clone();
     let mut others: Vec<String> = state
         .units
@@ -172,6 +175,12 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
         .map(|u| u.name.clone())
         .collect();
     others.sort_by_key(|u| unit_number(u));
+    if let Some(me) = state.units.get_mut(unit) {
+        me.relation_views.entry(rel).or_default();
+    }
+    if app_written {
+        enqueue_hook(state, unit, relation_hook(&endpoint, "changed", rel, None, &remote_app));
+    }
     for other in &others {
         for kind in ["joined", "changed"] {
             enqueue_hook(state, other, relation_hook(&endpoint, kind, rel, Some(unit), &app));
@@ -182,14 +191,26 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
 }
 
 /// Bookkeeping done when a hook *starts*: -joined adds the remote unit to the unit's view of the
-/// relation (so `relation-list` shows it), -departed removes it.
+/// relation (so `relation-list` shows it), -departed removes it. -joined and -changed about a unit
+/// drop its cached settings, so this hook reads them afresh; nothing else does (Juju's
+/// `InvalidateMember`, `internal/worker/uniter/runner/context/cache.go`).
 pub fn on_hook_start(unit: &mut Unit, event: &HookEvent) {
     let (Some(rel), Some(remote)) = (event.relation_id, event.remote_unit.as_ref()) else { return };
+    let about_settings =
+        event.name.ends_with("-relation-joined") || event.name.ends_with("-relation-changed");
+    if about_settings {
+        if let Some(cache) = unit.relation_cache.get_mut(&rel) {
+            cache.remove(remote);
+        }
+    }
     if event.name.ends_with("-relation-joined") {
         unit.relation_views.entry(rel).or_default().insert(remote.clone());
     } else if event.name.ends_with("-relation-departed") {
         if let Some(view) = unit.relation_views.get_mut(&rel) {
             view.remove(remote);
+        }
+        if let Some(cache) = unit.relation_cache.get_mut(&rel) {
+            cache.remove(remote);
         }
     }
 }
@@ -205,46 +226,55 @@ pub fn elect_leader(state: &mut ModelState, app: &str) {
     }
 }
 
-/// Starts removing `unit`: it becomes dying and gets its teardown hooks (storage-detaching,
-/// -departed per peer it has seen, stop, remove); the peers that have seen it get -departed; a
-/// new leader is elected if it led. With `force` no hooks run on it: the caller removes it at once
-/// with [`finish_removal`].
-pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<(), ModelError> {
+/// Starts removing `unit`: it becomes Dying and gets its teardown hooks — `-relation-departed`
+/// for each peer it has seen (departing unit = itself) and `-storage-detaching` per storage, in
+/// the model's [`crate::state::TeardownOrder`], then `stop` and `remove`; the peers that have seen
+/// it get `-relation-departed`. A leader keeps leading until it is gone ([`finish_removal`]): Juju
+/// revokes a lease only when the unit is Dead (`internal/worker/uniter/leadership/resolver.go`).
+/// With `force_by` (`remove-unit --force`: the time by which it must be gone) the same hooks run,
+/// but the unit is removed then at the latest ([`forced_due`]), even when a hook fails or hangs;
+/// forcing a unit already dying only sets that bound. Juju's forced cleanup does the same
+/// (`state/cleanup.go`, `scheduleForceCleanup`).
+pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) -> Result<(), ModelError> {
+    let storage_first = state.teardown_order.storage_first(unit);
     let me =
         state.units.get_mut(unit).ok_or_else(|| ModelError::Usage(format!("unit \"{unit}\" not found")))?;
-    if me.life == Life::Dying && !force {
-        return Err(ModelError::Usage(format!("unit \"{unit}\" is already being removed")));
+    if let Some(bound) = force_by {
+        me.force_deadline = Some(me.force_deadline.map_or(bound, |d| d.min(bound)));
+    }
+    if me.life == Life::Dying {
+        return match force_by {
+            Some(_) => Ok(()),
+            None => Err(ModelError::Usage(format!("unit \"{unit}\" is already being removed"))),
+        };
     }
     me.life = Life::Dying;
     let app = me.application.clone();
     let views = me.relation_views.clone();
+    // A departure already queued (a peer removed just before) is replaced by this unit's own: once
+    // a unit is Dying, Juju names it the departing unit of every -departed it runs
+    // (`relation/resolver.go`, `nextHookForRelation`).
     let about_peer = |e: &QueuedEvent| {
         matches!(e, QueuedEvent::Hook(h) if h.remote_unit.is_some()
-            && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")))
+            && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")
+                || h.name.ends_with("-relation-departed")))
     };
     me.queue.retain(|e| !about_peer(e));
-    if force {
-        me.queue.clear();
-        me.failed = None;
-    } else {
-        let storage: Vec<String> = me.storage.keys().cloned().collect();
-        for id in storage {
-            let name = id.split('/').next().unwrap_or_default();
-            let event =
-                HookEvent { storage_id: Some(id.clone()), ..hook(format!("{name}-storage-detaching")) };
-            enqueue(me, QueuedEvent::Hook(event));
-        }
+    let mut detaching = Vec::new();
+    for id in me.storage.keys() {
+        let name = id.split('/').next().unwrap_or_default();
+        detaching
+            .push(HookEvent { storage_id: Some(id.clone()), ..hook(format!("{name}-storage-detaching")) });
     }
+    let mut departed = Vec::new();
     for (rel, peers) in &views {
         let Some(endpoint) = state.relations.get(rel).map(|r| r.endpoint.clone()) else { continue };
         let mut peers: Vec<&String> = peers.iter().collect();
         peers.sort_by_key(|u| unit_number(u));
-        if !force {
-            for peer in peers {
-                let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
-                e.departing_unit = Some(unit.to_string());
-                enqueue_hook(state, unit, e);
-            }
+        for peer in peers {
+            let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
+            e.departing_unit = Some(unit.to_string());
+            departed.push(e);
         }
         let others: Vec<String> = state.units.keys().filter(|u| *u != unit).cloned().collect();
         for other in others {
@@ -260,14 +290,34 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force: bool) -> Result<
             }
         }
     }
-    if !force {
-        enqueue_hook(state, unit, hook("stop"));
-        enqueue_hook(state, unit, hook("remove"));
+    let (first, then) = if storage_first { (detaching, departed) } else { (departed, detaching) };
+    for event in first.into_iter().chain(then) {
+        enqueue_hook(state, unit, event);
     }
-    if state.applications.get(&app).and_then(|a| a.leader.as_deref()) == Some(unit) {
-        elect_leader(state, &app);
-    }
+    enqueue_hook(state, unit, hook("stop"));
+    enqueue_hook(state, unit, hook("remove"));
     Ok(())
+}
+
+/// How long `remove-unit --force` lets a unit's teardown hooks run before it is removed anyway:
+/// the controller's default wait for a forced removal, one minute (`apiserver/common`, `MaxWait`);
+/// `--force --no-wait` sends a wait of 0 (`cmd/juju/application/removeunit.go`).
+pub const FORCE_MAX_WAIT_SECS: f64 = 60.0;
+
+/// The force-removed units whose bound has passed at `now`: to be removed with
+/// [`finish_removal`] and torn down, whatever their hooks are doing.
+pub fn forced_due(state: &ModelState, now: f64) -> Vec<String> {
+    state
+        .units
+        .values()
+        .filter(|u| u.force_deadline.is_some_and(|d| d <= now))
+        .map(|u| u.name.clone())
+        .collect()
+}
+
+/// The earliest force-removal bound still ahead, for the agent's timer.
+pub fn next_force_deadline(state: &ModelState) -> f64 {
+    state.units.values().filter_map(|u| u.force_deadline).fold(f64::INFINITY, f64::min)
 }
 
 /// Deletes `unit` from the state (after its `remove` hook, or at once when forced): its relation
@@ -289,6 +339,9 @@ pub fn finish_removal(state: &mut ModelState, unit: &str) -> Option<Unit> {
     for other in state.units.values_mut() {
         for view in other.relation_views.values_mut() {
             view.remove(unit);
+        }
+        for cache in other.relation_cache.values_mut() {
+            cache.remove(unit);
         }
     }
     if state.applications.get(&removed.application).and_then(|a| a.leader.as_deref()) == Some(unit) {

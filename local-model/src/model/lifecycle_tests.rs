@@ -86,6 +86,35 @@ fn entering_scope_joins_units_already_in_scope_both_ways() {
 
 #[test]
 fn removal_departs_both_ways_and_reelects() {
+    let mut s = three_in_scope();
+    s.units.get_mut("a/1").unwrap().queue.push_back(QueuedEvent::Hook(relation_hook(
+        "p",
+        "changed",
+        0,
+        Some("a/0"),
+        "a",
+    )));
+    begin_removal(&mut s, "a/0", None).unwrap();
+    // Departed first, Juju's usual order (the default teardown-order).
+    assert_eq!(
+        names(&s.units["a/0"]),
+        ["p-relation-departed:a/1", "p-relation-departed:a/2", "data-storage-detaching", "stop", "remove"]
+    );
+    assert_eq!(names(&s.units["a/1"]), ["p-relation-departed:a/0"], "stale -changed dropped");
+    assert_eq!(names(&s.units["a/2"]), ["p-relation-departed:a/0"]);
+    // A Dying leader keeps its lease until it is gone (leadership/resolver.go).
+    assert_eq!(s.applications["a"].leader.as_deref(), Some("a/0"));
+    assert!(begin_removal(&mut s, "a/0", None).is_err(), "twice");
+    assert!(begin_removal(&mut s, "a/9", None).is_err());
+    finish_removal(&mut s, "a/0");
+    assert!(!s.units.contains_key("a/0"));
+    assert!(!s.relations[&0].unit_bags.contains_key("a/0"));
+    assert_eq!(s.applications["a"].leader.as_deref(), Some("a/1"));
+    assert_eq!(names(&s.units["a/1"]), ["p-relation-departed:a/0", "leader-elected"]);
+}
+
+/// Three units of `a`, queues empty, every one in scope and seeing the other two.
+fn three_in_scope() -> ModelState {
     let mut s = model(3);
     for u in s.units.values_mut() {
         u.queue.clear();
@@ -96,30 +125,67 @@ fn removal_departs_both_ways_and_reelects() {
     {
         s.units.get_mut(me).unwrap().relation_views.get_mut(&0).unwrap().insert(other.into());
     }
-    s.units.get_mut("a/1").unwrap().queue.push_back(QueuedEvent::Hook(relation_hook(
-        "p",
-        "changed",
-        0,
-        Some("a/0"),
-        "a",
-    )));
-    begin_removal(&mut s, "a/0", false).unwrap();
+    s
+}
+
+#[test]
+fn teardown_order_follows_the_model_config() {
+    let mut s = three_in_scope();
+    s.teardown_order = crate::state::TeardownOrder::StorageFirst;
+    begin_removal(&mut s, "a/2", None).unwrap();
     assert_eq!(
-        names(&s.units["a/0"]),
-        ["data-storage-detaching", "p-relation-departed:a/1", "p-relation-departed:a/2", "stop", "remove"]
+        names(&s.units["a/2"]),
+        ["data-storage-detaching", "p-relation-departed:a/0", "p-relation-departed:a/1", "stop", "remove"]
     );
+    let seed = (0..64)
+        .find(|seed| crate::state::TeardownOrder::Random { seed: *seed }.storage_first("a/1"))
+        .expect("some seed puts storage first");
+    s.teardown_order = crate::state::TeardownOrder::Random { seed };
+    begin_removal(&mut s, "a/1", None).unwrap();
+    // The departure of a/2 queued a moment ago became a/1's own (departing unit a/1).
     assert_eq!(
         names(&s.units["a/1"]),
-        ["p-relation-departed:a/0", "leader-elected"],
-        "stale -changed dropped"
+        ["data-storage-detaching", "p-relation-departed:a/0", "p-relation-departed:a/2", "stop", "remove"]
     );
-    assert_eq!(names(&s.units["a/2"]), ["p-relation-departed:a/0"]);
-    assert_eq!(s.applications["a"].leader.as_deref(), Some("a/1"));
-    assert!(begin_removal(&mut s, "a/0", false).is_err(), "twice");
-    assert!(begin_removal(&mut s, "a/9", false).is_err());
-    finish_removal(&mut s, "a/0");
-    assert!(!s.units.contains_key("a/0"));
-    assert!(!s.relations[&0].unit_bags.contains_key("a/0"));
+    let departing: Vec<_> = s.units["a/1"]
+        .queue
+        .iter()
+        .filter_map(|e| match e {
+            QueuedEvent::Hook(h) if h.name.ends_with("-departed") => h.departing_unit.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(departing, ["a/1", "a/1"]);
+}
+
+#[test]
+fn a_departed_unit_leaves_the_cache_and_joined_or_changed_invalidates_it() {
+    let mut u = Unit::default();
+    u.relation_views.insert(0, ["a/1".to_string(), "a/2".to_string()].into());
+    let cached: Bag = [("k".to_string(), "old".to_string())].into();
+    u.relation_cache.insert(0, [("a/1".to_string(), cached.clone()), ("a/2".to_string(), cached)].into());
+    on_hook_start(&mut u, &hook("update-status"));
+    on_hook_start(&mut u, &relation_hook("p", "changed", 0, None, "a"));
+    assert_eq!(u.relation_cache[&0].len(), 2, "neither update-status nor an app-level -changed re-reads");
+    on_hook_start(&mut u, &relation_hook("p", "changed", 0, Some("a/1"), "a"));
+    assert!(!u.relation_cache[&0].contains_key("a/1"));
+    assert!(u.relation_cache[&0].contains_key("a/2"));
+    on_hook_start(&mut u, &relation_hook("p", "departed", 0, Some("a/2"), "a"));
+    assert!(u.relation_cache[&0].is_empty());
+    assert!(!u.relation_views[&0].contains("a/2"), "gone from relation-list during its -departed");
+}
+
+#[test]
+fn a_newcomer_gets_the_app_level_changed_before_its_joins_once_the_bag_was_written() {
+    let mut s = three_in_scope();
+    s.units.get_mut("a/2").unwrap().relation_views.clear();
+    enter_scope(&mut s, "a/2", 0);
+    assert_eq!(names(&s.units["a/2"])[..2], ["p-relation-joined:a/0", "p-relation-changed:a/0"]);
+    let mut s = three_in_scope();
+    s.units.get_mut("a/2").unwrap().relation_views.clear();
+    s.relations.get_mut(&0).unwrap().app_bags.get_mut("a").unwrap().insert("k".into(), "v".into());
+    enter_scope(&mut s, "a/2", 0);
+    assert_eq!(names(&s.units["a/2"])[..2], ["p-relation-changed", "p-relation-joined:a/0"]);
 }
 
 #[test]
@@ -131,4 +197,19 @@ fn dedupes_identical_queued_relation_changed() {
     enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
     enqueue(&mut u, QueuedEvent::Hook(hook("config-changed")));
     assert_eq!(names(&u), ["p-relation-changed:a/1", "config-changed", "config-changed"]);
+}
+
+#[test]
+fn forced_removal_runs_the_same_hooks_within_a_bound() {
+    let mut s = three_in_scope();
+    begin_removal(&mut s, "a/2", Some(100.0)).unwrap();
+    assert_eq!(
+        names(&s.units["a/2"]),
+        ["p-relation-departed:a/0", "p-relation-departed:a/1", "data-storage-detaching", "stop", "remove"]
+    );
+    assert!(forced_due(&s, 99.0).is_empty());
+    assert_eq!(next_force_deadline(&s), 100.0);
+    begin_removal(&mut s, "a/2", Some(50.0)).unwrap();
+    assert_eq!(forced_due(&s, 50.0), ["a/2"], "forcing again only tightens the bound");
+    assert!(begin_removal(&mut s, "a/2", None).is_err(), "a plain removal of a dying unit is refused");
 }

@@ -44,9 +44,12 @@ pub fn apply_pending(state: &mut ModelState, pending: &PendingChanges) -> Vec<(S
         let peer = relation.applications.len() == 1;
         let hook = format!("{}-relation-changed", relation.endpoint);
         for unit in state.units.values() {
-            // In a peer relation the writer's own application reads the bag; otherwise the other side.
-            let reader = if peer { unit.application == app } else { unit.application != app };
-            if unit.name != writer && reader && unit.relation_views.contains_key(&rel_id) {
+            // In a peer relation the writer's own application reads the bag — the writing leader
+            // too, since every unit watches its own application's bag there
+            // (`internal/worker/uniter/relation/resolver.go`); otherwise the other side reads it.
+            let reader =
+                if peer { unit.application == app } else { unit.application != app && unit.name != writer };
+            if reader && unit.relation_views.contains_key(&rel_id) {
                 let event = HookEvent {
                     name: hook.clone(),
                     relation_id: Some(rel_id),

@@ -48,13 +48,15 @@ fn unit_bag_change_fans_out_to_units_that_see_the_writer() {
 }
 
 #[test]
-fn app_bag_change_fires_on_the_other_peers_without_remote_unit() {
+fn app_bag_change_fires_on_every_peer_the_writing_leader_too_without_remote_unit() {
     let mut state = model();
     let mut p = PendingChanges { unit: "valkey/0".into(), ..PendingChanges::default() };
     p.app_bags.entry(0).or_default().insert("leader".into(), Some("valkey/0".into()));
     let events = apply_pending(&mut state, &p);
     let units: Vec<&str> = events.iter().map(|(u, _)| u.as_str()).collect();
-    assert_eq!(units, ["valkey/1", "valkey/2"]);
+    // Juju: on a peer relation every unit watches its own application's bag, the leader included
+    // (internal/worker/uniter/relation/resolver.go, nextHookForRelation's app-level changes).
+    assert_eq!(units, ["valkey/0", "valkey/1", "valkey/2"]);
     assert!(events.iter().all(|(_, e)| e.remote_unit.is_none() && e.remote_app.as_deref() == Some("valkey")));
     assert_eq!(state.relations[&0].app_bags["valkey"]["leader"], "valkey/0");
 }

@@ -91,8 +91,15 @@ pub fn relation_get(hook: &HookContext, args: &[String], io: &mut Streams) -> Re
             (None, None) => return Err(no_target()),
         },
     };
+    let member = state
+        .units
+        .get(unit)
+        .and_then(|u| u.relation_views.get(&relation.id))
+        .is_some_and(|v| v.contains(&target));
     let bag = if app {
         read_app_bag(&state, relation, unit, application_of(&target))?
+    } else if member {
+        cached_member_bag(hook, &state, relation.id, unit, &target)?
     } else {
         read_unit_bag(&state, relation, unit, &target)?
     };
@@ -101,6 +108,29 @@ pub fn relation_get(hook: &HookContext, args: &[String], io: &mut Streams) -> Re
         None => json!(bag),
     };
     emit(io.stdout, &parsed, &value)
+}
+
+/// A remote member's settings as this unit's agent caches them (Juju's `RelationCache.Settings`,
+/// `internal/worker/uniter/runner/context/cache.go`): the cached copy if there is one, else the
+/// live bag, which is then cached until a `-joined`/`-changed` hook about that unit starts
+/// ([`crate::model::lifecycle::on_hook_start`]). Hooks, update-status and exec contexts alike.
+fn cached_member_bag(
+    hook: &HookContext,
+    view: &ModelState,
+    rel: u32,
+    reader: &str,
+    target: &str,
+) -> Result<Bag, ToolError> {
+    let cached = view.units.get(reader).and_then(|u| u.relation_cache.get(&rel)).and_then(|c| c.get(target));
+    if let Some(bag) = cached {
+        return Ok(bag.clone());
+    }
+    hook.store.update(|state: &mut ModelState| -> Result<Bag, ToolError> {
+        let live =
+            state.relations.get(&rel).and_then(|r| r.unit_bags.get(target)).cloned().unwrap_or_default();
+        let Some(me) = state.units.get_mut(reader) else { return Ok(live) };
+        Ok(me.relation_cache.entry(rel).or_default().entry(target.to_string()).or_insert(live).clone())
+    })
 }
 
 fn no_target() -> ToolError {
