@@ -7,7 +7,7 @@
 use crate::actions;
 use crate::execute::{execute, Effects, ExecuteError, Outcome};
 use crate::history;
-use crate::juju::{Context, Event, HookToolError, HookTools, LogLevel, StatusKind};
+use crate::juju::{Context, Event, HookToolError, HookTools, StatusKind};
 use crate::observe::{self, applied_path, retired_marker, Observed};
 use crate::plan::{self, Plan, RuntimeSettings};
 use crate::secrets::{self, SecretError};
@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
 fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
     let result = match event {
         Event::Unknown(name) => {
-            let _ = tools.log(LogLevel::Debug, &format!("ignoring unknown event {name}"));
+            tracing::debug!("ignoring unknown event {name}");
             return 0;
         }
         Event::Action(kind) => return actions::run(*kind, ctx, tools),
@@ -79,14 +79,13 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Event::PrimaryChanged => {
             let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so a failover's reach to every unit can be seen (and tested).
-            let _ = tools.log(LogLevel::Info, "primary-changed: Sentinel switched the primary; reconciled");
+            tracing::info!("primary-changed: Sentinel switched the primary; reconciled");
             result
         }
         Event::ValkeyRestarted => {
             let result = reconcile_with(ctx, tools, plan::for_exec_context);
             // In debug-log, so the supervisor's notice can be seen (and tested).
-            let _ =
-                tools.log(LogLevel::Info, "valkey-restarted: the supervisor restarted Valkey; reconciled");
+            tracing::info!("valkey-restarted: the supervisor restarted Valkey; reconciled");
             result
         }
         _ => reconcile(ctx, tools),
@@ -95,7 +94,7 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         Ok(()) => 0,
         Err(err) => match error_policy(&err) {
             Decision::Retry(msg) => {
-                let _ = tools.log(LogLevel::Error, &msg);
+                tracing::error!("{msg}");
                 eprintln!("{msg}");
                 1
             }
@@ -104,7 +103,7 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
                 0
             }
             Decision::Waiting(msg) => {
-                let _ = tools.log(LogLevel::Warning, &msg);
+                tracing::warn!("{msg}");
                 let _ = tools.status_set(StatusKind::Waiting, &msg, false);
                 0
             }
@@ -258,7 +257,7 @@ fn reconcile_with(
     if let (Some(sup), Some(paths), Some(host), true) =
         (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
     {
-        workload::tuning::retune(tools, sup.as_ref(), paths, &loaded.connector, host);
+        workload::tuning::retune(sup.as_ref(), paths, &loaded.connector, host);
     }
     let o = &loaded.observed;
     let outcome = match execute(&effects(ctx, tools, &loaded), o, &plan.steps) {

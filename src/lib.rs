@@ -1,13 +1,16 @@
 //! # valkey-charm — a Juju machine charm for highly available Valkey
 //!
 //! ## Layout
-//! - [`juju`] — the one seam to Juju: typed context, event enum, hook tools (real and fake).
+//! - [`juju`] — the one seam to Juju: typed context, event enum, hook tools (real and fake), and
+//!   the layer that sends `tracing` events to `juju-log`.
 //! - [`config`] — the operator's settings, validated in one pure step (every refusal names the
 //!   option and its accepted range).
 //! - [`workload`] — files and processes: paths under the data storage, pure rendering of
-//!   valkey.conf / sentinel.conf / the client-reconfig script, binary install (resource or apt),
-//!   and supervision (systemd, or the charm's own `dispatch supervise` where systemd is not used).
-//! - [`valkey`] — the Valkey/Sentinel client behind small traits, with pure reply parsers.
+//!   valkey.conf / sentinel.conf / the client-reconfig script, binary install (resource, or the
+//!   base's valkey-server package), and supervision (systemd, or the charm's own
+//!   `dispatch supervise` where systemd is not used).
+//! - [`valkey`] — the Valkey/Sentinel client behind small traits, with pure reply parsers, and
+//!   the bare TCP liveness probe.
 //! - [`peers`] — the peer relation's keys and typed unit/app bags (the HA protocol's wire format).
 //! - [`observe`] — reads Juju, the local services and the Sentinels into one plain `Observed`.
 //! - [`snapshot`] — the Juju view kept between hooks, so a no-op update-status asks only is-leader.
@@ -16,7 +19,8 @@
 //! - [`execute`] — carries the steps out (idempotent, bounded polled waits).
 //! - [`status`] — pure: the unit and application status computed from `Observed`.
 //! - [`switchover`] — coordinated hand-over of the primary role (failover action, removal).
-//! - [`history`] — failover history read back from Sentinel's log (+ recorded switchovers).
+//! - [`history`] — failover history read back from Sentinel's log (+ recorded switchovers), keyed
+//!   in UTC epoch milliseconds.
 //! - [`secrets`] — password generation and the app-owned Juju secret.
 //! - [`actions`] — get-primary, failover, get-password; each ends in action-set or action-fail.
 //! - [`charm`] — event → handler, and the one `error_policy`.

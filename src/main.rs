@@ -17,7 +17,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // From here on `tracing` events go to juju-log (the supervisor above is no hook: stderr only).
+    let tools = ProcessHookTools::new();
+    valkey_charm::juju::log::install(tools.clone());
     let argv0 = args.first().map(String::as_str).unwrap_or("dispatch");
     let event = Event::from_invocation(ctx.dispatch_path.as_deref(), argv0);
-    std::process::exit(charm::run(&ctx, &event, &ProcessHookTools::new()));
+    std::process::exit(charm::run(&ctx, &event, &tools));
 }

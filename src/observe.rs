@@ -150,16 +150,9 @@ impl Observed {
         mine.into_iter().chain(peers).collect()
     }
 
-    /// The primary as the Sentinels see it: the view with the highest config epoch wins
-    /// (a Sentinel that missed a failover reports an older epoch).
+    /// The primary as the Sentinels see it ([`select_primary`]); `primary_info` is this node's.
     pub fn known_primary(&self) -> Option<Endpoint> {
-        self.sentinels
-            .iter()
-            .filter_map(|s| s.primary.as_ref())
-            // On a tie, a settled view beats one with a failover in progress: the Sentinel that
-            // leads a failover reports the new epoch with the *old* address until it has
-            // re-pointed the replicas (~1 s after the others switched).
-            .max_by_key(|p| (p.config_epoch, !p.failover_in_progress()))
+        select_primary(self.sentinels.iter().filter_map(|s| s.primary.as_ref()))
             .map(|p| Endpoint::new(p.ip.clone(), p.port))
     }
 
@@ -286,6 +279,26 @@ fn storage_location(tools: &dyn HookTools, ctx: &Context) -> Result<Option<PathB
     Ok(found)
 }
 
+/// The one rule for "the primary" among the Sentinels' views (observe reads its replication from
+/// it, status measures replica lag against it, plan follows it):
+/// 1. the highest config epoch (a Sentinel that missed a failover reports an older one);
+/// 2. on a tie, a settled view beats one with a failover in progress: the Sentinel that leads a
+///    failover reports the new epoch with the *old* address until it has re-pointed the replicas
+///    (~1 s after the others switched);
+/// 3. then the address more views name;
+/// 4. then the lowest address, so the answer never depends on the order the views were read in.
+pub fn select_primary<'a>(
+    views: impl IntoIterator<Item = &'a MonitoredPrimary>,
+) -> Option<&'a MonitoredPrimary> {
+    let views: Vec<&MonitoredPrimary> = views.into_iter().collect();
+    let votes = |p: &MonitoredPrimary| views.iter().filter(|v| v.ip == p.ip && v.port == p.port).count();
+    let rank = |p: &MonitoredPrimary| (p.config_epoch, !p.failover_in_progress(), votes(p));
+    views
+        .iter()
+        .copied()
+        .max_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| (&b.ip, b.port).cmp(&(&a.ip, a.port))))
+}
+
 /// Reads the local services and the Sentinels of started units. Unreachable nodes are simply
 /// absent from the result: the plan and status treat "no answer" as information.
 pub fn read_services(
@@ -336,7 +349,7 @@ pub fn read_services(
     let sentinels: Vec<SentinelView> =
         targets.into_iter().filter_map(|(unit, host)| read_sentinel(connector, unit, host)).collect();
     local.sentinel_answers = local.sentinel_running && sentinels.iter().any(|s| s.unit == facts.me.name);
-    let primary = sentinels.iter().filter_map(|s| s.primary.as_ref()).max_by_key(|p| p.config_epoch);
+    let primary = select_primary(sentinels.iter().filter_map(|s| s.primary.as_ref()));
     let primary_info = primary.and_then(|p| primary_replication(connector, p, &local, announce_host));
     (local, sentinels, primary_info)
 }

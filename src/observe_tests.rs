@@ -91,6 +91,48 @@ fn known_primary_prefers_a_settled_view_on_an_epoch_tie() {
     }
 }
 
+/// The tie table of [`select_primary`]: each row is the views (epoch, failover in progress,
+/// node named) and the node chosen, whatever order the views come in.
+#[test]
+fn one_primary_rule_breaks_every_tie_the_same_way() {
+    use crate::observe::fixture::host;
+    let view = |epoch: u64, in_progress: bool, node: u32| {
+        let mut flags = vec!["master".to_string()];
+        if in_progress {
+            flags.push("failover_in_progress".into());
+        }
+        MonitoredPrimary {
+            ip: host(node),
+            port: VALKEY_PORT,
+            config_epoch: epoch,
+            flags,
+            ..Default::default()
+        }
+    };
+    /// Views as (epoch, failover in progress, node), the node chosen, why.
+    type Row = (&'static [(u64, bool, u32)], Option<u32>, &'static str);
+    #[rustfmt::skip]
+    let table: &[Row] = &[
+        (&[], None, "no view, no primary"),
+        (&[(0, false, 0)], Some(0), "one view"),
+        (&[(1, false, 1), (0, false, 0)], Some(1), "higher epoch wins"),
+        (&[(2, true, 0), (1, false, 1)], Some(0), "epoch before settledness"),
+        (&[(1, true, 0), (1, false, 1)], Some(1), "equal epoch: the settled view"),
+        (&[(1, true, 0), (1, true, 1), (1, true, 1)], Some(1), "all in progress: more views"),
+        (&[(1, false, 2), (1, false, 1), (1, false, 1)], Some(1), "all settled: more views"),
+        (&[(1, false, 2), (1, false, 1)], Some(1), "full tie: the lower address"),
+    ];
+    for (views, want, why) in table {
+        let views: Vec<MonitoredPrimary> = views.iter().map(|(e, f, n)| view(*e, *f, *n)).collect();
+        let mut reversed = views.clone();
+        reversed.reverse();
+        for order in [&views, &reversed] {
+            let got = select_primary(order.iter()).map(|p| p.ip.clone());
+            assert_eq!(got, want.map(host), "{why}");
+        }
+    }
+}
+
 #[test]
 fn the_primary_is_read_once_when_it_is_this_unit() {
     use crate::valkey::test_server::TestServer;

@@ -66,7 +66,7 @@ fn new_address_is_published() {
 fn switchover_records_are_republished_until_every_bag_has_them() {
     use crate::history::{Failover, Kind};
     let rec = |time: &str, ms: u64| Failover {
-        time: format!("2026-11-22 {time}"),
+        at_ms: crate::history::clock::naive_ms(&format!("2026-11-22 {time}")).unwrap(),
         old_primary: host(0),
         new_primary: host(1),
         kind: Kind::Switchover,

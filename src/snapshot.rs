@@ -12,13 +12,18 @@
 //! - **replay** (update-status with a snapshot of this charm build and unchanged leadership):
 //!   reads are served from the snapshot; a read it lacks is asked and remembered.
 //!
+//! Two guards bound what a missed hook could cost: a snapshot older than [`REFRESH_AFTER`] is
+//! read fresh (a periodic forced refresh: at Juju's default 5-minute update-status interval,
+//! every sixth update-status asks everything), and the `update-status-cache` option (default
+//! true) turns the replay off altogether ([`replayable`]).
+//!
 //! `is-leader` is always asked once (leadership can move without a hook here). `status-set` is
 //! skipped in replay when the status equals the one this unit last set. The file holds the
 //! passwords (secret content), so it is written 0600 beside the config files that hold them too,
 //! and its `Debug` redacts them. A hook that fails removes it: Juju discards the hook's
 //! `relation-set`s, so what we mirrored never happened. docs/ha-protocol.md "Hook cost".
 
-use crate::juju::{Bag, Context, HookToolError, HookTools, LogLevel, NetworkInfo, SecretRef, StatusKind};
+use crate::juju::{Bag, Context, HookToolError, HookTools, NetworkInfo, SecretRef, StatusKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -27,6 +32,14 @@ use std::path::{Path, PathBuf};
 
 /// Bumped whenever [`Snapshot`]'s meaning changes; an older file is then read fresh.
 pub const FORMAT: u32 = 1;
+
+/// How old (seconds) a snapshot's answers may be and still be replayed: past this, an
+/// update-status asks everything again, so a fact Juju changed without running a hook here is
+/// picked up within this bound.
+pub const REFRESH_AFTER: u64 = 30 * 60;
+
+/// The config option that turns the update-status replay off (`false`: every hook asks fresh).
+pub const CACHE_OPTION: &str = "update-status-cache";
 
 /// File name inside the storage's `etc/` directory.
 pub const FILE_NAME: &str = "juju-snapshot.json";
@@ -42,6 +55,10 @@ pub struct Snapshot {
     pub unit: String,
     /// `is-leader` when written; a change means leadership moved and everything is read fresh.
     pub leader: Option<bool>,
+    /// When its answers were last all asked fresh (Unix seconds; 0 in files from before this
+    /// field, which are therefore refreshed once).
+    #[serde(default)]
+    pub recorded_at: u64,
     /// `relation-ids`, by endpoint.
     pub relation_ids: BTreeMap<String, Vec<String>>,
     /// `relation-list`, by relation id.
@@ -90,9 +107,15 @@ pub fn build_id() -> String {
 }
 
 impl Snapshot {
-    /// An empty snapshot for `unit` of this build.
+    /// An empty snapshot for `unit` of this build, recorded now.
     pub fn empty(unit: &str) -> Snapshot {
-        Snapshot { format: FORMAT, build: build_id(), unit: unit.to_string(), ..Default::default() }
+        Snapshot {
+            format: FORMAT,
+            build: build_id(),
+            unit: unit.to_string(),
+            recorded_at: crate::observe::unix_now(),
+            ..Default::default()
+        }
     }
 
     /// The snapshot at `path`, if it exists, parses and belongs to `unit` and this build.
@@ -119,13 +142,27 @@ pub fn path_for(ctx: &Context) -> Option<PathBuf> {
     crate::observe::known_storage(ctx).map(|s| path_in(&s))
 }
 
-/// Opens the snapshot layer for one invocation: replay for an update-status that finds a usable
-/// snapshot and the leadership it was written under; record otherwise.
+/// Whether `snap` may serve an update-status at `now` (Unix seconds): the operator left the
+/// cache on (the option as the snapshot's own `config-get` answer has it: a change of it runs
+/// config-changed, which records afresh) and its answers are younger than [`REFRESH_AFTER`] (a
+/// clock that went backwards counts as stale).
+pub fn replayable(snap: &Snapshot, now: u64) -> bool {
+    let enabled = match snap.config.as_ref().and_then(|c| c.get(CACHE_OPTION)) {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::String(s)) => s.trim() != "false",
+        _ => true,
+    };
+    enabled && snap.recorded_at <= now && now - snap.recorded_at < REFRESH_AFTER
+}
+
+/// Opens the snapshot layer for one invocation: replay for an update-status that finds a
+/// [`replayable`] snapshot and the leadership it was written under; record otherwise.
 pub fn open<'a>(ctx: &Context, update_status: bool, inner: &'a dyn HookTools) -> SnapshotTools<'a> {
     let previous = path_for(ctx).and_then(|p| Snapshot::load(&p, &ctx.unit));
     let (unit, app) = (ctx.unit.as_str(), ctx.app.as_str());
+    let now = crate::observe::unix_now();
     match previous {
-        Some(snap) if update_status => match inner.is_leader() {
+        Some(snap) if update_status && replayable(&snap, now) => match inner.is_leader() {
             Ok(l) if snap.leader == Some(l) => SnapshotTools::replay(inner, unit, app, snap, l),
             asked => {
                 let fresh = SnapshotTools::record(inner, unit, app, Some(snap));
@@ -229,7 +266,7 @@ impl<'a> SnapshotTools<'a> {
         let mut snap = self.snap.borrow_mut();
         snap.leader = self.leader.get().or(snap.leader);
         if let Err(e) = snap.save(path) {
-            let _ = self.inner.log(LogLevel::Debug, &format!("cannot save the Juju snapshot: {e}"));
+            tracing::debug!("cannot save the Juju snapshot: {e}");
         }
     }
 

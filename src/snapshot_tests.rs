@@ -224,3 +224,85 @@ fn the_passwords_stay_in_the_0600_snapshot() {
         );
     }
 }
+
+#[test]
+fn replay_needs_a_young_snapshot_and_the_cache_option_on() {
+    let now = 1_800_000_000;
+    let at = |recorded_at: u64, option: Option<serde_json::Value>| {
+        let mut snap = Snapshot { recorded_at, ..Default::default() };
+        if let Some(v) = option {
+            snap.config = Some(Map::from_iter([(CACHE_OPTION.to_string(), v)]));
+        }
+        replayable(&snap, now)
+    };
+    use serde_json::json;
+    assert!(at(now, None), "just recorded, option unset (older config): on");
+    assert!(at(now - REFRESH_AFTER + 1, Some(json!(true))));
+    assert!(!at(now - REFRESH_AFTER, None), "as old as the bound: refreshed");
+    assert!(!at(0, None), "a file from before recorded_at: refreshed once");
+    assert!(!at(now + 5, None), "the clock went backwards: refreshed");
+    assert!(!at(now, Some(json!(false))), "the operator turned it off");
+    assert!(!at(now, Some(json!("false"))));
+    assert!(at(now, Some(json!("true"))));
+}
+
+/// Rewrites the saved snapshot's `recorded_at` (as if it had been recorded that long ago).
+fn age_snapshot(u: &Unit, secs: u64) {
+    let path = path_in(&u.storage);
+    let mut snap: Snapshot = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    snap.recorded_at -= secs;
+    snap.save(&path).unwrap();
+}
+
+#[test]
+fn an_old_snapshot_is_refreshed_by_the_next_update_status() {
+    let u = unit();
+    let t = tools(&u, &secrets::generate());
+    record_pass(&u, &t);
+    // A peer joined and Juju's hook for it never ran here: within the bound, the replay does not
+    // see it ...
+    t.set_peer("valkey/3", bag(&[(peers::HOST, "127.255.0.4")]));
+    age_snapshot(&u, REFRESH_AFTER - 60);
+    let replay = open(&u.ctx, true, &t);
+    assert!(replay.replaying());
+    assert_eq!(crate::observe::read_juju(&replay, &u.ctx).unwrap().peers.len(), 2);
+    replay.finish(&u.ctx, true);
+    // ... past it, the update-status reads everything fresh and records anew,
+    age_snapshot(&u, 61);
+    let before = t.calls().len();
+    let refresh = open(&u.ctx, true, &t);
+    assert!(!refresh.replaying());
+    assert_eq!(crate::observe::read_juju(&refresh, &u.ctx).unwrap().peers.len(), 3);
+    assert!(new_calls(&t, before).iter().any(|c| c == "relation-list"));
+    refresh.finish(&u.ctx, true);
+    // so the one after replays again, with the new peer.
+    let before = t.calls().len();
+    let replay = open(&u.ctx, true, &t);
+    assert!(replay.replaying());
+    assert_eq!(crate::observe::read_juju(&replay, &u.ctx).unwrap().peers.len(), 3);
+    assert_eq!(new_calls(&t, before), ["is-leader"]);
+}
+
+#[test]
+fn the_cache_option_off_makes_every_update_status_read_fresh() {
+    let u = unit();
+    let t = tools(&u, &secrets::generate());
+    let t = t.config(CACHE_OPTION, serde_json::json!(false));
+    record_pass(&u, &t); // config-changed
+    for _ in 0..2 {
+        let before = t.calls().len();
+        let opened = open(&u.ctx, true, &t);
+        assert!(!opened.replaying());
+        crate::observe::read_juju(&opened, &u.ctx).unwrap();
+        opened.finish(&u.ctx, true);
+        let calls = new_calls(&t, before);
+        assert!(
+            calls.iter().any(|c| c == "relation-get") && calls.iter().any(|c| c == "config-get"),
+            "{calls:?}"
+        );
+    }
+    // Back on: the next config-changed records it, and update-status replays again.
+    t.set_config(CACHE_OPTION, serde_json::json!(true));
+    record_pass(&u, &t);
+    assert!(open(&u.ctx, true, &t).replaying());
+}

@@ -145,8 +145,17 @@ fn host_mode_is_refused_clearly_without_root_and_faults_need_host_mode() {
     use std::os::unix::process::CommandExt;
     let home = tempfile::tempdir().unwrap();
     std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let mut cmd = std::process::Command::new(common::JUJU_LOCAL);
-    cmd.args(["add-model", "nope", "--config", "network-mode=hosts"]).env("JUJU_LOCAL_HOME", home.path());
+    // `nobody` may be unable to enter the checkout (a clone under /root, mode 0700), so it runs a
+    // copy of the binary from a world-readable directory, and starts in the world-writable home.
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let juju_local = bin.path().join("juju-local");
+    std::fs::copy(common::JUJU_LOCAL, &juju_local).unwrap();
+    std::fs::set_permissions(&juju_local, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = std::process::Command::new(&juju_local);
+    cmd.args(["add-model", "nope", "--config", "network-mode=hosts"])
+        .env("JUJU_LOCAL_HOME", home.path())
+        .current_dir(home.path());
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } == 0 {
         // As root, check the refusal a non-root user gets by dropping to `nobody`.

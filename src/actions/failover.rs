@@ -37,6 +37,15 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
     let _ =
         tools.action_log(&format!("switching over from {} (Sentinel at {sentinel})", name(&primary.host)));
     let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+    // The switchover lowers the leading Sentinel's INFO period and restores it; when that is
+    // this unit's Sentinel, forget its tuning first so a failed restore is redone by a later hook.
+    if let (Some(paths), Some(mine)) = (&loaded.paths, o.my_sentinel()) {
+        if mine.host == sentinel.host {
+            if let Err(e) = crate::workload::tuning::forget(paths) {
+                let _ = tools.action_log(&format!("cannot reset the Sentinel tuning marker: {e}"));
+            }
+        }
+    }
     let done =
         switchover(&loaded.connector, &sentinel, target.as_ref(), admit, limit).map_err(|e| match e {
             SwitchoverError::NotAReplica(t) => {

@@ -36,7 +36,7 @@ fn describe(f: &Failover) -> String {
         history::Kind::Switchover => "switchover",
     };
     let took = f.duration_ms.map(|d| format!(", {:.1} s", d as f64 / 1000.0)).unwrap_or_default();
-    format!("{} {}→{} {kind}{took}", f.time, f.old_primary, f.new_primary)
+    format!("{} {}→{} {kind}{took}", f.local_time(), f.old_primary, f.new_primary)
 }
 
 #[cfg(test)]
@@ -45,15 +45,18 @@ mod tests {
 
     #[test]
     fn describe_names_time_units_kind_and_duration() {
+        let at_ms = crate::history::clock::naive_ms("2026-11-22 05:36:42.371").unwrap();
         let f = Failover {
-            time: "2026-11-22 05:36:42.371".into(),
+            at_ms,
             old_primary: "valkey/0".into(),
             new_primary: "valkey/1".into(),
             kind: history::Kind::Automatic,
             duration_ms: Some(7174),
         };
-        assert_eq!(describe(&f), "2026-11-22 05:36:42.371 valkey/0→valkey/1 automatic, 7.2 s");
-        let g = Failover { kind: history::Kind::Switchover, duration_ms: None, ..f };
-        assert_eq!(describe(&g), "2026-11-22 05:36:42.371 valkey/0→valkey/1 switchover");
+        let g = Failover { kind: history::Kind::Switchover, duration_ms: None, ..f.clone() };
+        crate::history::clock::in_zone("UTC0", || {
+            assert_eq!(describe(&f), "2026-11-22 05:36:42.371 valkey/0→valkey/1 automatic, 7.2 s");
+            assert_eq!(describe(&g), "2026-11-22 05:36:42.371 valkey/0→valkey/1 switchover");
+        });
     }
 }

@@ -7,7 +7,7 @@ pub mod get_password;
 pub mod get_primary;
 pub mod promote_replica;
 
-use crate::juju::{ActionKind, Context, HookTools, LogLevel};
+use crate::juju::{ActionKind, Context, HookTools};
 use std::collections::BTreeMap;
 
 /// An action's answer: results to set, or the reason it failed.
@@ -26,13 +26,14 @@ pub fn run(kind: ActionKind, ctx: &Context, tools: &dyn HookTools) -> i32 {
     let reported = match result {
         Ok(results) => tools.action_set(&results),
         Err(reason) => {
-            let _ = tools.log(LogLevel::Warning, &format!("action {} failed: {reason}", kind.name()));
+            tracing::warn!("action {} failed: {reason}", kind.name());
             tools.action_fail(&reason)
         }
     };
     match reported {
         Ok(()) => 0,
         Err(e) => {
+            tracing::error!("cannot report the action result: {e}");
             eprintln!("cannot report the action result: {e}");
             1
         }

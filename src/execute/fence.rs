@@ -3,9 +3,9 @@
 //! only once its link to the primary is up — a restarted node has lost its replication offset,
 //! so until it has resynced Sentinel cannot tell how much data it holds.
 
-use super::start::juju_exec;
 use super::{need, ExecuteError, Outcome};
 use crate::execute::Effects;
+use crate::juju::juju_exec;
 use crate::observe::Observed;
 use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};

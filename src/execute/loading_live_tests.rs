@@ -2,6 +2,10 @@
 //! transient, and the wait `execute` does before running a step again ends when the load does.
 //! The load is made long with Valkey's `key-load-delay` (µs per key).
 
+// A test outside the Valkey seam that runs its own valkey-server on the charm's fixed port with a
+// hand-written config (the shared `TestServer` picks free ports), and fills it with a raw client.
+#![allow(clippy::disallowed_methods)]
+
 use super::*;
 use crate::valkey::test_server::{poll_until, server_binary};
 use crate::valkey::TcpConnector;

@@ -103,10 +103,7 @@ fn run_patiently(
 ) -> Result<(), ExecuteError> {
     let Err(err) = run_step(e, o, step, out) else { return Ok(()) };
     let Some(node) = transient_at(&err) else { return Err(err) };
-    let _ = e.tools.log(
-        crate::juju::LogLevel::Info,
-        &format!("{err}: waiting for {node} to be ready, then trying again"),
-    );
+    tracing::info!("{err}: waiting for {node} to be ready, then trying again");
     poll(wait, || e.connector.data(&node).ok()?.ping().ok());
     run_step(e, o, step, out)
 }
@@ -200,7 +197,7 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::ResetSentinel { unit, host, expected_peers, expected_replicas } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
-            wait_for_departed_to_stop(e, o, s.as_mut());
+            wait_for_departed_to_stop(o, s.as_mut());
             s.reset(MONITOR_NAME)?;
             let back = poll(RESET_WAIT, || {
                 let p = s.primary(MONITOR_NAME).ok()??;

@@ -4,7 +4,6 @@
 
 use super::start::write_valkey_conf;
 use super::{need, Effects, ExecuteError, Outcome, SERVICE_UP};
-use crate::juju::LogLevel;
 use crate::observe::Observed;
 use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};
@@ -48,7 +47,7 @@ pub(super) fn rebind(
         restart_sentinel(e, o, paths, sup, Some(address), out)?;
     }
     let from = before.valkey.or(before.sentinel).unwrap_or_default();
-    let _ = e.tools.log(LogLevel::Info, &format!("moved Valkey and Sentinel from {from} to {address}"));
+    tracing::info!("moved Valkey and Sentinel from {from} to {address}");
     Ok(())
 }
 
@@ -180,7 +179,7 @@ pub(super) fn follow_addresses(
     }
     bound::write_peer_addresses(paths, addresses)?;
     if !moved.is_empty() {
-        let _ = e.tools.log(LogLevel::Info, &format!("followed moved peers: {}", moved.join(", ")));
+        tracing::info!("followed moved peers: {}", moved.join(", "));
     }
     Ok(())
 }

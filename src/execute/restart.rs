@@ -70,10 +70,7 @@ fn repair_sentinel(e: &Effects, o: &Observed, out: &mut Outcome) -> Result<(), E
             .push("waiting for Sentinel, which does not start, and no primary is known to monitor".into());
         return Ok(());
     };
-    let _ = e.tools.log(
-        crate::juju::LogLevel::Warning,
-        "Sentinel does not start from its sentinel.conf: rendering a fresh one",
-    );
+    tracing::warn!("Sentinel does not start from its sentinel.conf: rendering a fresh one");
     sup.stop(Service::Sentinel)?;
     super::start::write_sentinel_conf(e, o, &primary, crate::plan::majority(o.started_count()))?;
     sup.start(Service::Sentinel)?;

@@ -3,6 +3,7 @@
 
 use super::upkeep::remember_applied;
 use super::{need, set_own, Effects, ExecuteError, Outcome, SERVICE_UP, START_WAIT};
+use crate::juju::juju_exec;
 use crate::observe::Observed;
 use crate::peers;
 use crate::plan::runtime_settings;
@@ -13,13 +14,6 @@ use crate::workload::{
     Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
 };
 use std::path::PathBuf;
-
-/// The first `juju-exec` on PATH (Juju's tools directory in a hook), else the usual location.
-pub(super) fn juju_exec() -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("juju-exec")).find(|c| c.is_file()))
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/juju-exec"))
-}
 
 /// Writes the script Sentinel runs at `+switch-master` (it queues `primary-changed`); returns
 /// its path.

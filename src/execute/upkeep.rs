@@ -6,16 +6,15 @@ use super::{need, Effects, ExecuteError};
 use crate::observe::{applied_path, Observed};
 use crate::plan::RuntimeSettings;
 use crate::switchover::{poll, switchover, SwitchoverError};
-use crate::valkey::{Endpoint, Role};
+use crate::valkey::{probe, Endpoint, Role};
 use crate::workload::{self, Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
-use std::time::Duration;
 
 use super::DEPARTED_STOP_WAIT;
 
 /// Before a reset: wait (bounded) until the nodes this Sentinel knows but no live unit announces
 /// — departed units — stop answering. A departing unit stops its services in its own hooks, which
 /// may run after ours; resetting while they still run would only rediscover them.
-pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
+pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
     let live: Vec<&str> =
         o.units().filter_map(|u| u.host.as_deref()).chain(o.announce_host.as_deref()).collect();
     let mut gone: Vec<Endpoint> = Vec::new();
@@ -29,21 +28,10 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
     if gone.is_empty() {
         return;
     }
-    let quiet = poll(DEPARTED_STOP_WAIT, || {
-        gone.iter()
-            .all(|g| {
-                resolve(g).is_none_or(|a| {
-                    std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_err()
-                })
-            })
-            .then_some(())
-    });
+    let quiet = poll(DEPARTED_STOP_WAIT, || gone.iter().all(|g| !probe::answers(g)).then_some(()));
     if quiet.is_none() {
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
-        let _ = e.tools.log(
-            crate::juju::LogLevel::Warning,
-            &format!("resetting although departed nodes still answer: {}", names.join(", ")),
-        );
+        tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
     }
 }
 
@@ -52,10 +40,7 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
 /// rediscover those, so its wait expects no more than them.
 pub(super) fn still_answering(o: &Observed, unit: &str) -> (u32, u32) {
     let primary = o.known_primary().map(|p| p.host);
-    let answers = |host: &str, port: u16| {
-        resolve(&Endpoint::new(host, port))
-            .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok())
-    };
+    let answers = |host: &str, port: u16| probe::answers(&Endpoint::new(host, port));
     let started: Vec<(&str, &str)> = o
         .units()
         .filter(|u| u.started)
@@ -68,12 +53,6 @@ pub(super) fn still_answering(o: &Observed, unit: &str) -> (u32, u32) {
     let replicas =
         started.iter().filter(|(_, h)| primary.as_deref() != Some(*h) && answers(h, VALKEY_PORT)).count();
     (peers as u32, replicas as u32)
-}
-
-/// The first socket address of an endpoint (`None` when it does not resolve: as good as gone).
-fn resolve(ep: &Endpoint) -> Option<std::net::SocketAddr> {
-    use std::net::ToSocketAddrs;
-    (ep.host.as_str(), ep.port).to_socket_addrs().ok()?.next()
 }
 
 pub(super) fn remember_applied(paths: &Paths, s: &RuntimeSettings) -> Result<(), ExecuteError> {
@@ -114,34 +93,25 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
     let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
     match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, admit, o.failover_limit()) {
         Ok(s) => {
-            let _ = e.tools.log(
-                crate::juju::LogLevel::Info,
-                &format!(
-                    "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
-                    s.old_primary,
-                    s.new_primary,
-                    s.duration.as_millis(),
-                    s.settled.as_millis()
-                ),
+            tracing::info!(
+                "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
+                s.old_primary,
+                s.new_primary,
+                s.duration.as_millis(),
+                s.settled.as_millis()
             );
             Ok(())
         }
         // Nobody can take over: leave anyway (the operator asked for removal); say so loudly.
         Err(SwitchoverError::NotInSync(why)) => {
-            let _ = e.tools.log(
-                crate::juju::LogLevel::Warning,
-                &format!("leaving without hand-over: no replica in sync ({why})"),
-            );
+            tracing::warn!("leaving without hand-over: no replica in sync ({why})");
             Ok(())
         }
         // The last unit, or every replica leaving at the same time (scale to 0): nobody is left
         // to take over, so there is nothing to hand over; stop (issue 15: the last primary's
         // storage-detaching failed with NOGOODSLAVE and was retried).
         Err(err) if no_replica_left(e, host) => {
-            let _ = e.tools.log(
-                crate::juju::LogLevel::Warning,
-                &format!("leaving without hand-over: no replica is left to take over ({err})"),
-            );
+            tracing::warn!("leaving without hand-over: no replica is left to take over ({err})");
             Ok(())
         }
         Err(err) => Err(err.into()),

@@ -13,9 +13,13 @@
 //! the one the switchover measured and recorded beside the log ([`record_switchover`]), or from
 //! `+try-failover` when this unit's Sentinel led it.
 //!
-//! Times are Sentinel's, in the machine's local time, kept as text (`2026-11-22 05:36:42.371`):
-//! the history shows what the logs show. Parsing is pure and tested on captured log lines.
+//! Times: Sentinel logs the machine's local wall time (`22 Nov 2026 05:36:42.371`); a record
+//! keeps it as UTC milliseconds since the epoch ([`Failover::at_ms`]), the sort and merge key on
+//! every unit whatever its time zone, and local time is formatted only for display ([`clock`]).
+//! Records written before carried only the local-time text; they still read ([`Record`]).
+//! Parsing is pure and tested on captured log lines.
 
+pub mod clock;
 pub mod names;
 pub mod shared;
 
@@ -34,9 +38,10 @@ pub enum Kind {
 
 /// One change of primary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Record", into = "Record")]
 pub struct Failover {
-    /// When Sentinel switched (`+switch-master`), local time as logged, `YYYY-MM-DD HH:MM:SS.mmm`.
-    pub time: String,
+    /// When Sentinel switched (`+switch-master`): UTC milliseconds since the Unix epoch.
+    pub at_ms: i64,
     /// The primary before (host as announced; the action maps it to a unit name).
     pub old_primary: String,
     /// The primary after.
@@ -49,13 +54,65 @@ pub struct Failover {
     pub duration_ms: Option<u64>,
 }
 
+impl Failover {
+    /// When it happened, as this machine's local wall time (`YYYY-MM-DD HH:MM:SS.mmm`).
+    pub fn local_time(&self) -> String {
+        clock::display(self.at_ms)
+    }
+}
+
+/// A [`Failover`] as stored (switchovers file, peer data, the action's JSON): `at_ms` is the key;
+/// `time`, the local wall time, is written for people and for units on older revisions, and read
+/// only from records that predate `at_ms` (as this machine's local time).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// UTC milliseconds since the epoch (absent in old records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
+    /// Local wall time, `YYYY-MM-DD HH:MM:SS.mmm`.
+    #[serde(default)]
+    pub time: String,
+    /// See [`Failover`].
+    pub old_primary: String,
+    /// See [`Failover`].
+    pub new_primary: String,
+    /// See [`Failover`].
+    pub kind: Kind,
+    /// See [`Failover`].
+    pub duration_ms: Option<u64>,
+}
+
+impl TryFrom<Record> for Failover {
+    type Error = String;
+
+    fn try_from(r: Record) -> Result<Self, String> {
+        let at_ms = match r.at_ms {
+            Some(ms) => ms,
+            None => clock::local_to_utc_ms(clock::naive_ms(&r.time).ok_or("a record without a time")?),
+        };
+        let Record { old_primary, new_primary, kind, duration_ms, .. } = r;
+        Ok(Failover { at_ms, old_primary, new_primary, kind, duration_ms })
+    }
+}
+
+impl From<Failover> for Record {
+    fn from(f: Failover) -> Self {
+        Record {
+            at_ms: Some(f.at_ms),
+            time: f.local_time(),
+            old_primary: f.old_primary,
+            new_primary: f.new_primary,
+            kind: f.kind,
+            duration_ms: f.duration_ms,
+        }
+    }
+}
+
 /// One parsed Sentinel log line: milliseconds on a naive local clock, the event, its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Line<'a> {
-    /// Local time in ms since 1970-01-01 00:00 (no time zone: only differences are used).
+    /// Local wall time in ms since 1970-01-01 00:00, as if it were UTC ([`clock::naive_ms`]).
     ms: i64,
-    /// The time as logged, normalised to `YYYY-MM-DD HH:MM:SS.mmm`.
-    time: String,
     /// `+sdown`, `+switch-master`, ...
     event: &'a str,
     /// The rest of the line, split on spaces.
@@ -64,17 +121,6 @@ struct Line<'a> {
 
 const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
 
 /// Parses `31585:X 22 Nov 2026 05:36:41.335 # +switch-master primary 127.0.1.2 6379 ...`.
 fn parse_line(line: &str) -> Option<Line<'_>> {
@@ -91,9 +137,8 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
     let millis: i64 = millis.parse().ok()?;
     let _level = words.next()?;
     let event = words.next()?;
-    let ms = (days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s) * 1000 + millis;
-    let time = format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{millis:03}");
-    Some(Line { ms, time, event, args: words.collect() })
+    let ms = (clock::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s) * 1000 + millis;
+    Some(Line { ms, event, args: words.collect() })
 }
 
 /// The failovers in a Sentinel log of monitor `name`, oldest first. `down_after_ms` is the
@@ -115,7 +160,7 @@ pub fn from_sentinel_log(text: &str, name: &str, down_after_ms: u64) -> Vec<Fail
                     (None, None) => (Kind::Switchover, None),
                 };
                 out.push(Failover {
-                    time: line.time.clone(),
+                    at_ms: clock::local_to_utc_ms(line.ms),
                     old_primary: line.args[1].to_string(),
                     new_primary: line.args[3].to_string(),
                     kind,
@@ -134,8 +179,7 @@ pub fn switchovers_path(etc_dir: &Path) -> PathBuf {
     etc_dir.join("switchovers.jsonl")
 }
 
-/// Records a switchover this unit ran, with the duration it measured. `time` is local wall time
-/// formatted like the log's ([`local_time_now`]).
+/// Records a switchover this unit ran, with the duration it measured.
 pub fn record_switchover(etc_dir: &Path, record: &Failover) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(switchovers_path(etc_dir))?;
@@ -153,17 +197,6 @@ pub fn recorded_switchovers(etc_dir: &Path) -> Vec<Failover> {
         .collect()
 }
 
-/// Naive local ms of a normalised time string (`YYYY-MM-DD HH:MM:SS.mmm`).
-fn naive_ms(time: &str) -> Option<i64> {
-    let (date, clock) = time.split_once(' ')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let (hms, millis) = clock.split_once('.')?;
-    let mut c = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, s) = (c.next()??, c.next()??, c.next()??);
-    Some((days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + millis.parse::<i64>().ok()?)
-}
-
 /// How far apart a logged switch and a recorded switchover may be and still be the same one: the
 /// switchover records its end after Sentinel's `+switch-master` (it waits for the re-pointing).
 const SAME_SWITCH_MS: i64 = 30_000;
@@ -175,11 +208,10 @@ const SAME_SWITCH_MS: i64 = 30_000;
 pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover> {
     let mut unmatched = Vec::new();
     for r in recorded {
-        let r_ms = naive_ms(&r.time);
         let same = logged.iter_mut().find(|l| {
             l.kind == Kind::Switchover
                 && l.new_primary == r.new_primary
-                && matches!((naive_ms(&l.time), r_ms), (Some(a), Some(b)) if (0..=SAME_SWITCH_MS).contains(&(b - a)))
+                && (0..=SAME_SWITCH_MS).contains(&(r.at_ms - l.at_ms))
         });
         match same {
             Some(l) => l.duration_ms = r.duration_ms.or(l.duration_ms),
@@ -187,46 +219,25 @@ pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover
         }
     }
     logged.extend(unmatched);
-    logged.sort_by(|a, b| a.time.cmp(&b.time));
+    logged.sort_by_key(|f| f.at_ms);
     logged
 }
 
-/// Now, as local wall time in the log's normalised format (`YYYY-MM-DD HH:MM:SS.mmm`).
-pub fn local_time_now() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = now.as_secs() as libc::time_t;
-    // SAFETY: localtime_r writes only into the zeroed struct we pass; both pointers are valid.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        tm
-    };
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        now.subsec_millis()
-    )
-}
-
-/// The status note for the most recent failover, while it is recent (`now` within `window_ms`):
-/// `last failover 05:36:42 valkey/0→valkey/1 in 6.2 s`. `name` maps hosts to unit names.
+/// The status note for the most recent failover, while it is recent (`now_ms` within
+/// `window_ms`): `last failover 05:36:42 valkey/0→valkey/1 in 6.2 s` (local wall time). `name`
+/// maps hosts to unit names.
 pub fn status_note(
     history: &[Failover],
-    now: &str,
+    now_ms: i64,
     window_ms: i64,
     name: impl Fn(&str) -> String,
 ) -> Option<String> {
     let last = history.last()?;
-    let age = naive_ms(now)? - naive_ms(&last.time)?;
-    if !(0..=window_ms).contains(&age) {
+    if !(0..=window_ms).contains(&(now_ms - last.at_ms)) {
         return None;
     }
-    let clock = last.time.split(' ').nth(1)?.split('.').next()?;
+    let time = last.local_time();
+    let clock = time.split(' ').nth(1)?.split('.').next()?;
     let took = last.duration_ms.map(|d| format!(" in {:.1} s", d as f64 / 1000.0)).unwrap_or_default();
     Some(format!("last failover {clock} {}→{}{took}", name(&last.old_primary), name(&last.new_primary)))
 }
@@ -255,7 +266,7 @@ pub fn recent_note(
     file.read_to_end(&mut tail).ok()?;
     // The first line may be cut: it simply fails to parse.
     let history = merge(from_sentinel_log(&String::from_utf8_lossy(&tail), name, down_after_ms), recorded);
-    status_note(&history, &local_time_now(), STATUS_WINDOW_MS, unit)
+    status_note(&history, clock::now_ms(), STATUS_WINDOW_MS, unit)
 }
 
 /// `last failover 05:36:42 valkey/0→valkey/1 in 7.2 s` for [`STATUS_WINDOW_MS`] after a

@@ -33,8 +33,8 @@ pub fn encode(records: &[Failover]) -> String {
 pub fn union<'a>(sets: impl IntoIterator<Item = &'a [Failover]>) -> Vec<Failover> {
     let mut all: Vec<Failover> = sets.into_iter().flatten().cloned().collect();
     all.sort_by(|a, b| {
-        (&a.time, &a.new_primary, &a.old_primary, a.duration_ms).cmp(&(
-            &b.time,
+        (a.at_ms, &a.new_primary, &a.old_primary, a.duration_ms).cmp(&(
+            b.at_ms,
             &b.new_primary,
             &b.old_primary,
             b.duration_ms,
@@ -52,7 +52,7 @@ mod tests {
 
     fn rec(time: &str, new: &str, ms: u64) -> Failover {
         Failover {
-            time: format!("2026-11-22 {time}"),
+            at_ms: crate::history::clock::naive_ms(&format!("2026-11-22 {time}")).unwrap(),
             old_primary: "valkey-0.lan".into(),
             new_primary: new.into(),
             kind: Kind::Switchover,
@@ -65,8 +65,8 @@ mod tests {
         let a = vec![rec("10:00:02.000", "b", 300), rec("10:00:01.000", "a", 400)];
         let b = vec![rec("10:00:01.000", "a", 400), rec("10:00:03.000", "c", 350)];
         let u = union([a.as_slice(), b.as_slice(), &[]]);
-        let times: Vec<&str> = u.iter().map(|f| &f.time[11..]).collect();
-        assert_eq!(times, ["10:00:01.000", "10:00:02.000", "10:00:03.000"]);
+        let order: Vec<&str> = u.iter().map(|f| f.new_primary.as_str()).collect();
+        assert_eq!(order, ["a", "b", "c"]);
         assert_eq!(union([u.as_slice(), a.as_slice()]), u, "stable: nothing new, nothing changes");
 
         let many: Vec<Failover> =

@@ -1,6 +1,12 @@
 //! History parsing on captured Sentinel log lines (Valkey 9.1.2, local model, 3 units).
 
+use super::clock::{in_zone, naive_ms, now_ms};
 use super::*;
+
+/// UTC ms of a wall-clock time (the tests' logs are read in UTC unless they say otherwise).
+fn utc(time: &str) -> i64 {
+    naive_ms(time).unwrap()
+}
 
 /// A frozen primary (down-after 5000), as the failover leader's Sentinel logged it.
 const AUTOMATIC: &str = "\
@@ -25,11 +31,11 @@ const REQUESTED: &str = "\
 
 #[test]
 fn an_automatic_failover_lasts_from_the_last_answer_to_the_switch() {
-    let h = from_sentinel_log(AUTOMATIC, "primary", 5000);
+    let h = in_zone("UTC0", || from_sentinel_log(AUTOMATIC, "primary", 5000));
     assert_eq!(
         h,
         vec![Failover {
-            time: "2026-11-22 05:36:42.371".into(),
+            at_ms: utc("2026-11-22 05:36:42.371"),
             old_primary: "127.0.1.2".into(),
             new_primary: "127.0.1.3".into(),
             kind: Kind::Automatic,
@@ -40,10 +46,10 @@ fn an_automatic_failover_lasts_from_the_last_answer_to_the_switch() {
 
 #[test]
 fn a_requested_switch_has_no_sdown_and_a_false_alarm_is_no_failover() {
-    let h = from_sentinel_log(REQUESTED, "primary", 5000);
+    let h = in_zone("UTC0", || from_sentinel_log(REQUESTED, "primary", 5000));
     assert_eq!(h.len(), 1, "{h:?}");
     assert_eq!((h[0].kind, h[0].duration_ms), (Kind::Switchover, None));
-    assert_eq!(h[0].time, "2026-11-23 00:00:00.100");
+    assert_eq!(h[0].at_ms, utc("2026-11-23 00:00:00.100"));
     // The leader of a requested switch logs +try-failover: its duration counts from there.
     let led = "1:X 22 Nov 2026 10:00:00.000 # +try-failover master primary 10.0.0.1 6379\n\
                1:X 22 Nov 2026 10:00:01.250 # +switch-master primary 10.0.0.1 6379 10.0.0.2 6379\n";
@@ -60,9 +66,9 @@ fn other_monitors_and_garbage_are_ignored() {
 
 #[test]
 fn recorded_switchovers_give_their_measured_duration() {
-    let logged = from_sentinel_log(REQUESTED, "primary", 5000);
+    let logged = in_zone("UTC0", || from_sentinel_log(REQUESTED, "primary", 5000));
     let recorded = |time: &str, new: &str| Failover {
-        time: time.into(),
+        at_ms: utc(time),
         old_primary: "127.0.1.3".into(),
         new_primary: new.into(),
         kind: Kind::Switchover,
@@ -88,7 +94,7 @@ fn records_round_trip_through_the_file() {
     let dir = tempfile::tempdir().unwrap();
     assert!(recorded_switchovers(dir.path()).is_empty());
     let r = Failover {
-        time: local_time_now(),
+        at_ms: now_ms(),
         old_primary: "a".into(),
         new_primary: "b".into(),
         kind: Kind::Switchover,
@@ -103,16 +109,17 @@ fn records_round_trip_through_the_file() {
 
 #[test]
 fn status_note_is_short_and_only_while_recent() {
-    let h = from_sentinel_log(AUTOMATIC, "primary", 5000);
-    let name =
-        |host: &str| format!("valkey/{}", host.rsplit('.').next().unwrap().parse::<u32>().unwrap() - 2);
-    assert_eq!(
-        status_note(&h, "2026-11-22 05:40:00.000", 600_000, name).as_deref(),
-        Some("last failover 05:36:42 valkey/0→valkey/1 in 7.2 s")
-    );
-    assert_eq!(status_note(&h, "2026-11-22 06:00:00.000", 600_000, name), None, "too old");
-    assert_eq!(status_note(&[], "2026-11-22 05:40:00.000", 600_000, name), None);
-    assert_eq!(naive_ms(&local_time_now()).map(|ms| ms > 0), Some(true));
+    in_zone("UTC0", || {
+        let h = from_sentinel_log(AUTOMATIC, "primary", 5000);
+        let name =
+            |host: &str| format!("valkey/{}", host.rsplit('.').next().unwrap().parse::<u32>().unwrap() - 2);
+        assert_eq!(
+            status_note(&h, utc("2026-11-22 05:40:00.000"), 600_000, name).as_deref(),
+            Some("last failover 05:36:42 valkey/0→valkey/1 in 7.2 s")
+        );
+        assert_eq!(status_note(&h, utc("2026-11-22 06:00:00.000"), 600_000, name), None, "too old");
+        assert_eq!(status_note(&[], utc("2026-11-22 05:40:00.000"), 600_000, name), None);
+    });
 }
 
 #[test]
@@ -122,7 +129,8 @@ fn recent_note_reads_the_log_tail() {
     let unit = |h: &str| h.to_string();
     assert_eq!(recent_note(&log, "primary", 5000, Vec::new(), unit), None, "no log yet");
     // A switch logged just now, after more than the tail's worth of other lines.
-    let now = local_time_now();
+    let now_at = now_ms();
+    let now = clock::display(now_at);
     let (date, clock) = now.split_once(' ').unwrap();
     let mut d = date.split('-');
     let (y, m, day) = (d.next().unwrap(), d.next().unwrap(), d.next().unwrap());
@@ -146,11 +154,50 @@ fn recent_note_reads_the_log_tail() {
     let note = |recorded| recent_note(&log, "primary", 5000, recorded, unit);
     assert_eq!(note(Vec::new()), Some(format!("last failover {clock_s} 10.0.0.2→10.0.0.3")));
     let measured = Failover {
-        time: now.clone(),
+        at_ms: now_at,
         old_primary: "10.0.0.2".into(),
         new_primary: "10.0.0.3".into(),
         kind: Kind::Switchover,
         duration_ms: Some(351),
     };
     assert_eq!(note(vec![measured]), Some(format!("last failover {clock_s} 10.0.0.2→10.0.0.3 in 0.4 s")));
+}
+
+/// Two units in different time zones log the same instants in different wall times; the
+/// records they share sort and merge by the instant.
+#[test]
+fn records_from_units_in_other_time_zones_sort_by_the_instant() {
+    // Tokyo logs a switch at 14:00 local (05:00 UTC); a UTC unit logs one at 06:00 UTC, later,
+    // although "06:00" sorts before "14:00" as text.
+    let tokyo = "1:X 22 Nov 2026 14:00:00.000 # +switch-master primary 10.0.0.1 6379 10.0.0.2 6379\n";
+    let here = "1:X 22 Nov 2026 06:00:00.000 # +switch-master primary 10.0.0.2 6379 10.0.0.3 6379\n";
+    let early = in_zone("JST-9", || from_sentinel_log(tokyo, "primary", 5000));
+    let late = in_zone("UTC0", || from_sentinel_log(here, "primary", 5000));
+    assert_eq!(early[0].at_ms, utc("2026-11-22 05:00:00.000"));
+    // As shared through the peer relation (encoded on one unit, parsed on another).
+    let shared = shared::parse(&shared::encode(&early));
+    let all = shared::union([late.as_slice(), shared.as_slice()]);
+    let order: Vec<&str> = all.iter().map(|f| f.new_primary.as_str()).collect();
+    assert_eq!(order, ["10.0.0.2", "10.0.0.3"]);
+    let merged = merge(late, shared);
+    assert_eq!(merged.iter().map(|f| f.new_primary.as_str()).collect::<Vec<_>>(), ["10.0.0.2", "10.0.0.3"]);
+}
+
+/// Records written before `at_ms` existed carry only the local wall time: still read, in this
+/// machine's zone; new records carry both, and `at_ms` wins.
+#[test]
+fn old_records_without_at_ms_still_read() {
+    let old = r#"{"time":"2026-11-22 05:36:42.371","old_primary":"a","new_primary":"b","kind":"switchover","duration_ms":900}"#;
+    let f: Failover = in_zone("JST-9", || serde_json::from_str(old).unwrap());
+    assert_eq!(f.at_ms, utc("2026-11-22 05:36:42.371") - 9 * 3_600_000);
+    assert_eq!((f.old_primary.as_str(), f.new_primary.as_str(), f.duration_ms), ("a", "b", Some(900)));
+    let written = in_zone("UTC0", || serde_json::to_value(&f).unwrap());
+    assert_eq!(written["at_ms"], f.at_ms);
+    assert_eq!(written["time"], "2026-11-21 20:36:42.371", "display: local wall time");
+    // Read back elsewhere (another zone), `at_ms` is the truth, not the text.
+    let back: Failover = in_zone("JST-9", || serde_json::from_value(written).unwrap());
+    assert_eq!(back, f);
+    // A record with neither is malformed: the shared bag reads as none rather than a wrong time.
+    let neither = r#"[{"old_primary":"a","new_primary":"b","kind":"switchover","duration_ms":null}]"#;
+    assert_eq!(shared::parse(neither), Vec::<Failover>::new());
 }

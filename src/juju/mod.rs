@@ -5,9 +5,11 @@
 pub mod context;
 pub mod error;
 pub mod event;
+pub mod exec;
 pub mod fake;
 mod fake_tools;
 pub mod hook_tools;
+pub mod log;
 mod process;
 mod secret_files;
 
@@ -15,5 +17,6 @@ pub use context::Context;
 pub use context::ContextError;
 pub use error::HookToolError;
 pub use event::{ActionKind, Event};
+pub use exec::juju_exec;
 pub use fake::FakeHookTools;
 pub use hook_tools::{Bag, HookTools, LogLevel, NetworkInfo, ProcessHookTools, SecretRef, StatusKind};

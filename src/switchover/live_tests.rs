@@ -1,7 +1,7 @@
 //! Switchover against real servers: a primary, two replicas and one Sentinel on 127.0.0.1.
 
 use super::*;
-use crate::valkey::test_server::{poll_until, TestServer};
+use crate::valkey::test_server::{poll_until, raw_connection, TestServer};
 use crate::valkey::{Role, TcpConnector};
 
 struct Cluster {
@@ -38,12 +38,7 @@ fn cluster_of(binary: &std::path::Path) -> Cluster {
     // Sentinel's INFO refresh is 10 s by default; shorten it so the test does not wait for it.
     let mut cmd = redis::cmd("SENTINEL");
     cmd.arg("DEBUG").arg("info-period").arg(500);
-    let _ = cmd.query::<()>(
-        &mut redis::Client::open(format!("redis://127.0.0.1:{}", sentinel.port))
-            .unwrap()
-            .get_connection()
-            .unwrap(),
-    );
+    let _ = cmd.query::<()>(&mut raw_connection(sentinel.port));
     let seen = poll_until(Duration::from_secs(15), || {
         s.replicas(MONITOR_NAME).map(|r| r.iter().filter(|k| k.link_ok).count() == 2).unwrap_or(false)
     });
@@ -55,10 +50,7 @@ fn cluster_of(binary: &std::path::Path) -> Cluster {
 fn switchover_to_a_named_target_keeps_every_write() {
     let cl = cluster();
     let c = TcpConnector::default();
-    let mut raw = redis::Client::open(format!("redis://127.0.0.1:{}", cl.nodes[0].port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut raw = raw_connection(cl.nodes[0].port);
     for i in 0..200 {
         redis::cmd("SET").arg(format!("k{i}")).arg(i).query::<()>(&mut raw).unwrap();
     }
@@ -74,8 +66,7 @@ fn switchover_to_a_named_target_keeps_every_write() {
         t.replication().map(|r| r.role == Role::Primary).unwrap_or(false)
     });
     assert!(promoted);
-    let mut new_raw =
-        redis::Client::open(format!("redis://127.0.0.1:{}", target.port)).unwrap().get_connection().unwrap();
+    let mut new_raw = raw_connection(target.port);
     let n: u64 = redis::cmd("DBSIZE").query(&mut new_raw).unwrap();
     assert_eq!(n, 200, "every acknowledged write is on the new primary");
     // The other replica's priority is restored.
@@ -116,26 +107,17 @@ fn switchover_on_redis_7_pauses_writes_itself() {
     let cl = cluster_of(redis);
     let c = TcpConnector::default();
     assert!(c.data(&cl.nodes[0].endpoint()).unwrap().version().unwrap().starts_with("7."));
-    let mut raw = redis::Client::open(format!("redis://127.0.0.1:{}", cl.nodes[0].port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut raw = raw_connection(cl.nodes[0].port);
     for i in 0..100 {
         redis::cmd("SET").arg(format!("k{i}")).arg(i).query::<()>(&mut raw).unwrap();
     }
     let done = switchover(&c, &cl.sentinel.endpoint(), None, 100, Duration::from_secs(20)).unwrap();
     assert_ne!(done.new_primary, cl.nodes[0].endpoint());
-    let mut new_raw = redis::Client::open(format!("redis://127.0.0.1:{}", done.new_primary.port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut new_raw = raw_connection(done.new_primary.port);
     let n: u64 = redis::cmd("DBSIZE").query(&mut new_raw).unwrap();
     if n != 100 {
         for node in &cl.nodes {
-            let mut r = redis::Client::open(format!("redis://127.0.0.1:{}", node.port))
-                .unwrap()
-                .get_connection()
-                .unwrap();
+            let mut r = raw_connection(node.port);
             let k: u64 = redis::cmd("DBSIZE").query(&mut r).unwrap();
             eprintln!(
                 "{} dbsize {k} {:?}\n{}",
@@ -150,10 +132,7 @@ fn switchover_on_redis_7_pauses_writes_itself() {
     // The new primary takes writes, and the old one is not left paused.
     redis::cmd("SET").arg("after").arg(1).query::<()>(&mut new_raw).unwrap();
     let old_info = c.data(&cl.nodes[0].endpoint()).unwrap().replication().unwrap();
-    let mut old_raw = redis::Client::open(format!("redis://127.0.0.1:{}", cl.nodes[0].port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut old_raw = raw_connection(cl.nodes[0].port);
     old_raw.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let reply: redis::RedisResult<()> = redis::cmd("SET").arg("late").arg(1).query(&mut old_raw);
     let err = reply.expect_err("the old primary must not accept writes");

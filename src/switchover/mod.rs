@@ -53,7 +53,7 @@ impl Switched {
     /// Its entry for the failover history, stamped now (it is recorded when it ended).
     pub fn record(&self) -> crate::history::Failover {
         crate::history::Failover {
-            time: crate::history::local_time_now(),
+            at_ms: crate::history::clock::now_ms(),
             old_primary: self.old_primary.host.clone(),
             new_primary: self.new_primary.host.clone(),
             kind: crate::history::Kind::Switchover,
@@ -83,6 +83,27 @@ pub enum SwitchoverError {
     /// A node could not be reached or answered an error.
     #[error(transparent)]
     Valkey(#[from] ValkeyError),
+}
+
+/// How long a restore (INFO period, priority, unpause, fence) is retried before it is reported.
+pub const RESTORE_WAIT: Duration = Duration::from_secs(1);
+
+/// Undoes a change the switchover made, retrying for [`RESTORE_WAIT`]; a restore that still
+/// fails is logged (never dropped silently) and reported as `false`. `what` names it for the log.
+pub fn restore(what: &str, mut attempt: impl FnMut() -> Result<(), ValkeyError>) -> bool {
+    let mut last = None;
+    let done = poll(RESTORE_WAIT, || match attempt() {
+        Ok(()) => Some(()),
+        Err(e) => {
+            last = Some(e);
+            None
+        }
+    });
+    if done.is_none() {
+        let why = last.map(|e| e.to_string()).unwrap_or_default();
+        tracing::warn!("after the switchover, cannot restore {what}: {why}");
+    }
+    done.is_some()
 }
 
 /// Polls `f` every 100 ms until it returns `Some` or `limit` passes.
@@ -151,7 +172,9 @@ pub fn switchover(
         known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
     });
     let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, limit);
-    let _ = s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD);
+    // A Sentinel left at the fast period stays there until it restarts: the caller also forgets
+    // the local Sentinel's tuning beforehand (`workload::tuning::forget`), so a later hook retunes.
+    restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
     result
 }
 
@@ -167,7 +190,7 @@ fn switch_to(
 ) -> Result<Switched, SwitchoverError> {
     let info = p.replication()?;
     let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| e != chosen).collect();
-    let restore = if target.is_some() { lower_priorities(connector, s, &others)? } else { Vec::new() };
+    let lowered = if target.is_some() { lower_priorities(connector, s, &others)? } else { Vec::new() };
     // Without a target Sentinel picks the replica itself, from offsets it may have read before the
     // last writes: every replica it could pick must be caught up before it picks.
     let must_catch_up: Vec<Endpoint> = if target.is_some() {
@@ -176,10 +199,10 @@ fn switch_to(
         info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of).collect()
     };
     let result = promote(connector, s, p, old, &must_catch_up, limit);
-    for (ep, value) in restore {
-        if let Ok(mut n) = connector.data(&ep) {
-            let _ = n.config_set("replica-priority", &value);
-        }
+    for (ep, value) in lowered {
+        restore(&format!("replica-priority {value} on {ep}"), || {
+            connector.data(&ep)?.config_set("replica-priority", &value)
+        });
     }
     result
 }
@@ -203,7 +226,7 @@ fn promote(
                 (r.replication().ok()?.data_offset() >= target_offset).then_some(())
             });
             if caught_up.is_none() {
-                let _ = p.unpause();
+                restore("writes on the paused primary", || p.unpause());
                 return Err(SwitchoverError::NotInSync(format!(
                     "{replica} did not catch up while writes were paused"
                 )));
@@ -228,7 +251,7 @@ fn promote(
     };
     // Back to the 1 s INFO period Sentinel uses during a failover, then fire when the replicas'
     // next INFO is due just after the hand-over (see `pacing`).
-    let _ = s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD);
+    restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
     poll_every(PHASE_LIMIT, Duration::from_millis(10), || {
         let known = s.replicas(MONITOR_NAME).ok()?;
         pacing::ready_to_fire(&pacing::candidate_info_ages(&known, must_catch_up)).then_some(())
@@ -245,7 +268,7 @@ fn promote(
     });
     if accepted.is_none() {
         if !coordinated {
-            let _ = p.unpause();
+            restore("writes on the paused primary", || p.unpause());
         }
         return Err(SwitchoverError::Refused(last));
     }
@@ -293,18 +316,80 @@ fn fence_and_unpause(connector: &dyn Connector, old: &Endpoint, limit: Duration)
     let saved =
         connector.data(old).ok().and_then(|mut n| n.config_get("min-replicas-to-write").ok().flatten());
     if let Ok(mut n) = connector.data(old) {
+        // Best effort: the fence only keeps writes off the old primary while it is demoted.
         let _ = n.config_set("min-replicas-to-write", "1000");
-        let _ = n.unpause();
+        restore("writes on the old primary", || n.unpause());
     }
     poll(limit, || {
         let r = connector.data(old).ok()?.replication().ok()?;
         (r.role == crate::valkey::Role::Replica).then_some(())
     });
-    if let (Some(value), Ok(mut n)) = (saved, connector.data(old)) {
-        let _ = n.config_set("min-replicas-to-write", &value);
-        let _ = n.config_rewrite();
+    if let Some(value) = saved {
+        restore(&format!("min-replicas-to-write {value} on {old}"), || {
+            let mut n = connector.data(old)?;
+            n.config_set("min-replicas-to-write", &value)?;
+            n.config_rewrite()
+        });
     }
 }
 
 #[cfg(test)]
 mod live_tests;
+
+#[cfg(test)]
+mod restore_tests {
+    use super::*;
+    use crate::juju::log::{JujuLogLayer, LogSink};
+    use crate::juju::{HookToolError, LogLevel};
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<(LogLevel, String)>>>);
+    impl LogSink for Lines {
+        fn juju_log(&self, level: LogLevel, message: &str) -> Result<(), HookToolError> {
+            self.0.lock().unwrap().push((level, message.to_string()));
+            Ok(())
+        }
+    }
+
+    fn refused() -> ValkeyError {
+        ValkeyError::Reply {
+            endpoint: Endpoint::new("127.0.0.1", 26379),
+            command: "SENTINEL DEBUG".into(),
+            detail: "refused".into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_restore_is_retried_then_logged_never_dropped() {
+        let lines = Lines::default();
+        let subscriber = tracing_subscriber::registry().with(JujuLogLayer::new(lines.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            // Fails twice, then takes: restored, nothing logged.
+            let mut tries = 0;
+            assert!(restore("the Sentinel's INFO period", || {
+                tries += 1;
+                if tries < 3 {
+                    Err(refused())
+                } else {
+                    Ok(())
+                }
+            }));
+            assert_eq!(tries, 3);
+            assert!(lines.0.lock().unwrap().is_empty());
+            // Never takes: retried until RESTORE_WAIT, then a warning says what stayed changed.
+            let mut tries = 0;
+            let started = Instant::now();
+            assert!(!restore("the Sentinel's INFO period", || {
+                tries += 1;
+                Err(refused())
+            }));
+            assert!(tries > 1 && started.elapsed() >= RESTORE_WAIT, "{tries} tries");
+        });
+        let logged = lines.0.lock().unwrap().clone();
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0].0, LogLevel::Warning);
+        assert!(logged[0].1.starts_with("after the switchover, cannot restore the Sentinel's INFO period: "));
+    }
+}

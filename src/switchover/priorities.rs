@@ -47,9 +47,9 @@ pub(super) fn lower_priorities(
         });
         if seen.is_none() {
             for (ep, v) in &restore {
-                if let Ok(mut n) = connector.data(ep) {
-                    let _ = n.config_set("replica-priority", v);
-                }
+                super::restore(&format!("replica-priority {v} on {ep}"), || {
+                    connector.data(ep)?.config_set("replica-priority", v)
+                });
             }
             return Err(SwitchoverError::Refused(
                 "sentinel did not see the other replicas' priority 0".into(),

@@ -1,5 +1,8 @@
 //! The client against real `valkey-server` processes: one primary, one replica, one Sentinel.
 
+// Tests of the Valkey seam drive real servers and sockets directly.
+#![allow(clippy::disallowed_methods)]
+
 use super::test_server::{free_port, poll_until, TestServer};
 use super::*;
 use std::time::Duration;

@@ -11,6 +11,7 @@
 pub mod client;
 pub mod client_list;
 pub mod info;
+pub mod probe;
 pub mod sentinel_reply;
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 //! local socket as a way in, `CONFIG SET bind` at runtime, dropping the links of a moved peer and
 //! a replica's reconnect (docs/ha-protocol.md "Address changes").
 
+// Tests of the Valkey seam drive real servers and sockets directly.
+#![allow(clippy::disallowed_methods)]
+
 use super::test_server::{poll_until, TestServer};
 use super::*;
 use std::time::Duration;

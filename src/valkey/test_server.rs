@@ -1,6 +1,9 @@
 //! Test support: real `valkey-server` processes on 127.0.0.1 with free ports, killed by pid on
 //! drop so no test leaves a server behind.
 
+// The real-server fixture: spawns valkey-server and opens raw clients for tests.
+#![allow(clippy::disallowed_methods)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -115,6 +118,12 @@ impl TestServer {
     pub fn endpoint(&self) -> super::Endpoint {
         super::Endpoint::new("127.0.0.1", self.port)
     }
+}
+
+/// A raw, unauthenticated connection to a test server on 127.0.0.1 (tests outside `src/valkey/`
+/// use this instead of opening clients themselves).
+pub fn raw_connection(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap().get_connection().unwrap()
 }
 
 impl Drop for TestServer {

@@ -127,6 +127,8 @@ fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
 }
 
 impl Supervisor for Direct {
+    // The service seam: starts the supervisor process (setsid: see SAFETY below).
+    #[allow(clippy::disallowed_methods, unsafe_code)]
     fn start(&self, svc: Service) -> Result<(), WorkloadError> {
         if self.supervisor(svc).is_some() {
             return Ok(());

@@ -1,3 +1,5 @@
+// Tests of the workload seam start real servers and inspect them with raw clients. libc calls carry SAFETY comments.
+#![allow(clippy::disallowed_methods, unsafe_code)]
 use super::*;
 use crate::config::CharmConfig;
 use crate::workload::pidfile::PidRecord;

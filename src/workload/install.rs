@@ -1,11 +1,15 @@
 //! Getting a Valkey binary onto the unit: the attached `valkey-server` resource when there is one
-//! (a known, pinned build), else the base's packages (`valkey-server`, or `redis-server` on bases
-//! that only have Redis).
+//! (a known, pinned build), else the base's `valkey-server` package ([`super::apt`]). A base
+//! without that package (Ubuntu 24.04) blocks with the `juju attach-resource` command to run: the
+//! charm never falls back to Redis from the archive on its own (another engine, another failover
+//! path, other figures). Redis 7.0 still runs when the operator attaches its binary as the
+//! resource. An apt lock held by another process is a hook error, which Juju retries.
 //!
 //! Either way the result is `bin_dir()/valkey-server` (a copy of the resource, or a link to the
 //! package's binary) plus a `valkey-sentinel` link and a version file, so later hooks learn what is
 //! installed from two small reads instead of running the binary.
 
+use super::apt::{self, Packages};
 use super::files::{create_private_dir, io_err, write_file};
 use super::{Paths, WorkloadError};
 use crate::juju::HookTools;
@@ -17,10 +21,10 @@ use std::process::Command;
 /// The resource name in metadata.yaml.
 pub const RESOURCE_NAME: &str = "valkey-server";
 /// What to tell an operator when no binary can be found.
-pub const NO_SOURCE_HINT: &str =
-    "attach a binary: juju attach-resource valkey valkey-server=/path/to/valkey-server";
-/// Package binaries tried on PATH, best first, with the apt package that provides each.
-const PACKAGED: [(&str, &str); 2] = [("valkey-server", "valkey-server"), ("redis-server", "redis-server")];
+pub const NO_SOURCE_HINT: &str = "this base has no valkey-server package; attach a binary: \
+     juju attach-resource valkey valkey-server=/path/to/valkey-server";
+/// The packaged binary looked for on PATH (Redis from the archive is never picked up).
+const PACKAGED: &str = "valkey-server";
 
 /// An installed server binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub fn parse_version(output: &str) -> Option<String> {
 }
 
 /// Runs `<server> --version` and returns the version (`9.1.2`).
+// The workload seam: asks the installed server binary for its version.
+#[allow(clippy::disallowed_methods)]
 pub fn detect_version(server: &Path) -> Result<String, WorkloadError> {
     let verr = |detail: String| WorkloadError::Version { server: server.to_path_buf(), detail };
     let out = Command::new(server).arg("--version").output().map_err(|e| verr(e.to_string()))?;
@@ -71,21 +77,22 @@ pub fn installed(paths: &Paths) -> Option<Installed> {
     Some(Installed { server, version })
 }
 
-/// Installs (or refreshes) the server binary: resource first, then a packaged binary on PATH
-/// (or in /usr/bin), then `apt-get install`. Idempotent.
+/// Installs (or refreshes) the server binary: resource first, then a packaged `valkey-server` on
+/// PATH (or in /usr/bin), then `apt-get install valkey-server`. Idempotent.
 pub fn install(tools: &dyn HookTools, paths: &Paths) -> Result<Installed, WorkloadError> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs: Vec<PathBuf> = std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]).collect();
-    install_from(tools, paths, &dirs, true)
+    let apt = apt::Apt::on_this_base();
+    install_from(tools, paths, &dirs, apt.as_ref().map(|a| a as &dyn Packages))
 }
 
-/// [`install`] with the directories searched for packaged binaries, and whether apt may be used
-/// (tests must never install packages).
+/// [`install`] with the directories searched for a packaged binary, and the package manager to
+/// use when none is found (`None`: none; tests pass a fake and never install packages).
 pub fn install_from(
     tools: &dyn HookTools,
     paths: &Paths,
     search: &[PathBuf],
-    use_apt: bool,
+    packages: Option<&dyn Packages>,
 ) -> Result<Installed, WorkloadError> {
     create_private_dir(&paths.bin_dir())?;
     let attached = tools.resource_get(RESOURCE_NAME)?.filter(|p| fs::metadata(p).is_ok_and(|m| m.len() > 0));
@@ -93,9 +100,13 @@ pub fn install_from(
     match attached {
         Some(resource) => copy_binary(&resource, &server)?,
         None => {
-            let packaged = find_packaged(search)
-                .or_else(|| if use_apt { apt_install() } else { None })
-                .ok_or_else(|| WorkloadError::NoSource { hint: NO_SOURCE_HINT.to_string() })?;
+            let packaged = match (find_packaged(search), packages) {
+                (Some(found), _) => Some(found),
+                (None, Some(apt)) => apt::install_package(apt)?,
+                (None, None) => None,
+            };
+            let packaged =
+                packaged.ok_or_else(|| WorkloadError::NoSource { hint: NO_SOURCE_HINT.to_string() })?;
             replace_link(&packaged, &server)?;
         }
     }
@@ -129,44 +140,9 @@ fn replace_link(target: &Path, link: &Path) -> Result<(), WorkloadError> {
     fs::rename(&tmp, link).map_err(io_err("rename into", link))
 }
 
-/// The first packaged server binary in `dirs`, preferring valkey-server over redis-server.
+/// The first packaged `valkey-server` in `dirs`.
 fn find_packaged(dirs: &[PathBuf]) -> Option<PathBuf> {
-    PACKAGED.iter().find_map(|(bin, _)| dirs.iter().map(|d| d.join(bin)).find(|p| p.is_file()))
-}
-
-/// `apt-get install -y <package>` (non-interactive); whether it succeeded.
-fn apt_get_install(package: &str) -> bool {
-    Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", package])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Installs the first available package with apt (Debian/Ubuntu only; one `apt-get update` if
-/// the package lists are stale) and stops the service the package enables, which would
-/// otherwise hold port 6379 outside the charm's control.
-fn apt_install() -> Option<PathBuf> {
-    if !Path::new("/usr/bin/apt-get").exists() {
-        return None;
-    }
-    let mut updated = false;
-    for (bin, package) in PACKAGED {
-        let mut ok = apt_get_install(package);
-        if !ok && !updated {
-            updated = true;
-            let _ = Command::new("apt-get").args(["update", "-q"]).output();
-            ok = apt_get_install(package);
-        }
-        let binary = Path::new("/usr/bin").join(bin);
-        if ok && binary.is_file() {
-            if Path::new("/run/systemd/system").exists() {
-                let _ = Command::new("systemctl").args(["disable", "--now", package]).output();
-            }
-            return Some(binary);
-        }
-    }
-    None
+    dirs.iter().map(|d| d.join(PACKAGED)).find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Rendering is pure ([`render`]); effects sit behind small APIs ([`files`], [`install`],
 //! [`service`]) so the HA logic can be tested without servers.
 
+pub mod apt;
 pub mod bound;
 pub mod direct;
 #[cfg(test)]
@@ -104,6 +105,15 @@ pub enum WorkloadError {
         /// The binary.
         server: PathBuf,
         /// What it printed or why it could not run.
+        detail: String,
+    },
+    /// Another process (apt, unattended-upgrades) holds the package manager's lock: transient,
+    /// the hook fails and Juju retries it.
+    #[error(
+        "the package manager is busy (another apt or unattended-upgrades holds its lock); retrying: {detail}"
+    )]
+    PackagesBusy {
+        /// apt's own words.
         detail: String,
     },
     /// A command (apt-get, systemctl, the supervisor) failed.

@@ -52,6 +52,8 @@ impl PidRecord {
     }
 
     /// Sends `signal` to the process if it is still this process.
+    // kill(2) through libc (SAFETY below).
+    #[allow(unsafe_code)]
     pub fn signal(&self, signal: i32) -> bool {
         // SAFETY: kill(2) has no memory-safety preconditions.
         self.is_alive() && unsafe { libc::kill(self.pid as libc::pid_t, signal) } == 0
@@ -64,6 +66,8 @@ pub fn live(path: &Path) -> Option<PidRecord> {
 }
 
 #[cfg(test)]
+// Spawns a short-lived child to have a pid that is surely gone.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -1,3 +1,5 @@
+// Runs the rendered scripts, as the services would.
+#![allow(clippy::disallowed_methods)]
 use super::*;
 use crate::workload::test_support::{field, free_port, poll, query, spawn, valkey_server};
 use crate::workload::{write_file, write_private};

@@ -99,6 +99,8 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Routes SIGTERM, SIGINT and SIGHUP to [`on_signal`].
+// sigaction(2) through libc (SAFETY below).
+#[allow(unsafe_code)]
 fn install_handlers() {
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the
@@ -131,6 +133,8 @@ fn pause(total: Duration) -> bool {
 }
 
 /// Waits for the child, forwarding a stop request as SIGTERM once.
+// kill(2) through libc (SAFETY below).
+#[allow(unsafe_code)]
 fn wait_child(child: &mut Child) -> std::io::Result<ExitStatus> {
     let mut forwarded = false;
     loop {
@@ -156,6 +160,8 @@ fn remove_if_ours(path: &Path, me: Option<PidRecord>) {
 /// Closes every inherited descriptor above stderr. The supervisor outlives the hook that started
 /// it; a descriptor the agent leaked into the hook (a pipe, a lock file) must not be held open
 /// for the life of the service.
+// close(2) through libc (SAFETY below).
+#[allow(unsafe_code)]
 fn close_inherited_fds() {
     let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
         Ok(dir) => dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect(),
@@ -168,6 +174,8 @@ fn close_inherited_fds() {
 }
 
 /// The supervisor loop; returns the exit code.
+// The direct supervisor: runs the service it supervises (umask through libc: SAFETY below).
+#[allow(clippy::disallowed_methods, unsafe_code)]
 pub fn run(args: &SuperviseArgs) -> i32 {
     close_inherited_fds();
     install_handlers();
@@ -228,6 +236,8 @@ pub fn run(args: &SuperviseArgs) -> i32 {
 
 /// Runs the `--on-restart` script, if any; a missing or failing script is only noted (the
 /// restart itself has happened, and update-status reconciles anyway).
+// The direct supervisor: runs the restart script (juju-exec) it was given.
+#[allow(clippy::disallowed_methods)]
 fn announce_restart(args: &SuperviseArgs) {
     let Some(script) = &args.on_restart else { return };
     match Command::new("/bin/sh").arg(script).stdin(Stdio::null()).status() {

@@ -1,6 +1,9 @@
 //! Test support for real-server tests: the pinned valkey-server binary, free ports, polling,
 //! and a guard that kills a spawned process by pid when the test ends (pass or fail).
 
+// Tests of the workload seam start real servers and inspect them with raw clients.
+#![allow(clippy::disallowed_methods)]
+
 use super::{Credentials, ADMIN_USER};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -33,6 +33,16 @@ pub fn ensure_sentinel_tuned(
     Ok(true)
 }
 
+/// Forgets that the local Sentinel was tuned, so the next [`ensure_sentinel_tuned`] sets its
+/// INFO period again. Called before a switchover led by this Sentinel changes that period: if
+/// the switchover cannot put it back (or the hook dies meanwhile), a later hook does.
+pub fn forget(paths: &Paths) -> std::io::Result<()> {
+    match std::fs::remove_file(tuned_marker(paths)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Tunes a Sentinel this hook has just (re)started: waits (polled, at most `wait`) until it
 /// answers, through [`ensure_sentinel_tuned`], so the marker names it and later hooks skip it.
 /// Returns whether it answered (false also when it does not run at all).
@@ -49,15 +59,9 @@ pub fn tune_started(
 
 /// [`ensure_sentinel_tuned`] for a started unit's hook; best effort: a Sentinel that does not
 /// answer is reported by the status, and the next hook tries again.
-pub fn retune(
-    tools: &dyn crate::juju::HookTools,
-    sup: &dyn Supervisor,
-    paths: &Paths,
-    connector: &dyn Connector,
-    host: &str,
-) {
+pub fn retune(sup: &dyn Supervisor, paths: &Paths, connector: &dyn Connector, host: &str) {
     if let Err(e) = ensure_sentinel_tuned(sup, paths, connector, host) {
-        let _ = tools.log(crate::juju::LogLevel::Warning, &format!("cannot tune the local Sentinel: {e}"));
+        tracing::warn!("cannot tune the local Sentinel: {e}");
     }
 }
 
@@ -147,5 +151,24 @@ mod tests {
         sup.0.set(Some(42)); // restarted by its supervisor: tuned again
         assert!(ensure_sentinel_tuned(&sup, &paths, &sentinel, "h").unwrap());
         assert_eq!(*sentinel.0.borrow(), vec![SENTINEL_INFO_PERIOD; 2]);
+    }
+
+    /// A switchover led by this Sentinel lowers its INFO period; if its restore failed, the same
+    /// process would keep 100 ms for good behind the marker. Forgetting first makes the next hook
+    /// set it again.
+    #[test]
+    fn a_forgotten_tuning_is_sent_again_to_the_same_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        std::fs::create_dir_all(paths.run_dir()).unwrap();
+        let (sup, sentinel) = (Pid(Cell::new(Some(41))), Periods::default());
+        assert!(ensure_sentinel_tuned(&sup, &paths, &sentinel, "h").unwrap());
+        forget(&paths).unwrap();
+        // The switchover's fast period, whose restore is lost.
+        sentinel.0.borrow_mut().push(crate::switchover::SWITCHOVER_INFO_PERIOD);
+        assert!(ensure_sentinel_tuned(&sup, &paths, &sentinel, "h").unwrap(), "same pid, tuned again");
+        assert_eq!(sentinel.0.borrow().last(), Some(&SENTINEL_INFO_PERIOD));
+        forget(&paths).unwrap();
+        forget(&paths).unwrap(); // nothing to forget is fine
     }
 }
