@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use crate::checks::{
-    address_of, by_name, configs_name_only_hostnames, every_sentinel_sees_everyone_up, run_id,
+    address_of, by_name, configs_hold_no_old_address, every_sentinel_sees_everyone_up, run_id,
 };
 use crate::common::hosts::hostname;
 use crate::common::nodes::{self, field};
@@ -73,15 +73,15 @@ fn a_primary_that_moves_while_cut_off_rejoins_as_a_replica() {
     let addresses: Vec<String> = fixture.units().into_iter().map(|(_, a)| a).collect();
     let masters = nodes::masters(&addresses, &admin).unwrap();
     assert_eq!(masters.len(), 1, "exactly one primary: {masters:?}");
-    every_sentinel_sees_everyone_up(&fixture, &admin, std::slice::from_ref(&old));
-    configs_name_only_hostnames(&fixture, std::slice::from_ref(&old));
+    every_sentinel_sees_everyone_up(&fixture, &admin, std::slice::from_ref(&old), &now_primary);
+    configs_hold_no_old_address(&fixture, std::slice::from_ref(&old), &now_primary);
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes stalled after the heal");
 
     // A replica whose Valkey has no local socket (as one started by an older charm) moves: it
     // cannot be rebound at runtime, so it is restarted on its new address, as a replica.
     let replica = others.iter().find(|u| **u != now_primary).expect("a replica").clone();
-    let before = run_id(&replica, &admin);
+    let before = run_id(&hostname(&replica), &admin);
     let rm = "rm \"$(cat \"$JUJU_CHARM_DIR/.valkey-storage-location\")/run/valkey.sock\"";
     let out = fixture.juju.exec(&replica, rm).expect("juju exec rm");
     assert_eq!(out.code, 0, "{rm}: {}", out.stderr);
@@ -94,10 +94,10 @@ fn a_primary_that_moves_while_cut_off_rejoins_as_a_replica() {
     println!("socketless replica move: settled {:?} after change-address", moved_at.elapsed());
     assert_eq!(epoch_now, cut_epoch, "a replica's move must not cause a failover");
     assert_eq!(unit_at(&fixture.units(), &after), now_primary);
-    assert_ne!(run_id(&replica, &admin), before, "without a socket the replica is restarted");
+    assert_ne!(run_id(&hostname(&replica), &admin), before, "without a socket the replica is restarted");
     let gone = [old, old_replica];
-    every_sentinel_sees_everyone_up(&fixture, &admin, &gone);
-    configs_name_only_hostnames(&fixture, &gone);
+    every_sentinel_sees_everyone_up(&fixture, &admin, &gone, &now_primary);
+    configs_hold_no_old_address(&fixture, &gone, &now_primary);
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes stalled after the replica moved");
 
