@@ -286,3 +286,16 @@ fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
     execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
 }
+
+#[test]
+fn a_peer_that_just_moved_is_live_at_its_new_address_before_it_publishes_it() {
+    use crate::observe::fixture::{host, peer};
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))]);
+    // valkey/1 moved: Juju already gives its new ingress-address; its own hook has not yet
+    // published the new host.
+    o.peers[0].address = Some("198.18.9.3".into());
+    let live = super::upkeep::live_names(&o);
+    assert!(live.contains(&"198.18.9.3"), "{live:?}");
+    assert!(live.contains(&host(1).as_str()) && live.contains(&host(2).as_str()), "{live:?}");
+    assert!(!live.contains(&"198.18.9.4"), "{live:?}");
+}
