@@ -11,10 +11,11 @@
 //!    failover (the charm moves the primary without one when its hooks win the race against
 //!    down-after-milliseconds; which happened and the write pause are printed, never asserted).
 //!
-//! The hostname path (`Deployed::new_hosts`, Sentinel and replicas following names):
-//! 3. (`cut.rs`) the primary moves while it is cut off, so the charm cannot win that race: one
-//!    failover, and after healing the old primary rejoins as a replica at its new address.
-//! 4. (`starting.rs`) a unit moves before its start has finished: it starts at its new address.
+//! 3. (`cut.rs`, by hostname and by IP) the primary moves while it is cut off, so the charm
+//!    cannot win that race: one failover, and after healing the old primary rejoins as a replica
+//!    at its new address; then a replica without a local socket moves and is restarted there.
+//! 4. (`starting.rs`, by hostname) a unit moves before its start has finished: it starts at its
+//!    new address.
 //!
 //! After each step the rendered `valkey.conf` and `sentinel.conf` of every unit (read with
 //! `juju exec`) hold no old address, every Sentinel monitors the current primary, and the only
@@ -56,7 +57,7 @@ const WRITES_PER_PHASE: u64 = 100;
 fn address_changes_converge_without_losing_acknowledged_writes() {
     let Some(fixture) = Deployed::new_hosts_by_address("addr", 3, &[]) else { return };
     let admin = fixture.admin();
-    let (primary, epoch) = settled(&fixture, &at_addresses(&fixture, &admin, None), &admin, None);
+    let (primary, epoch) = settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, None);
     let units = fixture.units();
     let primary_unit = unit_at(&units, &primary);
     let unit_names: Vec<String> = units.iter().map(|(u, _)| u.clone()).collect();
@@ -80,7 +81,7 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     let before = run_ids(&fixture);
 
     let probe =
-        start_probe(&at_addresses(&fixture, &admin, Some(&steady)), "addr", WRITES_PER_PHASE, CONVERGE);
+        start_probe(&at_addresses(&fixture, &admin, &[steady.as_str()]), "addr", WRITES_PER_PHASE, CONVERGE);
 
     // 1. A replica moves: same primary, no failover, every Sentinel follows.
     let old = address_of(&fixture, &replica);
@@ -91,7 +92,7 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     assert_ne!(old, new, "change-address must give a new address");
     gone.push(old);
     let (after, replica_epoch) =
-        settled(&fixture, &at_addresses(&fixture, &admin, None), &admin, Some(&primary_unit));
+        settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, Some(&primary_unit));
     println!("replica move: settled {:?} after change-address", started.elapsed());
     assert_eq!(replica_epoch, epoch, "a replica's move must not cause a failover");
     assert_eq!(unit_at(&fixture.units(), &after), primary_unit);
@@ -108,7 +109,7 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     println!("{primary_unit}: {old} -> {new}");
     assert_ne!(old, new, "change-address must give a new address");
     gone.push(old);
-    let (after, primary_epoch) = settled(&fixture, &at_addresses(&fixture, &admin, None), &admin, None);
+    let (after, primary_epoch) = settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, None);
     let now_primary = unit_at(&fixture.units(), &after);
     println!(
         "primary move: settled around {now_primary} {:?} after change-address; {}",

@@ -30,11 +30,12 @@ pub fn by_name(fixture: &Deployed, admin: &Credentials) -> SentinelSet {
     set
 }
 
-/// The Sentinels at their current addresses (`juju status`), `first`'s first: the harness asks
-/// them in order, so a probe that must outlive moves asks first the unit that never moves.
-pub fn at_addresses(fixture: &Deployed, admin: &Credentials, first: Option<&str>) -> SentinelSet {
+/// The Sentinels at their current addresses (`juju status`), those of the `first` units first:
+/// the harness asks them in order, so a probe that must outlive moves asks first the units that
+/// do not move. Works by hostname too (Sentinel's answers are names the harness resolves).
+pub fn at_addresses(fixture: &Deployed, admin: &Credentials, first: &[&str]) -> SentinelSet {
     let mut units = fixture.units();
-    units.sort_by_key(|(u, _)| Some(u.as_str()) != first);
+    units.sort_by_key(|(u, _)| !first.contains(&u.as_str()));
     let mut set = fixture.deployment().sentinel_set(admin).expect("sentinel set");
     set.sentinels = units.iter().map(|(_, a)| nodes::sentinel(a)).collect();
     set
