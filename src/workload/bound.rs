@@ -109,7 +109,9 @@ pub fn with_renamed(text: &str, renames: &BTreeMap<String, String>) -> String {
             false => line.to_string(),
         };
         let is_known = words.get(1).is_some_and(|d| d.starts_with("known-"));
-        if is_known && !known.insert(line.split_whitespace().collect::<Vec<_>>().join(" ")) {
+        // Compared unquoted: Sentinel reads `"10.0.0.1"` and `10.0.0.1` as the same address.
+        let key: Vec<String> = line.split_whitespace().map(unquoted).collect();
+        if is_known && !known.insert(key.join(" ")) {
             continue;
         }
         out.push_str(&line);
@@ -146,11 +148,13 @@ mod tests {
                     sentinel known-replica primary 10.0.0.1 6379\n\
                     sentinel known-replica primary 10.0.0.3 6379\n\
                     sentinel known-replica primary 10.0.0.30 6379\n\
+                    sentinel known-replica primary \"10.0.0.11\" 6379\n\
                     sentinel known-sentinel primary 10.0.0.3 26379 \"abc\"\n\
                     sentinel known-sentinel primary 10.0.0.2 26379 def\n\
                     user admin on #10.0.0.1 ~*\n";
         // Unit 1 moved to .11, unit 2 (the primary) to .3, which unit 3 gave up for .30 (a swap
-        // of addresses needs one pass); .30 was already learnt by Sentinel: listed once.
+        // of addresses needs one pass); .30 and .11 (quoted) were already learnt by Sentinel: each
+        // listed once.
         let renames: BTreeMap<String, String> =
             [("10.0.0.1", "10.0.0.11"), ("10.0.0.2", "10.0.0.3"), ("10.0.0.3", "10.0.0.30")]
                 .into_iter()

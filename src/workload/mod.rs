@@ -12,6 +12,8 @@ pub mod files;
 pub mod install;
 pub mod paths;
 pub mod pidfile;
+#[cfg(test)]
+mod rename_live_tests;
 pub mod render;
 pub mod service;
 pub mod supervise;
