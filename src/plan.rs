@@ -125,19 +125,24 @@ pub enum Step {
     /// Apply changed runtime settings to the local Valkey and Sentinel.
     ApplySettings(RuntimeSettings),
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
-    /// move Valkey to this address at runtime (`CONFIG SET bind` over its local socket, then
-    /// valkey.conf re-rendered with its current replication source) and restart Sentinel with
-    /// only the `bind` line of its own sentinel.conf changed.
+    /// move Valkey to this address at runtime (`CONFIG SET bind` and `replica-announce-ip` over its
+    /// local socket, then valkey.conf re-rendered with its current replication source) and
+    /// restart Sentinel from its own sentinel.conf with the old addresses replaced
+    /// (`crate::readdress::renames`: its `bind` and `announce-ip`, and any moved peer's).
     Rebind(String),
-    /// Peers moved, joined or left since this unit's Sentinel resolved their hostnames.
+    /// Peers moved, joined or left since this unit's Sentinel last learnt their addresses.
     FollowAddresses {
         /// Peers whose address changed: this Sentinel still holds their old one.
         moved: Vec<String>,
         /// Unit → address of every peer now, recorded once followed.
         addresses: BTreeMap<String, String>,
-        /// Restart the local Sentinel so it resolves every hostname again (false when nobody
-        /// moved, or when a `Rebind` in the same plan restarts it anyway).
+        /// Restart the local Sentinel from its file with the moved peers' old addresses replaced
+        /// by their new ones, so it reaches them again — by hostname it resolves every name anew
+        /// (false when nobody moved, or when a `Rebind` in the same plan restarts it anyway).
         restart_sentinel: bool,
+        /// This replica follows its primary by an address that moved (units known by IP):
+        /// `REPLICAOF` the new one (`crate::readdress::primary_moved_to`).
+        replicaof: Option<Endpoint>,
     },
     /// This Valkey still acts as primary while the Sentinels have settled on another one that
     /// answers as primary (a healed partition: Sentinel itself re-points it only ~8 s later and

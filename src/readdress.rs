@@ -1,18 +1,22 @@
 //! Address changes, decided (docs/ha-protocol.md "Address changes"). Pure: [`steps`] reads an
 //! [`Observed`] and says what a started unit must do when its own address or a peer's changed.
 //!
-//! Why anything must be done at all: every name in the configs is a hostname, but
+//! Units are known by hostname when the substrate gives one, else by IP (a real IAAS machine:
+//! network-get has an empty hostname). Either way something must be done after a move:
 //! - Valkey and Sentinel listen on the unit's address as it was when they started (`bind`), and
 //!   that address no longer exists after a move: nobody, the charm included, reaches them;
-//! - Sentinel resolves a hostname once, when it first learns of an instance, and keeps the IP:
-//!   a moved replica or primary looks down to it for ever. `SENTINEL RESET` forgets replicas and
-//!   peers but keeps the primary's address; a restarted Sentinel resolves everything in its
-//!   config again (it writes hostnames there, `announce-hostnames yes`), so a restart is the one
-//!   remedy for all three kinds of entry;
-//! - a replica's link to a moved primary is dead without an error until `repl-timeout` (60 s).
+//! - Sentinel resolves a hostname once, when it first learns of an instance, and keeps the IP;
+//!   known by IP, it holds the old address outright. Either way a moved replica or primary looks
+//!   down to it for ever. `SENTINEL RESET` forgets replicas and peers but keeps the primary's
+//!   address; so the remedy for all three kinds of entry is a restart from its own file with
+//!   every old address replaced by the new one ([`renames`]): by name, a restart resolves the
+//!   names again (the file holds no address but `bind`); by IP, the file then names the new ones;
+//! - a replica's link to a moved primary is dead without an error until `repl-timeout` (60 s);
+//!   known by IP, it must be pointed at the new address ([`primary_moved_to`]).
 
 use crate::observe::Observed;
 use crate::plan::Step;
+use crate::valkey::{Endpoint, Role};
 use std::collections::BTreeMap;
 
 /// Move the local services when their files name an address the unit no longer has. For any
@@ -54,8 +58,44 @@ pub fn steps(o: &Observed) -> Vec<Step> {
         return steps;
     }
     let restart_sentinel = !moved.is_empty() && !rebind;
-    steps.push(Step::FollowAddresses { moved, addresses: now, restart_sentinel });
+    let replicaof = primary_moved_to(o);
+    steps.push(Step::FollowAddresses { moved, addresses: now, restart_sentinel, replicaof });
     steps
+}
+
+/// Old address → new one, for this unit (its files' `bind` against network-get's) and every peer
+/// that moved since this unit's Sentinel last (re)started (the record against `ingress-address`).
+/// A Sentinel restarted for a move gets these replaced in its file first.
+pub fn renames(o: &Observed) -> BTreeMap<String, String> {
+    let mut renames = BTreeMap::new();
+    if let Some(bind) = &o.bind_address {
+        let bound = &o.local.bound;
+        for old in [&bound.valkey, &bound.sentinel].into_iter().flatten() {
+            if old != bind {
+                renames.insert(old.clone(), bind.clone());
+            }
+        }
+    }
+    let recorded = o.local.bound.peers.clone().unwrap_or_default();
+    for p in &o.peers {
+        if let (Some(old), Some(new)) = (recorded.get(&p.name), &p.address) {
+            if old != new {
+                renames.insert(old.clone(), new.clone());
+            }
+        }
+    }
+    renames
+}
+
+/// Where this replica must now replicate from, when it follows its primary by an address that
+/// moved: `REPLICAOF` the new one (by hostname, the name is unchanged: a reconnect suffices, and
+/// this is `None`). Its replication offset carries over: the primary is the same node, so the
+/// replica resumes with a partial resync.
+pub fn primary_moved_to(o: &Observed) -> Option<Endpoint> {
+    let r = o.local.replication.as_ref().filter(|r| r.role == Role::Replica)?;
+    let (host, port) = (r.master_host.as_deref()?, r.master_port?);
+    let new = renames(o).remove(host)?;
+    Some(Endpoint::new(new, port))
 }
 
 #[cfg(test)]

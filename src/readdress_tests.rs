@@ -76,6 +76,7 @@ fn address_steps() {
                 addresses: [("valkey/0".to_string(), moved_addr(0)), ("valkey/2".to_string(), addr(2))]
                     .into(),
                 restart_sentinel: true,
+                replicaof: None,
             }],
         ),
         (
@@ -90,6 +91,7 @@ fn address_steps() {
                 ]
                 .into(),
                 restart_sentinel: false,
+                replicaof: None,
             }],
         ),
         (
@@ -99,6 +101,7 @@ fn address_steps() {
                 moved: vec![],
                 addresses: [("valkey/0".to_string(), addr(0)), ("valkey/2".to_string(), addr(2))].into(),
                 restart_sentinel: false,
+                replicaof: None,
             }],
         ),
         (
@@ -123,6 +126,7 @@ fn address_steps() {
                     addresses: [("valkey/0".to_string(), addr(0)), ("valkey/2".to_string(), moved_addr(2))]
                         .into(),
                     restart_sentinel: false,
+                    replicaof: None,
                 },
             ],
         ),
@@ -139,7 +143,12 @@ fn peers_without_an_address_are_not_followed() {
     let want = [("valkey/0".to_string(), addr(0))].into();
     assert_eq!(
         steps(&o),
-        vec![Step::FollowAddresses { moved: vec![], addresses: want, restart_sentinel: false }]
+        vec![Step::FollowAddresses {
+            moved: vec![],
+            addresses: want,
+            restart_sentinel: false,
+            replicaof: None
+        }]
     );
     assert_eq!(peers_now(&settled(|_| {})), settled(|_| {}).local.bound.peers.unwrap());
 }
@@ -167,4 +176,89 @@ fn the_plan_moves_first_and_follows_peers_only_when_started() {
     never.local.bound = Bound::default();
     let plan = crate::plan::plan(&never);
     assert!(!plan.steps.iter().any(|s| matches!(s, Step::Rebind(_))), "{plan:?}");
+}
+
+/// Unit 1 known by IP: a started replica of unit 0 at unit 0's address (not a hostname).
+fn settled_by_ip(tweak: impl FnOnce(&mut Observed)) -> Observed {
+    settled(|o| {
+        o.local.replication.as_mut().unwrap().master_host = Some(addr(0));
+        o.announce_host = Some(addr(1));
+        tweak(o);
+    })
+}
+
+#[test]
+fn known_by_ip_a_replica_follows_its_primary_to_the_new_address() {
+    let cases: Vec<(&str, Observed, Option<Endpoint>)> = vec![
+        ("nothing moved", settled_by_ip(|_| {}), None),
+        (
+            "its primary moved: REPLICAOF the new address",
+            settled_by_ip(|o| o.peers[0].address = Some(moved_addr(0))),
+            Some(Endpoint::new(moved_addr(0), 6379)),
+        ),
+        (
+            "another replica moved: the primary stays",
+            settled_by_ip(|o| o.peers[1].address = Some(moved_addr(2))),
+            None,
+        ),
+        (
+            "by hostname the name stays: a reconnect, no REPLICAOF",
+            settled(|o| o.peers[0].address = Some(moved_addr(0))),
+            None,
+        ),
+        (
+            "a primary does not follow anyone",
+            settled_by_ip(|o| {
+                o.peers[0].address = Some(moved_addr(0));
+                o.local.replication.as_mut().unwrap().role = crate::valkey::Role::Primary;
+            }),
+            None,
+        ),
+        (
+            "nothing recorded yet: nothing known to have moved",
+            settled_by_ip(|o| {
+                o.peers[0].address = Some(moved_addr(0));
+                o.local.bound.peers = None;
+            }),
+            None,
+        ),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(primary_moved_to(&o), want, "{name}");
+        let follow = steps(&o).into_iter().find_map(|s| match s {
+            Step::FollowAddresses { replicaof, .. } => Some(replicaof),
+            _ => None,
+        });
+        assert_eq!(follow.flatten(), want, "{name}: the plan's step");
+    }
+}
+
+#[test]
+fn renames_cover_own_and_moved_peers_addresses() {
+    type Case = (&'static str, Observed, Vec<(String, String)>);
+    let cases: Vec<Case> = vec![
+        ("nothing moved", settled_by_ip(|_| {}), vec![]),
+        ("own move", settled_by_ip(|o| o.bind_address = Some(moved_addr(1))), vec![(addr(1), moved_addr(1))]),
+        (
+            "a half-done own move: only the file still naming the old address",
+            settled_by_ip(|o| {
+                o.bind_address = Some(moved_addr(1));
+                o.local.bound.valkey = Some(moved_addr(1));
+            }),
+            vec![(addr(1), moved_addr(1))],
+        ),
+        (
+            "own move and a peer's",
+            settled_by_ip(|o| {
+                o.bind_address = Some(moved_addr(1));
+                o.peers[0].address = Some(moved_addr(0));
+            }),
+            vec![(addr(0), moved_addr(0)), (addr(1), moved_addr(1))],
+        ),
+        ("a joined peer is no rename", settled_by_ip(|o| o.peers.push(peer_at(3, addr(3)))), vec![]),
+        ("a peer without an address is no rename", settled_by_ip(|o| o.peers[1].address = None), vec![]),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(renames(&o), want.into_iter().collect::<BTreeMap<_, _>>(), "{name}");
+    }
 }

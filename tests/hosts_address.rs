@@ -1,20 +1,28 @@
-//! Scenario (host mode, root only): the units' addresses change under a running deployment, as
-//! when machines move (issue 6). Three units on separate hosts, under a `WAIT 1` writer:
+//! Scenario (separate hosts, root only): the units' addresses change under a running deployment,
+//! as when machines move (issue 6). Three units known by IP only, as network-get reports them on a
+//! real IAAS machine (machine mode without `unit-hostnames`: issue 12), under a `WAIT 1` writer:
 //!
 //! 1. a replica gets a new address (`change-address`): the deployment converges around the same
-//!    primary with no failover (config-epoch unchanged) — the replica follows the primary by
-//!    name, every Sentinel knows it at its new address (no replica or peer flagged down);
-//! 2. then the primary's: it converges again with one primary, all units active, and at most one
+//!    primary with no failover (config-epoch unchanged) — the replica announces its new address,
+//!    every Sentinel knows it there and has forgotten the old one (no replica or peer flagged
+//!    down or listed twice);
+//! 2. then the primary's: every replica follows it to its new address and every Sentinel learns
+//!    it; the deployment converges again with one primary, all units active, and at most one
 //!    failover (the charm moves the primary without one when its hooks win the race against
 //!    down-after-milliseconds; which happened and the write pause are printed, never asserted).
 //!
-//! 3. (`cut.rs`) the primary moves while it is cut off, so the charm cannot win that race: one
-//!    failover, and after healing the old primary rejoins as a replica at its new address.
-//! 4. (`starting.rs`) a unit moves before its start has finished: it starts at its new address.
+//! 3. (`cut.rs`, by hostname and by IP) the primary moves while it is cut off, so the charm
+//!    cannot win that race: one failover, and after healing the old primary rejoins as a replica
+//!    at its new address; then a replica without a local socket moves and is restarted there.
+//! 4. (`starting.rs`, by hostname) a unit moves before its start has finished: it starts at its
+//!    new address.
 //!
 //! After each step the rendered `valkey.conf` and `sentinel.conf` of every unit (read with
-//! `juju exec`) hold no old address, and the only IP in them is the unit's own `bind` address:
-//! every other name is a hostname. At the end every `WAIT 1`-acknowledged write is on every node.
+//! `juju exec`) hold no old address, every Sentinel monitors the current primary, and the only
+//! addresses in them are current ones (by hostname: only the unit's own `bind` address). No Valkey
+//! restarts for a move (same `run_id`). At the end every `WAIT 1`-acknowledged write is on every
+//! node. The scenario reaches every unit at its address from `juju status`, read anew after
+//! every move; the writer asks first the Sentinel of the one unit that never moves.
 //!
 //! Without root (or against real Juju) it prints `skipped: ...` and passes: host mode needs both.
 
@@ -30,12 +38,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use checks::{
-    address_of, by_name, configs_name_only_hostnames, every_sentinel_sees_everyone_up, has_local_socket,
-    run_id,
+    address_of, at_addresses, configs_hold_no_old_address, every_sentinel_sees_everyone_up, has_local_socket,
+    naming, run_id, Naming,
 };
-use common::hosts::hostname;
 use common::nodes;
 use common::settle::settled;
+use common::substrate::Substrate;
 use common::{start_probe, unit_at, Deployed};
 use valkey_harness::probe::verify;
 use valkey_harness::valkey::Endpoint;
@@ -47,21 +55,33 @@ const WRITES_PER_PHASE: u64 = 100;
 
 #[test]
 fn address_changes_converge_without_losing_acknowledged_writes() {
-    let Some(fixture) = Deployed::new_hosts("addr", 3, &[]) else { return };
+    let Some(fixture) = Deployed::new_hosts_by_address("addr", 3, &[]) else { return };
     let admin = fixture.admin();
-    let sentinels = by_name(&fixture, &admin);
-    let (primary, epoch) = settled(&fixture, &sentinels, &admin, None);
+    let (primary, epoch) = settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, None);
     let units = fixture.units();
     let primary_unit = unit_at(&units, &primary);
-    let replica = units.iter().map(|(u, _)| u.clone()).find(|u| *u != primary_unit).expect("a replica");
+    let unit_names: Vec<String> = units.iter().map(|(u, _)| u.clone()).collect();
+    let replica = unit_names.iter().find(|u| **u != primary_unit).expect("a replica").clone();
+    let steady =
+        unit_names.iter().find(|u| **u != primary_unit && **u != replica).expect("a third unit").clone();
+    let naming = naming(&fixture);
+    println!("units named by {naming:?}");
+    if Substrate::pinned() != Some(Substrate::Hosts) {
+        // Host mode always has hostnames; machine mode without unit-hostnames must not.
+        assert_eq!(naming, Naming::Addresses, "machine mode without unit-hostnames must name units by IP");
+    }
     let mut gone = Vec::new();
     // The moves below must happen at runtime, through each Valkey's local socket.
-    for (unit, _) in &units {
+    for unit in &unit_names {
         assert!(has_local_socket(&fixture, unit), "{unit} has no local socket (storage path too long?)");
     }
-    let run_ids: Vec<String> = units.iter().map(|(u, _)| run_id(u, &admin)).collect();
+    let run_ids = |fixture: &Deployed| -> Vec<String> {
+        unit_names.iter().map(|u| run_id(&address_of(fixture, u), &admin)).collect()
+    };
+    let before = run_ids(&fixture);
 
-    let probe = start_probe(&sentinels, "addr", WRITES_PER_PHASE, CONVERGE);
+    let probe =
+        start_probe(&at_addresses(&fixture, &admin, &[steady.as_str()]), "addr", WRITES_PER_PHASE, CONVERGE);
 
     // 1. A replica moves: same primary, no failover, every Sentinel follows.
     let old = address_of(&fixture, &replica);
@@ -71,12 +91,13 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     println!("{replica}: {old} -> {new}");
     assert_ne!(old, new, "change-address must give a new address");
     gone.push(old);
-    let (after, replica_epoch) = settled(&fixture, &sentinels, &admin, Some(&primary_unit));
+    let (after, replica_epoch) =
+        settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, Some(&primary_unit));
     println!("replica move: settled {:?} after change-address", started.elapsed());
     assert_eq!(replica_epoch, epoch, "a replica's move must not cause a failover");
     assert_eq!(unit_at(&fixture.units(), &after), primary_unit);
-    every_sentinel_sees_everyone_up(&fixture, &admin, &gone);
-    configs_name_only_hostnames(&fixture, &gone);
+    every_sentinel_sees_everyone_up(&fixture, &admin, &gone, &primary_unit);
+    configs_hold_no_old_address(&fixture, &gone, &primary_unit);
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes stalled after the replica moved");
 
@@ -88,7 +109,7 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     println!("{primary_unit}: {old} -> {new}");
     assert_ne!(old, new, "change-address must give a new address");
     gone.push(old);
-    let (after, primary_epoch) = settled(&fixture, &sentinels, &admin, None);
+    let (after, primary_epoch) = settled(&fixture, &at_addresses(&fixture, &admin, &[]), &admin, None);
     let now_primary = unit_at(&fixture.units(), &after);
     println!(
         "primary move: settled around {now_primary} {:?} after change-address; {}",
@@ -106,18 +127,17 @@ fn address_changes_converge_without_losing_acknowledged_writes() {
     let addresses: Vec<String> = fixture.units().into_iter().map(|(_, a)| a).collect();
     let masters = nodes::masters(&addresses, &admin).unwrap();
     assert_eq!(masters.len(), 1, "exactly one primary: {masters:?}");
-    every_sentinel_sees_everyone_up(&fixture, &admin, &gone);
-    configs_name_only_hostnames(&fixture, &gone);
+    every_sentinel_sees_everyone_up(&fixture, &admin, &gone, &now_primary);
+    configs_hold_no_old_address(&fixture, &gone, &now_primary);
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes stalled after the primary moved");
 
-    let now: Vec<String> = units.iter().map(|(u, _)| run_id(u, &admin)).collect();
-    assert_eq!(now, run_ids, "no Valkey may restart for a move: they are rebound at runtime");
+    assert_eq!(run_ids(&fixture), before, "no Valkey may restart for a move: they are rebound at runtime");
 
-    // No acknowledged write is lost, on any node (reached by name: at their new addresses).
+    // No acknowledged write is lost, on any node (at their current addresses).
     let log = probe.stop();
     let report = common::print_probe(&log);
-    let data: Vec<Endpoint> = fixture.units().iter().map(|(u, _)| nodes::data(&hostname(u))).collect();
+    let data: Vec<Endpoint> = addresses.iter().map(|a| nodes::data(a)).collect();
     verify(&log, &data, &admin, Duration::from_secs(30)).unwrap_or_else(|e| panic!("writes lost: {e}"));
     assert!(report.acknowledged >= 3 * WRITES_PER_PHASE, "{report:?}");
 }

@@ -182,8 +182,8 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::ApplySettings(s) => apply_settings(e, o, s)?,
         Step::Rebind(address) => rebind::rebind(e, o, address, out)?,
-        Step::FollowAddresses { moved, addresses, restart_sentinel } => {
-            rebind::follow_addresses(e, o, moved, addresses, *restart_sentinel, out)?
+        Step::FollowAddresses { moved, addresses, restart_sentinel, replicaof } => {
+            rebind::follow_addresses(e, o, moved, addresses, *restart_sentinel, replicaof.as_ref(), out)?
         }
         Step::AllowPromotion(priority) => fence::allow_promotion(e, o, *priority, out)?,
         Step::FollowPrimary(primary) => {

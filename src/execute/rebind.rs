@@ -71,6 +71,11 @@ fn rebind_valkey(
     };
     let had = node.replication()?.replicas.len();
     node.config_set("bind", address)?;
+    // Known by IP, it announces its address to its primary (and so to the Sentinels): the new
+    // one. (By hostname this sets what it had.)
+    if let Some(host) = o.announce_host.as_deref() {
+        node.config_set("replica-announce-ip", host)?;
+    }
     // Whoever reached it at the old address holds a dead link (replicas of a primary included).
     node.drop_clients_at(old)?;
     let r = node.replication()?;
@@ -137,14 +142,15 @@ fn restart_valkey_elsewhere(
 }
 
 /// [`crate::plan::Step::FollowAddresses`]: close links from the moved peers' old addresses,
-/// reconnect this replica when its primary is among the moved, restart the local Sentinel so it
-/// resolves every hostname again, record.
+/// reconnect this replica when its primary is among the moved (`REPLICAOF` its new address when
+/// known by IP), restart the local Sentinel with the old addresses replaced in its file, record.
 pub(super) fn follow_addresses(
     e: &Effects,
     o: &Observed,
     moved: &[String],
     addresses: &BTreeMap<String, String>,
     restart: bool,
+    replicaof: Option<&Endpoint>,
     out: &mut Outcome,
 ) -> Result<(), ExecuteError> {
     let paths = need(e.paths, "follow moved peers", "storage")?;
@@ -164,8 +170,12 @@ pub(super) fn follow_addresses(
     });
     let me =
         Endpoint::new(need(o.announce_host.as_deref(), "follow moved peers", "announce host")?, VALKEY_PORT);
-    if follows_moved {
-        // Writes wait on the replicas' links: first.
+    // Writes wait on the replicas' links: first.
+    if let Some(primary) = replicaof {
+        // Known by IP: the old address leads nowhere. The same primary, so a partial resync.
+        e.connector.data(&me)?.replicaof(Some(primary))?;
+        write_valkey_conf(e, o, Some(primary))?;
+    } else if follows_moved {
         e.connector.data(&me)?.reconnect_to_primary()?;
     }
     // Soon: a Sentinel that holds the moved primary's old address calls it down after
@@ -174,7 +184,7 @@ pub(super) fn follow_addresses(
         let sup = need(e.supervisor, "follow moved peers", "supervisor")?;
         restart_sentinel(e, o, paths, sup, None, out)?;
     }
-    if follows_moved {
+    if follows_moved || replicaof.is_some() {
         wait_for_link(e, &me);
     }
     bound::write_peer_addresses(paths, addresses)?;
@@ -184,8 +194,10 @@ pub(super) fn follow_addresses(
     Ok(())
 }
 
-/// Stops Sentinel, sets its `bind` line when `bind` is given (the rest of the file is Sentinel's
-/// own), and starts it again if it ran; then gives it the charm's INFO period (runtime only).
+/// Stops Sentinel, sets its `bind` line when `bind` is given and replaces the old addresses of
+/// this unit and its moved peers ([`crate::readdress::renames`]; the rest of the file is
+/// Sentinel's own, its config-epoch and run id included), and starts it again if it ran; then
+/// gives it the charm's INFO period (runtime only).
 fn restart_sentinel(
     e: &Effects,
     o: &Observed,
@@ -200,6 +212,10 @@ fn restart_sentinel(
     }
     if let Some(address) = bind {
         rewrite_bind(&paths.sentinel_conf(), address)?;
+    }
+    let renames = crate::readdress::renames(o);
+    if !renames.is_empty() {
+        rename_addresses(&paths.sentinel_conf(), &renames)?;
     }
     if !was_running {
         // EnsureServices starts it from the file.
@@ -224,6 +240,17 @@ fn restart_sentinel(
 /// Waits (bounded by [`RELINK_WAIT`]) until the replica at `at` has its link up again.
 fn wait_for_link(e: &Effects, at: &Endpoint) {
     let _ = poll(RELINK_WAIT, || e.connector.data(at).ok()?.replication().ok()?.link_up.then_some(()));
+}
+
+/// Replaces old addresses in a `sentinel.conf` (`bound::with_renamed`).
+fn rename_addresses(file: &Path, renames: &BTreeMap<String, String>) -> Result<(), ExecuteError> {
+    let text = std::fs::read_to_string(file).map_err(|source| workload::WorkloadError::Io {
+        action: "read",
+        path: file.to_path_buf(),
+        source,
+    })?;
+    workload::write_private(file, &bound::with_renamed(&text, renames))?;
+    Ok(())
 }
 
 /// Rewrites only the `bind` line of a config file.

@@ -47,8 +47,11 @@ impl DataNode for Node {
     fn config_rewrite(&mut self) -> Result<(), ValkeyError> {
         self.note("CONFIG REWRITE".into())
     }
-    fn replicaof(&mut self, _: Option<&Endpoint>) -> Result<(), ValkeyError> {
-        self.note("REPLICAOF".into())
+    fn replicaof(&mut self, primary: Option<&Endpoint>) -> Result<(), ValkeyError> {
+        match primary {
+            Some(p) => self.note(format!("REPLICAOF {p}")),
+            None => self.note("REPLICAOF NO ONE".into()),
+        }
     }
     fn pause_writes(&mut self, _: Duration) -> Result<(), ValkeyError> {
         self.note("CLIENT PAUSE".into())
@@ -285,4 +288,61 @@ fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
     let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: None };
     execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
+}
+
+#[test]
+fn a_peer_that_just_moved_is_live_at_its_new_address_before_it_publishes_it() {
+    use crate::observe::fixture::{host, peer};
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))]);
+    // valkey/1 moved: Juju already gives its new ingress-address; its own hook has not yet
+    // published the new host.
+    o.peers[0].address = Some("198.18.9.3".into());
+    let live = super::upkeep::live_names(&o);
+    assert!(live.contains(&"198.18.9.3"), "{live:?}");
+    assert!(live.contains(&host(1).as_str()) && live.contains(&host(2).as_str()), "{live:?}");
+    assert!(!live.contains(&"198.18.9.4"), "{live:?}");
+}
+
+#[test]
+fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_with_the_new_addresses() {
+    use crate::observe::fixture::{peer, replica_info};
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let paths = Paths::new(dir.path().join("data"));
+    paths.create_dirs().unwrap();
+    let sup = RecordingSupervisor::default();
+    let e =
+        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    // valkey/0 (10.0.0.2) replicates from valkey/1, which moved from 10.0.0.3 to 10.0.0.13.
+    let (old, new) = ("10.0.0.3", "10.0.0.13");
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]).running(replica_info(1, 10, true));
+    o.local.replication.as_mut().unwrap().master_host = Some(old.into());
+    o.announce_host = Some("10.0.0.2".into());
+    o.bind_address = Some("10.0.0.2".into());
+    o.peers[0].address = Some(new.into());
+    o.local.bound.peers = Some([("valkey/1".to_string(), old.to_string())].into());
+    let conf = format!(
+        "bind 10.0.0.2\nsentinel announce-ip \"10.0.0.2\"\nsentinel monitor primary {old} 6379 2\n\
+         sentinel known-replica primary 10.0.0.2 6379\nsentinel known-sentinel primary {old} 26379 \"ab\"\n"
+    );
+    std::fs::write(paths.sentinel_conf(), conf).unwrap();
+    let steps = crate::readdress::steps(&o);
+    let [Step::FollowAddresses { replicaof, restart_sentinel, .. }] = steps.as_slice() else {
+        panic!("{steps:?}")
+    };
+    assert_eq!((replicaof.as_ref(), *restart_sentinel), (Some(&Endpoint::new(new, 6379)), true));
+    execute(&e, &o, &steps).unwrap();
+    let log = rec.log.borrow().clone();
+    assert!(log.contains(&format!("10.0.0.2:6379 REPLICAOF {new}:6379")), "{log:?}");
+    let sentinel = std::fs::read_to_string(paths.sentinel_conf()).unwrap();
+    assert!(!sentinel.contains(old), "{sentinel}");
+    assert!(sentinel.contains(&format!("sentinel monitor primary {new} 6379 2")), "{sentinel}");
+    assert!(sentinel.contains(&format!("sentinel known-sentinel primary {new} 26379")), "{sentinel}");
+    let valkey = std::fs::read_to_string(paths.valkey_conf()).unwrap();
+    assert!(valkey.contains(&format!("replicaof {new} 6379")), "{valkey}");
+    assert_eq!(sup.0.borrow().clone(), ["stop sentinel", "start sentinel"]);
+    let recorded = crate::workload::read_bound(&paths).peers.unwrap();
+    assert_eq!(recorded.get("valkey/1").map(String::as_str), Some(new));
 }

@@ -15,8 +15,7 @@ use super::DEPARTED_STOP_WAIT;
 /// — departed units — stop answering. A departing unit stops its services in its own hooks, which
 /// may run after ours; resetting while they still run would only rediscover them.
 pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
-    let live: Vec<&str> =
-        o.units().filter_map(|u| u.host.as_deref()).chain(o.announce_host.as_deref()).collect();
+    let live = live_names(o);
     let mut gone: Vec<Endpoint> = Vec::new();
     for k in s.sentinels(MONITOR_NAME).unwrap_or_default() {
         gone.push(Endpoint::new(k.ip, k.port));
@@ -33,6 +32,16 @@ pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey:
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
         tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
     }
+}
+
+/// Every name a live unit goes by: the host each publishes, this unit's own, and each peer's
+/// current address. *Why the address too:* a unit that just moved is reached (and re-learnt by
+/// Sentinel) at its new IP before its hook publishes it as its host; taken for a departed node,
+/// it kept a reset waiting its full 30 s for it to stop answering.
+pub(super) fn live_names(o: &Observed) -> Vec<&str> {
+    let hosts = o.units().filter_map(|u| u.host.as_deref());
+    let addresses = o.peers.iter().filter_map(|p| p.address.as_deref());
+    hosts.chain(addresses).chain(o.announce_host.as_deref()).collect()
 }
 
 /// How many Sentinels of started units other than `unit`, and how many data nodes of started

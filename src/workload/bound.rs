@@ -69,6 +69,56 @@ pub fn with_bind(text: &str, address: &str) -> String {
     out
 }
 
+/// The `sentinel.conf` directives that name an instance by address: where [`with_renamed`]
+/// replaces old addresses (never elsewhere: nothing else in the file is an address).
+const ADDRESS_DIRECTIVES: [&str; 4] = ["monitor", "known-replica", "known-sentinel", "announce-ip"];
+
+/// `text` (a `sentinel.conf`) with every old address of `renames` replaced by its new one, as a
+/// whole word, in the `bind` line and the directives that name instances (monitor, known replicas
+/// and sentinels, announce-ip). One pass, so two units that swapped addresses stay apart. A
+/// known replica or sentinel that ends up listed twice (Sentinel had already learnt the new
+/// address too) is kept once: Sentinel refuses to start on a duplicate. Lines without an old
+/// address are kept byte for byte.
+pub fn with_renamed(text: &str, renames: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut known = std::collections::BTreeSet::new();
+    for line in text.split_inclusive('\n') {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let names_instances = match words.as_slice() {
+            [first, ..] if first.eq_ignore_ascii_case("bind") => true,
+            [first, second, ..] if first.eq_ignore_ascii_case("sentinel") => {
+                ADDRESS_DIRECTIVES.iter().any(|d| second.eq_ignore_ascii_case(d))
+            }
+            _ => false,
+        };
+        // Sentinel quotes what it writes back (`sentinel announce-ip "10.0.0.1"`).
+        let unquoted = |w: &str| w.trim_matches('"').to_string();
+        let renamed = names_instances && words.iter().any(|w| renames.contains_key(&unquoted(w)));
+        let line = match renamed {
+            true => {
+                let words: Vec<String> = words
+                    .iter()
+                    .map(|w| match (renames.get(&unquoted(w)), w.starts_with('"')) {
+                        (Some(new), true) => format!("\"{new}\""),
+                        (Some(new), false) => new.clone(),
+                        (None, _) => w.to_string(),
+                    })
+                    .collect();
+                format!("{}\n", words.join(" "))
+            }
+            false => line.to_string(),
+        };
+        let is_known = words.get(1).is_some_and(|d| d.starts_with("known-"));
+        // Compared unquoted: Sentinel reads `"10.0.0.1"` and `10.0.0.1` as the same address.
+        let key: Vec<String> = line.split_whitespace().map(unquoted).collect();
+        if is_known && !known.insert(key.join(" ")) {
+            continue;
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
 /// Reads [`Bound`] from the unit's files; a missing or unreadable file reads as unknown.
 pub fn read_bound(paths: &Paths) -> Bound {
     let bind_of = |p: PathBuf| std::fs::read_to_string(p).ok().and_then(|t| conf_bind(&t));
@@ -90,6 +140,42 @@ pub fn write_peer_addresses(paths: &Paths, peers: &BTreeMap<String, String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_addresses_are_renamed_where_sentinel_names_instances() {
+        let conf = "bind 10.0.0.1\nport 26379\nsentinel announce-ip \"10.0.0.1\"\n\
+                    sentinel monitor primary 10.0.0.2 6379 2\n\
+                    sentinel known-replica primary 10.0.0.1 6379\n\
+                    sentinel known-replica primary 10.0.0.3 6379\n\
+                    sentinel known-replica primary 10.0.0.30 6379\n\
+                    sentinel known-replica primary \"10.0.0.11\" 6379\n\
+                    sentinel known-sentinel primary 10.0.0.3 26379 \"abc\"\n\
+                    sentinel known-sentinel primary 10.0.0.2 26379 def\n\
+                    user admin on #10.0.0.1 ~*\n";
+        // Unit 1 moved to .11, unit 2 (the primary) to .3, which unit 3 gave up for .30 (a swap
+        // of addresses needs one pass); .30 and .11 (quoted) were already learnt by Sentinel: each
+        // listed once.
+        let renames: BTreeMap<String, String> =
+            [("10.0.0.1", "10.0.0.11"), ("10.0.0.2", "10.0.0.3"), ("10.0.0.3", "10.0.0.30")]
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+        let want = "bind 10.0.0.11\nport 26379\nsentinel announce-ip \"10.0.0.11\"\n\
+                    sentinel monitor primary 10.0.0.3 6379 2\n\
+                    sentinel known-replica primary 10.0.0.11 6379\n\
+                    sentinel known-replica primary 10.0.0.30 6379\n\
+                    sentinel known-sentinel primary 10.0.0.30 26379 \"abc\"\n\
+                    sentinel known-sentinel primary 10.0.0.3 26379 def\n\
+                    user admin on #10.0.0.1 ~*\n";
+        assert_eq!(with_renamed(conf, &renames), want);
+        // By hostname nothing but `bind` names an address.
+        let by_name = "bind 10.0.0.1\nsentinel monitor primary valkey-2 6379 2\n";
+        assert_eq!(
+            with_renamed(by_name, &renames),
+            "bind 10.0.0.11\nsentinel monitor primary valkey-2 6379 2\n"
+        );
+        assert_eq!(with_renamed(by_name, &BTreeMap::new()), by_name);
+    }
 
     #[test]
     fn bind_is_read_from_the_first_bind_line() {

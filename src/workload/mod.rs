@@ -14,6 +14,8 @@ pub mod held;
 pub mod install;
 pub mod paths;
 pub mod pidfile;
+#[cfg(test)]
+mod rename_live_tests;
 pub mod render;
 pub mod service;
 pub mod supervise;

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::checks::{address_of, by_name, configs_name_only_hostnames, every_sentinel_sees_everyone_up};
+use crate::checks::{address_of, by_name, configs_hold_no_old_address, every_sentinel_sees_everyone_up};
 use crate::common::nodes;
 use crate::common::settle::settled;
 use crate::common::{unit_at, Deployed, APP};
@@ -50,8 +50,8 @@ fn a_unit_that_moves_before_its_start_finished_starts_at_its_new_address() {
     assert_eq!(unit_at(&fixture.units(), &after), primary_unit);
     assert_eq!(epoch_after, epoch, "nothing here may cause a failover");
     let gone = [old];
-    every_sentinel_sees_everyone_up(&fixture, &admin, &gone);
-    configs_name_only_hostnames(&fixture, &gone);
+    every_sentinel_sees_everyone_up(&fixture, &admin, &gone, &primary_unit);
+    configs_hold_no_old_address(&fixture, &gone, &primary_unit);
     let addresses: Vec<String> = fixture.units().into_iter().map(|(_, a)| a).collect();
     assert!(addresses.contains(&new), "{newcomer} is listed at {new}: {addresses:?}");
     let masters = nodes::masters(&addresses, &admin).unwrap();
