@@ -181,8 +181,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "tabular")]
         format: Format,
         /// Tabular output: list the relations (`Integration provider  Requirer ...`), as Juju's
-        /// `--relations` does.
-        #[arg(long)]
+        /// `--relations` (or `--integrations`) does.
+        #[arg(long, alias = "integrations")]
         relations: bool,
         /// Accepted for compatibility.
         #[arg(long)]
@@ -284,7 +284,8 @@ pub struct AgentArgs {
 }
 
 /// Parses the arguments, runs the command and returns the process exit code. Errors are printed
-/// as one `ERROR ...` line.
+/// as one `ERROR ...` line, except the few Juju prints with a hint below
+/// ([`ModelError::Multiline`]).
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -305,6 +306,10 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(()) => 0,
         Err(CliError::Exit(code)) => code,
+        Err(CliError::Model(ModelError::Multiline(text))) => {
+            eprintln!("ERROR {text}");
+            1
+        }
         Err(e) => {
             eprintln!("ERROR {}", e.to_string().lines().next().unwrap_or("failed"));
             1

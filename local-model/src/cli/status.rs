@@ -313,8 +313,9 @@ pub fn tabular(state: &ModelState) -> String {
 }
 
 /// The tabular status's relations section (`status --relations`), as Juju 3.6 prints it
-/// (`cmd/juju/status/output_tabular.go`, `printRelations`): provider, requirer, interface,
-/// `peer` or `regular`, and `joining`/`broken` for a relation on its way in or out.
+/// (`cmd/juju/status/output_tabular.go`, `printRelations`, sorted by provider then requirer):
+/// provider, requirer, interface, `peer` or `regular`, and the status when it is not `joined`:
+/// `joining` until a unit entered its scope, `broken` while it is being removed.
 pub fn relations_table(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> String {
     let mut rows =
         vec![["Integration provider", "Requirer", "Interface", "Type", "Message"].map(String::from).to_vec()];
@@ -337,7 +338,12 @@ pub fn relations_table(state: &ModelState, charms: &BTreeMap<String, CharmMeta>)
         let (Some((provider, interface)), Some((requirer, _))) = (side("provider"), side("requirer")) else {
             continue;
         };
-        let message = if rel.dying { "broken" } else { "" };
+        let entered = state.units.values().any(|u| u.relation_views.contains_key(&rel.id));
+        let message = match (rel.dying, entered) {
+            (true, _) => "broken",
+            (false, false) => "joining",
+            (false, true) => "",
+        };
         body.push(vec![provider, requirer, interface, "regular".into(), message.into()]);
     }
     body.sort();

@@ -37,6 +37,9 @@ pub enum ModelError {
     /// The user asked for something that does not exist or is malformed.
     #[error("{0}")]
     Usage(String),
+    /// A refusal Juju's CLI prints over several lines (a message and a hint); printed whole.
+    #[error("{0}")]
+    Multiline(String),
     /// A host-mode network operation failed.
     #[error(transparent)]
     Hosts(#[from] crate::hosts::HostsError),

@@ -102,11 +102,13 @@ fn infer(state: &ModelState, a: &str, b: &str) -> Result<[Candidate; 2], ModelEr
 pub fn integrate(state: &mut ModelState, a: &str, b: &str) -> Result<u32, ModelError> {
     let pair = infer(state, a, b)?;
     let wanted = key(&pair);
-    if let Some(existing) =
-        state.relations.values().find(|r| !r.ends.is_empty() && relation_key_of(r) == wanted)
-    {
-        let why = if existing.dying { "is being removed" } else { "already exists" };
-        return Err(ModelError::Usage(format!("cannot add relation \"{wanted}\": relation {wanted} {why}")));
+    if state.relations.values().any(|r| !r.ends.is_empty() && relation_key_of(r) == wanted) {
+        // The controller's `cannot add relation "K": relation K already exists`, which the CLI
+        // splits at ": " and follows with a hint (`cmd/juju/application/integrate.go`, `Run`).
+        return Err(ModelError::Multiline(format!(
+            "cannot add relation \"{wanted}\"\nrelation {wanted} already exists: \n\n\
+             Use 'juju status --relations' to view the current relations."
+        )));
     }
     for side in &pair {
         let spec = &state.applications[&side.app];
@@ -153,7 +155,8 @@ pub fn integrate(state: &mut ModelState, a: &str, b: &str) -> Result<u32, ModelE
     Ok(id)
 }
 
-/// The id of the relation `a` and `b` name (`remove-relation A[:ep] B[:ep]`, or a relation id).
+/// The id of the relation `a` and `b` name (`remove-relation A[:ep] B[:ep]`, or a relation id),
+/// with Juju's errors (`state/state.go`, `InferActiveRelation`).
 pub fn find(state: &ModelState, a: &str, b: Option<&str>) -> Result<u32, ModelError> {
     let Some(b) = b else {
         return a
@@ -169,7 +172,7 @@ pub fn find(state: &ModelState, a: &str, b: Option<&str>) -> Result<u32, ModelEr
     let found: Vec<&Relation> =
         state.relations.values().filter(|r| !r.ends.is_empty() && matches(r, a) && matches(r, b)).collect();
     match found.as_slice() {
-        [] => Err(ModelError::Usage(format!("relation \"{a} {b}\" not found"))),
+        [] => Err(ModelError::Usage(format!("relation matching \"{a} {b}\" not found"))),
         [one] => Ok(one.id),
         many => {
             let keys: Vec<String> = many.iter().map(|r| format!("\"{}\"", relation_key_of(r))).collect();

@@ -55,7 +55,8 @@ fn endpoints_are_inferred_and_juju_errors_name_the_candidates() {
     assert_eq!(relation_key_of(&s.relations[&id]), "client:db valkey:client");
     assert_eq!(
         integrate(&mut s, "client:db", "valkey").unwrap_err().to_string(),
-        r#"cannot add relation "client:db valkey:client": relation client:db valkey:client already exists"#
+        "cannot add relation \"client:db valkey:client\"\nrelation client:db valkey:client already exists: \n\n\
+         Use 'juju status --relations' to view the current relations."
     );
     // Each side queued relation-created under its own endpoint name.
     let first = |u: &str| match s.units[u].queue.front() {
