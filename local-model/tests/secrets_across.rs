@@ -60,6 +60,14 @@ fn a_consumer_reads_only_what_is_granted_and_tracks_its_revision() {
 #[test]
 fn a_unit_grant_reaches_that_unit_only_and_removing_the_relation_revokes() {
     let (m, uri) = related_with_secret("sec-unit", 2);
+    // `--unit` must name a unit of the relation's remote application (secret-grant.go, `Init`).
+    let out = exec_fails(&m, "test-charm/0", &format!("secret-grant {uri} -r source:1 --unit test-charm/1"));
+    assert!(
+        out.contains(r#"cannot specify unit "test-charm/1" in relation to application "requirer-charm""#),
+        "{out}"
+    );
+    let out = exec_fails(&m, "test-charm/0", &format!("secret-grant {uri} -r source:1 --unit nonsense"));
+    assert!(out.contains(r#"unit "nonsense" not valid"#), "{out}");
     m.exec("test-charm/0", &format!("secret-grant {uri} -r source:1 --unit requirer-charm/1"));
     assert_eq!(m.exec("requirer-charm/1", &format!("secret-get {uri} password")), "one");
     assert!(exec_fails(&m, "requirer-charm/0", &format!("secret-get {uri}")).contains("permission denied"));

@@ -294,11 +294,10 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
     let mut departed = Vec::new();
     for (rel, peers) in &views {
         let Some(relation) = state.relations.get(rel).filter(|r| !r.dying) else { continue };
+        let remote_app = crate::tools::relation::remote_app(relation, unit);
         let endpoint = relation.endpoint_for(&app).to_string();
-        let remote_endpoint = relation
-            .endpoint_for(application_of(&crate::tools::relation::remote_app(relation, unit)))
-            .to_string();
-        let cross_app = (!relation.is_peer()).then(|| crate::tools::relation::remote_app(relation, unit));
+        let remote_endpoint = relation.endpoint_for(&remote_app).to_string();
+        let cross_app = (!relation.is_peer()).then_some(remote_app);
         let mut peers: Vec<&String> = peers.iter().collect();
         peers.sort_by_key(|u| (application_of(u).to_string(), unit_number(u)));
         for peer in peers {
