@@ -300,3 +300,23 @@ fn status_lists_relations_in_json_and_in_the_relations_table() {
     );
     assert!(!m.ok(&["status"]).contains("Integration provider"), "only with --relations, as Juju 3.6");
 }
+
+/// A unit that enters a relation whose remote application bag was already written runs the
+/// app-level `-relation-changed` (no remote unit) before its joins: Juju's resolver triggers
+/// application hooks first (`resolver.go`, `nextHookForRelation`, "trigger all app hooks first").
+#[test]
+fn a_newcomer_sees_the_remote_application_bag_before_its_joins() {
+    let m = two_apps("rel-appfirst", 1);
+    m.ok(&["integrate", "test-charm", "requirer-charm"]);
+    m.wait();
+    m.exec("test-charm/0", "relation-set -r source:1 --app endpoint=here");
+    m.wait();
+    m.clear_events();
+    m.ok(&["add-unit", "requirer-charm"]);
+    m.wait();
+    let events = m.events_of("requirer-charm/1");
+    let start = events.iter().position(|e| e == "start").expect("start");
+    assert_eq!(events[start + 1], "upstream-relation-changed", "{events:?}");
+    assert!(events[start + 2].starts_with("upstream-relation-joined:"), "{events:?}");
+    assert_eq!(m.exec("requirer-charm/1", "relation-get -r upstream:1 --app endpoint test-charm"), "here");
+}
