@@ -133,6 +133,33 @@ pub struct Application {
     pub peer_endpoints: Vec<String>,
     /// Filesystem storage names from metadata.yaml (`data`), each attached to every unit.
     pub storage_names: Vec<String>,
+    /// `provides:` endpoints from metadata.yaml, by name (what `integrate` matches).
+    #[serde(default)]
+    pub provides: BTreeMap<String, EndpointSpec>,
+    /// `requires:` endpoints from metadata.yaml, by name.
+    #[serde(default)]
+    pub requires: BTreeMap<String, EndpointSpec>,
+}
+
+/// A `provides:` or `requires:` endpoint as metadata.yaml declares it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EndpointSpec {
+    /// `interface:`, which both ends of a relation must share.
+    pub interface: String,
+    /// `limit:`, the most relations the endpoint may take part in (none: unlimited).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One application's end of a cross-application relation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RelationEnd {
+    /// The application's endpoint name (`database`).
+    pub endpoint: String,
+    /// `provider` or `requirer`, as Juju names the roles.
+    pub role: String,
+    /// The interface both ends share.
+    pub interface: String,
 }
 
 /// A workload or agent status with its message and when it was set (unix seconds, fractional).
@@ -305,14 +332,35 @@ pub struct FailedEvent {
 pub struct Relation {
     /// The number in `valkey-peers:0`.
     pub id: u32,
-    /// Endpoint name (`valkey-peers`).
+    /// Endpoint name (`valkey-peers`) of a peer relation; for a cross-application relation the
+    /// provider's endpoint (each side's own name is in [`Relation::ends`]).
     pub endpoint: String,
+    /// For a cross-application relation: each application's end, by application name. Empty for
+    /// a peer relation.
+    #[serde(default)]
+    pub ends: BTreeMap<String, RelationEnd>,
+    /// `remove-relation` (or removing one of its applications) began: its units run `-departed`
+    /// and `-broken`, and it is deleted once every unit has left it.
+    #[serde(default)]
+    pub dying: bool,
     /// Applications taking part (one for a peer relation).
     pub applications: BTreeSet<String>,
     /// Application bags by application name.
     pub app_bags: BTreeMap<String, Bag>,
     /// Unit bags by unit name.
     pub unit_bags: BTreeMap<String, Bag>,
+}
+
+impl Relation {
+    /// The endpoint name `app` knows this relation by (`JUJU_RELATION`, `relation-ids`).
+    pub fn endpoint_for(&self, app: &str) -> &str {
+        self.ends.get(app).map_or(self.endpoint.as_str(), |end| end.endpoint.as_str())
+    }
+
+    /// Whether both sides are one application (a peer relation).
+    pub fn is_peer(&self) -> bool {
+        self.applications.len() == 1
+    }
 }
 
 /// An action or a `juju-exec` command and, once it ran, its outcome.

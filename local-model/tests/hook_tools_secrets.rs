@@ -154,7 +154,8 @@ fn secret_remove_and_bad_input() {
         .args(&["--label", "passwords", "pw1=1"])
         .run()
         .fails(1, "secret with label \"passwords\" already exists");
-    m.tool("valkey/0", "secret-grant").args(&[&uri]).run().fails(2, "missing relation id");
+    // Juju's text (`internal/worker/uniter/runner/jujuc/secret-grant.go`, `Init`).
+    m.tool("valkey/0", "secret-grant").args(&[&uri]).run().fails(2, "no relation id specified");
     m.tool("valkey/0", "secret-remove")
         .args(&[&uri, "--revision", "5"])
         .run()

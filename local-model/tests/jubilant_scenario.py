@@ -119,8 +119,33 @@ def scenario(juju, charm, model):
     history = juju.show_secret(by_label['s2'].uri, revisions=True)
     assert [r.revision for r in history.revisions] == [1], history
 
+    relations(juju, charm, leader)
+
     juju.remove_application('app')
     juju.wait(lambda s: 'app' not in s.apps, timeout=60)
+
+
+def relations(juju, charm, leader):
+    """A second application related to the first, a secret shared over the relation, and the
+    relation removed again, as jubilant drives them."""
+    requirer = charm.rstrip('/').rsplit('/', 1)[0] + '/requirer-charm'
+    juju.deploy(requirer, 'client')
+    juju.integrate('app', 'client')
+    status = juju.wait(lambda s: jubilant.all_active(s) and jubilant.all_agents_idle(s), timeout=60)
+    source = status.apps['app'].relations['source']
+    assert [(r.related_app, r.interface) for r in source] == [('client', 'test-data')], source
+    assert status.apps['client'].relations['upstream'][0].related_app == 'app'
+    rel = juju.exec('relation-ids upstream', unit='client/0').stdout.strip()
+    assert rel.startswith('upstream:'), rel
+    uri = juju.exec('secret-add shared=yes', unit=leader).stdout.strip()
+    juju.exec(f'secret-grant {uri} -r source:{rel.split(":")[1]}', unit=leader)
+    assert juju.exec(f'secret-get {uri} shared', unit='client/0').stdout == 'yes\n'
+    juju.remove_relation('app', 'client')
+    juju.wait(lambda s: 'source' not in s.apps['app'].relations, timeout=60)
+    assert juju.exec('relation-ids upstream', unit='client/0').stdout == ''
+    expect(jubilant.TaskError, juju.exec, f'secret-get {uri}', unit='client/0')
+    juju.remove_application('client')
+    juju.wait(lambda s: 'client' not in s.apps, timeout=60)
 
 
 if __name__ == '__main__':

@@ -103,7 +103,9 @@ pub fn environment(
             env.push(("JUJU_HOOK_NAME".into(), h.name.clone()));
             env.push(("JUJU_DISPATCH_PATH".into(), format!("hooks/{}", h.name)));
             if let Some(rel) = h.relation_id {
-                let endpoint = state.relations.get(&rel).map(|r| r.endpoint.clone()).unwrap_or_default();
+                let app = crate::state::application_of(unit);
+                let endpoint =
+                    state.relations.get(&rel).map(|r| r.endpoint_for(app).to_string()).unwrap_or_default();
                 env.push(("JUJU_RELATION".into(), endpoint.clone()));
                 env.push(("JUJU_RELATION_ID".into(), format!("{endpoint}:{rel}")));
                 env.push(("JUJU_REMOTE_UNIT".into(), h.remote_unit.clone().unwrap_or_default()));

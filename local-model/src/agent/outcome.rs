@@ -97,6 +97,9 @@ pub fn complete(store: &Store, state: &mut ModelState, launch: &Launch, outcome:
                         lifecycle::enter_scope(state, &launch.unit, rel);
                     }
                 }
+                name if name.ends_with("-relation-broken") => {
+                    crate::model::relations::forget_finished(state);
+                }
                 _ => {}
             }
         }

@@ -10,7 +10,7 @@
 use super::{CliError, Result};
 use crate::agent::spawn;
 use crate::model::home::Home;
-use crate::model::{lifecycle, units, ModelError};
+use crate::model::{lifecycle, relations, units, ModelError};
 use crate::state::{Life, ModelState};
 use crate::store::Store;
 use clap::Args;
@@ -50,6 +50,19 @@ pub fn remove_application(home: &Home, model: &str, args: RemoveApplicationArgs)
             return Err(CliError::Usage(format!("application \"{app}\" not found")));
         }
         let mut forced = Vec::new();
+        // Juju destroys an application's relations first: both sides depart and break them
+        // (`state/application.go`, `removeOps` → the relations' `destroyOps`).
+        for app in &args.apps {
+            let related: Vec<u32> = s
+                .relations
+                .values()
+                .filter(|r| !r.is_peer() && r.applications.contains(app))
+                .map(|r| r.id)
+                .collect();
+            for rel in related {
+                relations::remove_relation(s, rel, Some(app))?;
+            }
+        }
         for app in &args.apps {
             let names: Vec<String> = s
                 .units_of(app)
@@ -103,11 +116,13 @@ fn await_no_units(store: &Store, app: &str) -> Result<()> {
     }
 }
 
-/// Deletes the application's state entry, its peer relations and its files.
+/// Deletes the application's state entry, its peer relations and its files (a relation with
+/// another application goes once the other side has broken it: [`relations::forget_finished`]).
 fn delete_application(store: &Store, app: &str) -> Result<()> {
     store.update(|s: &mut ModelState| -> Result<()> {
         s.applications.remove(app);
-        s.relations.retain(|_, r| !r.applications.contains(app));
+        s.relations.retain(|_, r| !(r.is_peer() && r.applications.contains(app)));
+        relations::forget_finished(s);
         Ok(())
     })?;
     for dir in ["charms", "resources"] {

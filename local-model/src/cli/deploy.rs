@@ -103,6 +103,8 @@ pub fn deploy(home: &Home, model: &str, args: DeployArgs) -> Result<()> {
                 },
                 peer_endpoints: meta.peers.clone(),
                 storage_names: meta.storage.clone(),
+                provides: meta.provides.clone(),
+                requires: meta.requires.clone(),
                 ..Application::default()
             },
         );
@@ -217,6 +219,8 @@ pub fn refresh(home: &Home, model: &str, app: &str, path: &Path) -> Result<()> {
         a.charm_revision += 1;
         a.peer_endpoints = meta.peers.clone();
         a.storage_names = meta.storage.clone();
+        a.provides = meta.provides.clone();
+        a.requires = meta.requires.clone();
         lifecycle::create_peer_relations(s, app);
         let names: Vec<String> = s.units_of(app).iter().map(|u| u.name.clone()).collect();
         for unit in names {

@@ -5,6 +5,7 @@
 //! - [`application`] — remove-application.
 //! - [`models`] — add-model, destroy-model, models, model-config.
 //! - [`faults`] — host-mode network faults: cut, heal, change-address (local extras).
+//! - [`relations`] — integrate (relate), remove-relation.
 //! - [`config`] — application config.
 //! - [`operations`] — run (actions); [`exec`] — exec.
 //! - [`status`] — status as JSON, YAML or juju's table.
@@ -21,6 +22,7 @@ pub mod faults;
 pub mod log;
 pub mod models;
 pub mod operations;
+pub mod relations;
 pub mod show;
 pub mod status;
 pub mod timings;
@@ -142,6 +144,11 @@ pub enum Command {
     RemoveUnit(deploy::RemoveArgs),
     /// Remove applications with all their units.
     RemoveApplication(application::RemoveApplicationArgs),
+    /// Integrate two applications (`A[:endpoint] B[:endpoint]`).
+    #[command(alias = "relate")]
+    Integrate(relations::IntegrateArgs),
+    /// Remove a relation between two applications (or by relation id).
+    RemoveRelation(relations::RemoveRelationArgs),
     /// Set the number of units (local convenience: real Juju refuses it on machine models).
     ScaleApplication {
         /// Application.
@@ -173,8 +180,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "tabular")]
         format: Format,
-        /// Accepted for compatibility (relations are not listed separately).
-        #[arg(long)]
+        /// Tabular output: list the relations (`Integration provider  Requirer ...`), as Juju's
+        /// `--relations` (or `--integrations`) does.
+        #[arg(long, alias = "integrations")]
         relations: bool,
         /// Accepted for compatibility.
         #[arg(long)]
@@ -276,7 +284,8 @@ pub struct AgentArgs {
 }
 
 /// Parses the arguments, runs the command and returns the process exit code. Errors are printed
-/// as one `ERROR ...` line.
+/// as one `ERROR ...` line, except the few Juju prints with a hint below
+/// ([`ModelError::Multiline`]).
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -297,6 +306,10 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(()) => 0,
         Err(CliError::Exit(code)) => code,
+        Err(CliError::Model(ModelError::Multiline(text))) => {
+            eprintln!("ERROR {text}");
+            1
+        }
         Err(e) => {
             eprintln!("ERROR {}", e.to_string().lines().next().unwrap_or("failed"));
             1
@@ -344,6 +357,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::AddUnit { app, n } => deploy::add_unit(&home, &model, &app, n),
         Command::RemoveUnit(args) => deploy::remove_unit(&home, &model, args),
         Command::RemoveApplication(args) => application::remove_application(&home, &model, args),
+        Command::Integrate(args) => relations::integrate(&home, &model, args),
+        Command::RemoveRelation(args) => relations::remove_relation(&home, &model, args),
         Command::ScaleApplication { app, scale } => deploy::scale(&home, &model, &app, scale),
         Command::Config(args) => config::config(&home, &model, args),
         Command::ModelConfig { settings, reset, format } => {
@@ -351,7 +366,9 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Run(args) => operations::run(&home, &model, args),
         Command::Exec(args) => exec::exec(&home, &model, args),
-        Command::Status { format, filters, .. } => status::status(&home, &model, format, &filters),
+        Command::Status { format, filters, relations, .. } => {
+            status::status(&home, &model, format, &filters, relations)
+        }
         Command::DebugLog(args) => log::debug_log(&home, &model, args),
         Command::ShowUnit { units, format } => show::show_unit(&home, &model, &units, format),
         Command::ShowModel { name, format } => {

@@ -64,8 +64,9 @@ pub fn unit_document(state: &ModelState, unit: &str) -> Option<Value> {
             .iter()
             .map(|remote| (remote.clone(), json!({"in-scope": true, "data": bag(remote)})))
             .collect();
-        relations.push(json!({"relation-id": id, "endpoint": rel.endpoint,
-            "related-endpoint": rel.endpoint,
+        let remote_app = crate::tools::relation::remote_app(rel, unit);
+        relations.push(json!({"relation-id": id, "endpoint": rel.endpoint_for(&u.application),
+            "related-endpoint": rel.endpoint_for(&remote_app),
             "application-data": rel.app_bags.get(&u.application).cloned().unwrap_or_default(),
             "local-unit": {"in-scope": true, "data": bag(unit)}, "related-units": related}));
     }

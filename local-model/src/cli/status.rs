@@ -173,7 +173,7 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
             units.insert(u.name.clone(), entry);
         }
         let interfaces = charms.get(name).map(|m| &m.interfaces);
-        let relations: Map<String, Value> = a
+        let mut relations: Map<String, Value> = a
             .peer_endpoints
             .iter()
             .map(|e| {
@@ -181,6 +181,17 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
                 (e.clone(), json!([{"related-application": name, "interface": interface, "scope": "global"}]))
             })
             .collect();
+        // Each cross-application relation under this side's endpoint, naming the other side
+        // (Juju's `cmd/juju/status/formatter.go`, `formatApplication`: endpoint → related apps).
+        for rel in state.relations.values().filter(|r| !r.is_peer() && r.applications.contains(name)) {
+            let Some(end) = rel.ends.get(name) else { continue };
+            let remote = rel.applications.iter().find(|o| *o != name).cloned().unwrap_or_default();
+            let entry = json!({"related-application": remote, "interface": end.interface, "scope": "global"});
+            match relations.entry(end.endpoint.clone()).or_insert_with(|| json!([])) {
+                Value::Array(list) => list.push(entry),
+                _ => unreachable!("relation lists are arrays"),
+            }
+        }
         let mut entry = json!({"charm": charm_url(a), "base": {"name": "ubuntu", "channel": "24.04"},
             "charm-origin": "local", "charm-name": a.charm_name, "charm-rev": a.charm_revision,
             "exposed": false, "application-status": status_json(&application_status(state, name), false),
@@ -301,8 +312,47 @@ pub fn tabular(state: &ModelState) -> String {
     out
 }
 
+/// The tabular status's relations section (`status --relations`), as Juju 3.6 prints it
+/// (`cmd/juju/status/output_tabular.go`, `printRelations`, sorted by provider then requirer):
+/// provider, requirer, interface, `peer` or `regular`, and the status when it is not `joined`:
+/// `joining` until a unit entered its scope, `broken` while it is being removed.
+pub fn relations_table(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> String {
+    let mut rows =
+        vec![["Integration provider", "Requirer", "Interface", "Type", "Message"].map(String::from).to_vec()];
+    let mut body = Vec::new();
+    for rel in state.relations.values() {
+        if rel.is_peer() {
+            let app = rel.applications.first().cloned().unwrap_or_default();
+            let key = format!("{app}:{}", rel.endpoint);
+            let interface =
+                charms.get(&app).and_then(|m| m.interfaces.get(&rel.endpoint)).cloned().unwrap_or_default();
+            body.push(vec![key.clone(), key, interface, "peer".into(), String::new()]);
+            continue;
+        }
+        let side = |role: &str| {
+            rel.ends
+                .iter()
+                .find(|(_, e)| e.role == role)
+                .map(|(app, e)| (format!("{app}:{}", e.endpoint), e.interface.clone()))
+        };
+        let (Some((provider, interface)), Some((requirer, _))) = (side("provider"), side("requirer")) else {
+            continue;
+        };
+        let entered = state.units.values().any(|u| u.relation_views.contains_key(&rel.id));
+        let message = match (rel.dying, entered) {
+            (true, _) => "broken",
+            (false, false) => "joining",
+            (false, true) => "",
+        };
+        body.push(vec![provider, requirer, interface, "regular".into(), message.into()]);
+    }
+    body.sort();
+    rows.extend(body);
+    table(&rows)
+}
+
 /// `status [--format json|yaml|tabular]`.
-pub fn status(home: &Home, model: &str, format: Format, filters: &[String]) -> Result<()> {
+pub fn status(home: &Home, model: &str, format: Format, filters: &[String], relations: bool) -> Result<()> {
     let store = home.open(model)?;
     let mut state = store.read()?;
     if !filters.is_empty() {
@@ -317,6 +367,9 @@ pub fn status(home: &Home, model: &str, format: Format, filters: &[String]) -> R
     match format {
         Format::Json => println!("{}", document(&state, &charms)),
         Format::Yaml => print!("{}", serde_yaml::to_string(&document(&state, &charms)).expect("yaml")),
+        _ if relations && !state.applications.is_empty() => {
+            print!("{}\n{}", tabular(&state), relations_table(&state, &charms))
+        }
         _ => print!("{}", tabular(&state)),
     }
     Ok(())

@@ -164,9 +164,9 @@ pub fn readdress_unit(state: &mut ModelState, unit: &str, address: Ipv4Addr) {
         bag.insert("private-address".into(), address.to_string());
         bag.insert("ingress-address".into(), address.to_string());
         bag.insert("egress-subnets".into(), format!("{address}/32"));
-        changed.push((relation.id, relation.endpoint.clone()));
+        changed.push(relation.id);
     }
-    for (rel, endpoint) in changed {
+    for rel in changed {
         let watchers: Vec<String> = state
             .units
             .values()
@@ -174,6 +174,7 @@ pub fn readdress_unit(state: &mut ModelState, unit: &str, address: Ipv4Addr) {
             .map(|o| o.name.clone())
             .collect();
         for w in watchers {
+            let endpoint = state.relations[&rel].endpoint_for(crate::state::application_of(&w)).to_string();
             lifecycle::enqueue_hook(
                 state,
                 &w,

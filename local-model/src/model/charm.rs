@@ -2,6 +2,7 @@
 //! `actions.yaml`. Pure parsing: the caller reads the files.
 
 use super::ModelError;
+use crate::state::EndpointSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +22,10 @@ pub struct CharmMeta {
     pub resources: Vec<String>,
     /// Endpoint → its `interface:` (status shows it for each relation).
     pub interfaces: BTreeMap<String, String>,
+    /// `provides:` endpoints with their interface and limit.
+    pub provides: BTreeMap<String, EndpointSpec>,
+    /// `requires:` endpoints with their interface and limit.
+    pub requires: BTreeMap<String, EndpointSpec>,
 }
 
 /// One option from `config.yaml`.
@@ -61,6 +66,17 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
             interfaces.insert(endpoint.clone(), interface.to_string());
         }
     }
+    let specs = |m: &Option<BTreeMap<String, serde_yaml::Value>>| -> BTreeMap<String, EndpointSpec> {
+        m.iter()
+            .flatten()
+            .map(|(name, spec)| {
+                let interface = spec.get("interface").and_then(serde_yaml::Value::as_str).unwrap_or_default();
+                let limit = spec.get("limit").and_then(serde_yaml::Value::as_u64).map(|l| l as u32);
+                (name.clone(), EndpointSpec { interface: interface.to_string(), limit })
+            })
+            .collect()
+    };
+    let (provides, requires) = (specs(&raw.provides), specs(&raw.requires));
     let keys = |m: Option<BTreeMap<String, serde_yaml::Value>>| -> Vec<String> {
         m.map(|m| m.into_keys().collect()).unwrap_or_default()
     };
@@ -75,6 +91,8 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
         storage: keys(raw.storage),
         resources: keys(raw.resources),
         interfaces,
+        provides,
+        requires,
     })
 }
 

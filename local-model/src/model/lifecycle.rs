@@ -78,7 +78,6 @@ pub fn add_unit(
     if leads {
         application.leader = Some(name.clone());
     }
-    let peers = application.peer_endpoints.clone();
     let storage_names = application.storage_names.clone();
     let hostname = match state.network_mode {
         crate::hosts::NetworkMode::Hosts => crate::hosts::plan::hostname(&name),
@@ -108,20 +107,17 @@ pub fn add_unit(
         enqueue(&mut unit, QueuedEvent::Hook(event));
     }
     enqueue(&mut unit, QueuedEvent::Hook(hook("install")));
-    for endpoint in &peers {
-        if let Some(rel) = state.peer_relation(app, endpoint).map(|r| r.id) {
-            let event = relation_hook(endpoint, "created", rel, None, app);
-            enqueue(&mut unit, QueuedEvent::Hook(event));
-            let bag: Bag = [
-                ("private-address", address.to_string()),
-                ("ingress-address", address.to_string()),
-                ("egress-subnets", format!("{address}/32")),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            state.relations.get_mut(&rel).expect("peer relation").unit_bags.insert(name.clone(), bag);
-        }
+    // Every live relation of the application, peer or not: the newcomer runs relation-created for
+    // each before it starts, and only then enters its scope (Juju's created-relations resolver,
+    // `internal/worker/uniter/relation/resolver.go`, `NewCreatedRelationResolver`).
+    let relations: Vec<u32> =
+        state.relations.values().filter(|r| r.applications.contains(app) && !r.dying).map(|r| r.id).collect();
+    for rel in relations {
+        let relation = state.relations.get_mut(&rel).expect("listed relation");
+        let remote = crate::tools::relation::remote_app(relation, &name);
+        let event = relation_hook(relation.endpoint_for(app), "created", rel, None, &remote);
+        enqueue(&mut unit, QueuedEvent::Hook(event));
+        relation.unit_bags.insert(name.clone(), address_bag(address));
     }
     if leads {
         enqueue(&mut unit, QueuedEvent::Hook(hook("leader-elected")));
@@ -130,6 +126,18 @@ pub fn add_unit(
     enqueue(&mut unit, QueuedEvent::Hook(hook("start")));
     state.units.insert(name.clone(), unit);
     Ok(name)
+}
+
+/// The settings Juju puts in every unit's bag when it joins a relation: its addresses.
+pub fn address_bag(address: Ipv4Addr) -> Bag {
+    [
+        ("private-address", address.to_string()),
+        ("ingress-address", address.to_string()),
+        ("egress-subnets", format!("{address}/32")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// Creates the peer relations of a newly deployed application (one per peer endpoint).
@@ -146,7 +154,7 @@ pub fn create_peer_relations(state: &mut ModelState, app: &str) {
             endpoint,
             applications: [app.to_string()].into(),
             app_bags: [(app.to_string(), Bag::new())].into(),
-            unit_bags: Default::default(),
+            ..Default::default()
         };
         state.relations.insert(id, relation);
     }
@@ -159,19 +167,25 @@ pub fn create_peer_relations(state: &mut ModelState, app: &str) {
 /// relation resolver runs app-level hooks before joins (`nextHookForRelation`).
 pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
     let Some(relation) = state.relations.get(&rel) else { return };
-    let endpoint = relation.endpoint.clone();
-    let app_written = relation.app_bags.values().any(|bag| !bag.is_empty());
+    if relation.dying {
+        return;
+    }
     let remote_app = crate::tools::relation::remote_app(relation, unit);
     let Some(me) = state.units.get(unit) else { return };
     if me.life != Life::Alive {
         return;
     }
     let app = me.application.clone();
+    let endpoint = relation.endpoint_for(&app).to_string();
+    let remote_endpoint = relation.endpoint_for(&remote_app).to_string();
+    let app_written = relation.app_bags.get(&remote_app).is_some_and(|bag| !bag.is_empty());
+    // The members this unit joins: its peers in a peer relation, else the remote application's
+    // units (a unit never sees its own application's units in a cross-application relation).
     let mut others: Vec<String> = state
         .units
         .values()
         .filter(|u| u.name != unit && u.life == Life::Alive && u.relation_views.contains_key(&rel))
-        .filter(|u| relation.applications.contains(&u.application))
+        .filter(|u| u.application == remote_app && relation.applications.contains(&u.application))
         .map(|u| u.name.clone())
         .collect();
     others.sort_by_key(|u| unit_number(u));
@@ -183,7 +197,7 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
     }
     for other in &others {
         for kind in ["joined", "changed"] {
-            enqueue_hook(state, other, relation_hook(&endpoint, kind, rel, Some(unit), &app));
+            enqueue_hook(state, other, relation_hook(&remote_endpoint, kind, rel, Some(unit), &app));
             let their_app = application_of(other).to_string();
             enqueue_hook(state, unit, relation_hook(&endpoint, kind, rel, Some(other), &their_app));
         }
@@ -195,6 +209,14 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
 /// drop its cached settings, so this hook reads them afresh; nothing else does (Juju's
 /// `InvalidateMember`, `internal/worker/uniter/runner/context/cache.go`).
 pub fn on_hook_start(unit: &mut Unit, event: &HookEvent) {
+    if event.name.ends_with("-relation-broken") {
+        // The unit leaves the relation: from now on `relation-ids` no longer lists it.
+        if let Some(rel) = event.relation_id {
+            unit.relation_views.remove(&rel);
+            unit.relation_cache.remove(&rel);
+        }
+        return;
+    }
     let (Some(rel), Some(remote)) = (event.relation_id, event.remote_unit.as_ref()) else { return };
     let about_settings =
         event.name.ends_with("-relation-joined") || event.name.ends_with("-relation-changed");
@@ -259,7 +281,10 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
             && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")
                 || h.name.ends_with("-relation-departed")))
     };
-    me.queue.retain(|e| !about_peer(e));
+    let dying_relations: Vec<u32> = state.relations.values().filter(|r| r.dying).map(|r| r.id).collect();
+    let of_dying_relation = |e: &QueuedEvent| matches!(e, QueuedEvent::Hook(h) if h.relation_id.is_some_and(|r| dying_relations.contains(&r)));
+    // A relation being removed keeps its own -departed/-broken hooks (queued by remove-relation).
+    me.queue.retain(|e| !about_peer(e) || of_dying_relation(e));
     let mut detaching = Vec::new();
     for id in me.storage.keys() {
         let name = id.split('/').next().unwrap_or_default();
@@ -268,13 +293,22 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
     }
     let mut departed = Vec::new();
     for (rel, peers) in &views {
-        let Some(endpoint) = state.relations.get(rel).map(|r| r.endpoint.clone()) else { continue };
+        let Some(relation) = state.relations.get(rel).filter(|r| !r.dying) else { continue };
+        let remote_app = crate::tools::relation::remote_app(relation, unit);
+        let endpoint = relation.endpoint_for(&app).to_string();
+        let remote_endpoint = relation.endpoint_for(&remote_app).to_string();
+        let cross_app = (!relation.is_peer()).then_some(remote_app);
         let mut peers: Vec<&String> = peers.iter().collect();
-        peers.sort_by_key(|u| unit_number(u));
+        peers.sort_by_key(|u| (application_of(u).to_string(), unit_number(u)));
         for peer in peers {
             let mut e = relation_hook(&endpoint, "departed", *rel, Some(peer), application_of(peer));
             e.departing_unit = Some(unit.to_string());
             departed.push(e);
+        }
+        // Once it has departed every member, a dying unit breaks each cross-application relation
+        // (never a peer one): `internal/worker/uniter/relation/resolver.go`, `nextHookForRelation`.
+        if let Some(remote) = cross_app {
+            departed.push(relation_hook(&endpoint, "broken", *rel, None, &remote));
         }
         let others: Vec<String> = state.units.keys().filter(|u| *u != unit).cloned().collect();
         for other in others {
@@ -284,7 +318,7 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
                 && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")))
             });
             if o.relation_views.get(rel).is_some_and(|v| v.contains(unit)) {
-                let mut e = relation_hook(&endpoint, "departed", *rel, Some(unit), &app);
+                let mut e = relation_hook(&remote_endpoint, "departed", *rel, Some(unit), &app);
                 e.departing_unit = Some(unit.to_string());
                 enqueue(o, QueuedEvent::Hook(e));
             }
@@ -344,6 +378,7 @@ pub fn finish_removal(state: &mut ModelState, unit: &str) -> Option<Unit> {
             cache.remove(unit);
         }
     }
+    super::relations::forget_finished(state);
     if state.applications.get(&removed.application).and_then(|a| a.leader.as_deref()) == Some(unit) {
         elect_leader(state, &removed.application.clone());
     }

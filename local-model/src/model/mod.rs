@@ -5,6 +5,7 @@
 //! - [`addresses`] — the machine-wide registry of loopback blocks, one per model.
 //! - [`charm`] — parsing `metadata.yaml`, `config.yaml`, `actions.yaml`.
 //! - [`lifecycle`] — pure state transitions: add/remove units, scope, leadership, the queue.
+//! - [`relations`] — cross-application relations: integrate, remove-relation.
 //! - [`units`] — the effects of adding and removing units (directories, charm copies, storage).
 //! - [`processes`] — finding and stopping the processes a unit's hooks started.
 //! - [`params`] — action parameter parsing and validation against `actions.yaml`.
@@ -19,6 +20,7 @@ pub mod home;
 pub mod lifecycle;
 pub mod params;
 pub mod processes;
+pub mod relations;
 pub mod units;
 
 use crate::store::StoreError;
@@ -35,6 +37,9 @@ pub enum ModelError {
     /// The user asked for something that does not exist or is malformed.
     #[error("{0}")]
     Usage(String),
+    /// A refusal Juju's CLI prints over several lines (a message and a hint); printed whole.
+    #[error("{0}")]
+    Multiline(String),
     /// A host-mode network operation failed.
     #[error(transparent)]
     Hosts(#[from] crate::hosts::HostsError),

@@ -21,8 +21,9 @@ pub fn apply_pending(state: &mut ModelState, pending: &PendingChanges) -> Vec<(S
         if !merge(relation.unit_bags.entry(writer.to_string()).or_default(), changes) {
             continue;
         }
-        let hook = format!("{}-relation-changed", relation.endpoint);
+        let relation = &*relation;
         for unit in state.units.values() {
+            let hook = format!("{}-relation-changed", relation.endpoint_for(&unit.application));
             let sees_writer = unit.relation_views.get(&rel_id).is_some_and(|v| v.contains(writer));
             if unit.name != writer && sees_writer {
                 let event = HookEvent {
@@ -42,8 +43,9 @@ pub fn apply_pending(state: &mut ModelState, pending: &PendingChanges) -> Vec<(S
             continue;
         }
         let peer = relation.applications.len() == 1;
-        let hook = format!("{}-relation-changed", relation.endpoint);
+        let relation = &*relation;
         for unit in state.units.values() {
+            let hook = format!("{}-relation-changed", relation.endpoint_for(&unit.application));
             // In a peer relation the writer's own application reads the bag — the writing leader
             // too, since every unit watches its own application's bag there
             // (`internal/worker/uniter/relation/resolver.go`); otherwise the other side reads it.

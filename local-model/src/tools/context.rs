@@ -156,9 +156,10 @@ pub fn resolve_relation<'s>(
         .ok_or_else(|| invalid("relation not found"))
 }
 
-/// `endpoint:id`, the way Juju names a relation to charms.
-pub fn relation_key(relation: &Relation) -> String {
-    format!("{}:{}", relation.endpoint, relation.id)
+/// `endpoint:id`, the way Juju names a relation to the charms of `app` (each side of a
+/// cross-application relation by its own endpoint).
+pub fn relation_key(relation: &Relation, app: &str) -> String {
+    format!("{}:{}", relation.endpoint_for(app), relation.id)
 }
 
 #[cfg(test)]

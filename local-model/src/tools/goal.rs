@@ -28,7 +28,7 @@ pub fn goal_state_document(state: &ModelState, unit: &str) -> Value {
     let mut relations = Map::new();
     for rel in state.relations.values().filter(|r| r.applications.contains(app)) {
         let mut entry = Map::new();
-        for remote in &rel.applications {
+        for remote in rel.applications.iter().filter(|a| rel.is_peer() || *a != app) {
             let since =
                 state.units_of(remote).iter().map(|u| u.workload_status.since).fold(f64::MAX, f64::min);
             let since = if since == f64::MAX { crate::model::clock::now() } else { since };
@@ -37,7 +37,7 @@ pub fn goal_state_document(state: &ModelState, unit: &str) -> Value {
                 entry.insert(u.name.clone(), unit_goal(u));
             }
         }
-        relations.insert(rel.endpoint.clone(), Value::Object(entry));
+        relations.insert(rel.endpoint_for(app).to_string(), Value::Object(entry));
     }
     json!({"units": units, "relations": relations})
 }

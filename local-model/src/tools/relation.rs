@@ -28,18 +28,28 @@ pub fn relation_ids(hook: &HookContext, args: &[String], io: &mut Streams) -> Re
     parsed.at_most(1)?;
     let state = hook.view()?;
     let unit = hook.unit()?;
+    let app = application_of(unit);
     let endpoint = match parsed.positionals.first() {
         Some(name) => name.clone(),
         None => resolve_relation(&state, unit, None, &hook.env)
             .map_err(|_| ToolError::Usage("no endpoint name specified".into()))?
-            .endpoint
-            .clone(),
+            .endpoint_for(app)
+            .to_string(),
+    };
+    // A relation being removed drops out once this unit has left it (its -broken hook started):
+    // Juju's context lists only the relations the unit is still in
+    // (`internal/worker/uniter/runner/context/context.go`, `RelationIds`).
+    let me = state.units.get(unit);
+    let listed = |r: &Relation| {
+        let in_scope = me.is_some_and(|u| u.relation_views.contains_key(&r.id));
+        let alive = me.is_some_and(|u| u.life == crate::state::Life::Alive) && !r.dying;
+        in_scope || alive
     };
     let mut ids: Vec<String> = state
         .relations
         .values()
-        .filter(|r| r.endpoint == endpoint && r.applications.contains(application_of(unit)))
-        .map(relation_key)
+        .filter(|r| r.endpoint_for(app) == endpoint && r.applications.contains(app) && listed(r))
+        .map(|r| relation_key(r, app))
         .collect();
     ids.sort(); // Juju sorts the `endpoint:N` strings.
     emit(io.stdout, &parsed, &json!(ids))
@@ -152,7 +162,7 @@ fn read_unit_bag(
     }
     Err(ToolError::Failed(format!(
         "cannot read settings for unit \"{target}\" in relation \"{}\": unit \"{target}\": settings not found",
-        relation_key(relation)
+        relation_key(relation, application_of(reader))
     )))
 }
 
@@ -160,7 +170,7 @@ fn read_app_bag(state: &ModelState, relation: &Relation, reader: &str, app: &str
     if !relation.applications.contains(app) {
         return Err(ToolError::Failed(format!(
             "cannot read settings for application \"{app}\" in relation \"{}\": application \"{app}\": settings not found",
-            relation_key(relation)
+            relation_key(relation, application_of(reader))
         )));
     }
     let own = app == application_of(reader);

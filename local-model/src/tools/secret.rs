@@ -215,8 +215,31 @@ fn grant_or_revoke(hook: &HookContext, args: &[String], grant: bool) -> Result<(
     let parsed = args::parse(&[Flag::value(&["r", "relation"]), Flag::value(&["unit"])], args)?;
     parsed.at_most(1)?;
     let reference = one_reference(&parsed)?;
-    let relation_flag = parsed.value("r").ok_or_else(|| ToolError::Usage("missing relation id".into()))?;
+    // `-r` defaults to the hook's own relation, as Juju's relation-id flag does.
+    let relation_flag = parsed.value("r").or(hook.env.relation_id.as_deref());
+    let relation_flag = relation_flag.ok_or_else(|| ToolError::Usage("no relation id specified".into()))?;
     let unit = hook.unit()?.to_string();
+    // As Juju's `Init` (`internal/worker/uniter/runner/jujuc/secret-grant.go`): `--unit` must be
+    // a unit name of the relation's remote application.
+    {
+        let state = hook.view()?;
+        let relation = resolve_relation(&state, &unit, Some(relation_flag), &hook.env)?;
+        let app = remote_app(relation, &unit);
+        if let Some(grantee) = parsed.value("unit") {
+            let valid =
+                grantee.split_once('/').is_some_and(|(a, n)| !a.is_empty() && n.parse::<u32>().is_ok());
+            if !valid {
+                return Err(ToolError::Usage(format!("unit {} not valid", args::go_quote(grantee))));
+            }
+            if application_of(grantee) != app {
+                return Err(ToolError::Usage(format!(
+                    "cannot specify unit {} in relation to application {}",
+                    args::go_quote(grantee),
+                    args::go_quote(&app)
+                )));
+            }
+        }
+    }
     manage(hook, reference, |state, secret| {
         let relation = resolve_relation(state, &unit, Some(relation_flag), &hook.env)?;
         let grantee = parsed.value("unit").map_or_else(|| remote_app(relation, &unit), str::to_string);
