@@ -1,0 +1,339 @@
+//! The client relation's effects, run after the ordinary reconcile of every hook but
+//! update-status (`crate::charm`):
+//!
+//! 1. **Leader, on the relation's own hooks**: a `-joined`/`-changed` reads the requests, makes a
+//!    password secret and a TLS secret per new request (granted to the relation) and publishes
+//!    the user set in the peer app bag; a `-broken` (or a `-departed` that leaves no remote unit)
+//!    drops the relation's users from the set, revokes and removes their secrets. A bad request is
+//!    refused with its reason in the log and the application status, and changes nothing.
+//! 2. **Every unit**: converges its own Valkey's and Sentinel's client users to the published set
+//!    (passwords read from the secrets, set as hashes), persists them, and acknowledges the set's
+//!    fingerprint in its peer unit bag.
+//! 3. **Leader**: answers each relation once every started unit acknowledged the current set, with
+//!    the primary the local Sentinel names — so after a failover (`primary-changed`) the next pass
+//!    rewrites `endpoints`.
+
+use super::acl::{sentinel_setuser, user_name, valkey_setuser};
+use super::answer::{self, secret_label, tls_secret, user_secret, RequestSecrets};
+use super::request::{self, ClientRequests, RequestError};
+use super::servers::{topology, LocalServers};
+use super::users::{self, ClientUser, CLIENT_USERS_APPLIED_KEY, CLIENT_USERS_KEY};
+use super::ENDPOINT;
+use crate::juju::{
+    Bag, Context, Event, HookToolError, HookTools, LogLevel, RelationHook, SecretRef, StatusKind,
+};
+use crate::peers::{PeerUnit, ENDPOINT as PEER_ENDPOINT};
+use crate::secrets::generate_password;
+use crate::valkey::ValkeyError;
+use crate::workload::acl_hash;
+use std::collections::BTreeMap;
+
+/// What can end the client pass early (the hook then fails and Juju retries it).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A hook tool failed.
+    #[error(transparent)]
+    Tool(#[from] HookToolError),
+    /// A user's secret is gone or has no password.
+    #[error("client user {user}: its secret {uri} has no password")]
+    MissingPassword {
+        /// The user.
+        user: String,
+        /// The secret.
+        uri: String,
+    },
+}
+
+/// The peer relation as this pass sees it.
+struct Peers {
+    rid: String,
+    app_bag: Bag,
+    me: PeerUnit,
+    own_bag: Bag,
+    others: Vec<(PeerUnit, Bag)>,
+}
+
+fn read_peers(ctx: &Context, tools: &dyn HookTools) -> Result<Option<Peers>, HookToolError> {
+    let Some(rid) = tools.relation_ids(PEER_ENDPOINT)?.into_iter().next() else { return Ok(None) };
+    let app_bag = tools.relation_get_app(&rid, &ctx.app)?;
+    let own_bag = tools.relation_get_unit(&rid, &ctx.unit)?;
+    let mut others = Vec::new();
+    for name in tools.relation_list(&rid)? {
+        let bag = tools.relation_get_unit(&rid, &name)?;
+        others.push((PeerUnit::from_bag(&name, &bag), bag));
+    }
+    Ok(Some(Peers { me: PeerUnit::from_bag(&ctx.unit, &own_bag), rid, app_bag, own_bag, others }))
+}
+
+/// Runs the client pass for `event` (see the module docs).
+pub fn run(
+    ctx: &Context,
+    event: &Event,
+    tools: &dyn HookTools,
+    servers: &dyn LocalServers,
+) -> Result<(), ClientError> {
+    let Some(peers) = read_peers(ctx, tools)? else { return Ok(()) };
+    let leader = tools.is_leader()?;
+    let relations = tools.relation_ids(ENDPOINT)?;
+    let before = users::read(peers.app_bag.get(CLIENT_USERS_KEY).map(String::as_str));
+    if before.is_empty() && relations.is_empty() && !peers.own_bag.contains_key(CLIENT_USERS_APPLIED_KEY) {
+        return Ok(());
+    }
+    let mut published = before.clone();
+    if leader {
+        published = update_users(ctx, event, tools, &relations, published)?;
+        if published != before {
+            let value = Some(users::write(&published));
+            tools.relation_set(&peers.rid, true, &BTreeMap::from([(CLIENT_USERS_KEY.to_string(), value)]))?;
+        }
+    }
+    let applied = converge(tools, servers, &published)?;
+    let fingerprint = users::fingerprint(&published);
+    if applied && peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) != Some(&fingerprint) {
+        let change = BTreeMap::from([(CLIENT_USERS_APPLIED_KEY.to_string(), Some(fingerprint.clone()))]);
+        tools.relation_set(&peers.rid, false, &change)?;
+    }
+    if leader && applied {
+        let everyone = peers
+            .others
+            .iter()
+            .filter(|(p, _)| p.started)
+            .all(|(_, bag)| bag.get(CLIENT_USERS_APPLIED_KEY) == Some(&fingerprint));
+        if everyone {
+            answer_all(ctx, tools, servers, &peers, &relations, &published)?;
+        }
+    }
+    Ok(())
+}
+
+/// The leader's new user set after `event`.
+fn update_users(
+    ctx: &Context,
+    event: &Event,
+    tools: &dyn HookTools,
+    relations: &[String],
+    mut published: Vec<ClientUser>,
+) -> Result<Vec<ClientUser>, ClientError> {
+    let this = ctx.relation_id.as_deref().filter(|r| r.starts_with(&format!("{ENDPOINT}:")));
+    if let (Event::ClientRelation(hook), Some(rid)) = (event, this) {
+        let gone = match hook {
+            RelationHook::Broken => true,
+            RelationHook::Departed => tools.relation_list(rid)?.is_empty(),
+            _ => false,
+        };
+        if gone {
+            published = forget(tools, rid, published)?;
+        } else if let Some(app) = &ctx.remote_app {
+            published = accept(tools, rid, app, published)?;
+        }
+    }
+    // A relation broken while no leader ran its hook: its users go too.
+    let stale: Vec<String> =
+        published.iter().map(|u| u.relation.clone()).filter(|r| !relations.contains(r)).collect();
+    for rid in stale {
+        published = forget(tools, &rid, published)?;
+    }
+    Ok(published)
+}
+
+/// The relation's requests turned into users (new ones get fresh secrets); a bad request leaves
+/// everything as it was and says why.
+fn accept(
+    tools: &dyn HookTools,
+    rid: &str,
+    app: &str,
+    published: Vec<ClientUser>,
+) -> Result<Vec<ClientUser>, ClientError> {
+    let bag = tools.relation_get_app(rid, app)?;
+    let requests = match request::parse(&bag) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(published),
+        Err(e) => {
+            refuse(tools, rid, app, &e);
+            return Ok(published);
+        }
+    };
+    let mut now = Vec::new();
+    for r in &requests.requests {
+        let name = user_name(rid, &r.request_id);
+        if let Some(existing) = published.iter().find(|u| u.name == name) {
+            now.push(existing.clone());
+            continue;
+        }
+        let label = |group| secret_label(ENDPOINT, rid, r, requests.protocol, group);
+        let secret = tools.secret_add(&label("user"), &user_secret(&name, &generate_password()))?;
+        let tls = tools.secret_add(&label("tls"), &tls_secret())?;
+        tools.secret_grant(&secret, rid)?;
+        tools.secret_grant(&tls, rid)?;
+        now.push(ClientUser {
+            name,
+            scope: r.scope.clone(),
+            secret,
+            tls_secret: tls,
+            relation: rid.to_string(),
+        });
+    }
+    // Requests the client withdrew lose their user and secrets.
+    let dropped: Vec<ClientUser> =
+        published.iter().filter(|u| u.relation == rid && !now.contains(u)).cloned().collect();
+    remove_secrets(tools, rid, &dropped);
+    Ok(users::replace_relation(&published, rid, now))
+}
+
+/// Logs a refused request and shows it in the application status.
+fn refuse(tools: &dyn HookTools, rid: &str, app: &str, e: &RequestError) {
+    let message = format!("{rid} ({app}): request refused: {e}");
+    let _ = tools.log(LogLevel::Error, &message);
+    let _ = tools.status_set(StatusKind::Blocked, &message, true);
+}
+
+/// Drops relation `rid`'s users, revoking and removing their secrets.
+fn forget(
+    tools: &dyn HookTools,
+    rid: &str,
+    published: Vec<ClientUser>,
+) -> Result<Vec<ClientUser>, ClientError> {
+    let gone: Vec<ClientUser> = published.iter().filter(|u| u.relation == rid).cloned().collect();
+    remove_secrets(tools, rid, &gone);
+    Ok(users::replace_relation(&published, rid, Vec::new()))
+}
+
+/// Revokes and removes the users' secrets; one already gone is no error (a repeated hook).
+fn remove_secrets(tools: &dyn HookTools, rid: &str, users: &[ClientUser]) {
+    for u in users {
+        for uri in [&u.secret, &u.tls_secret] {
+            let _ = tools.secret_revoke(uri, rid);
+            if let Err(e) = tools.secret_remove(uri) {
+                let _ = tools.log(LogLevel::Warning, &format!("removing {uri} of {}: {e}", u.name));
+            }
+        }
+    }
+}
+
+/// Makes the local Valkey and Sentinel hold exactly the published client users; `Ok(false)` when
+/// a server was unreachable (the next hook tries again).
+fn converge(
+    tools: &dyn HookTools,
+    servers: &dyn LocalServers,
+    published: &[ClientUser],
+) -> Result<bool, ClientError> {
+    let mut wanted: Vec<(ClientUser, String, String)> = Vec::new();
+    for u in published {
+        let content = tools.secret_get(&SecretRef::Id(u.secret.clone()), false)?;
+        let password = content.and_then(|c| c.get("password").cloned()).filter(|p| !p.is_empty());
+        let password = password
+            .ok_or_else(|| ClientError::MissingPassword { user: u.name.clone(), uri: u.secret.clone() })?;
+        wanted.push((u.clone(), acl_hash(&password), password));
+    }
+    let names: Vec<String> = published.iter().map(|u| u.name.clone()).collect();
+    let mut all = true;
+    for sentinel in [false, true] {
+        match converge_one(servers, sentinel, &wanted, &names) {
+            Ok(()) => {}
+            Err(e) => {
+                all = false;
+                let _ = tools.log(LogLevel::Warning, &format!("client users not converged yet: {e}"));
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn converge_one(
+    servers: &dyn LocalServers,
+    sentinel: bool,
+    wanted: &[(ClientUser, String, String)],
+    names: &[String],
+) -> Result<(), ValkeyError> {
+    let mut node = servers.acl(sentinel)?;
+    let listed = users::parse_acl_list(&node.list()?);
+    let hashed: Vec<(ClientUser, String)> = wanted.iter().map(|(u, h, _)| (u.clone(), h.clone())).collect();
+    let changes = users::changes(&hashed, &listed);
+    for u in &changes.set {
+        let password =
+            wanted.iter().find(|(w, _, _)| w.name == u.name).map(|(_, _, p)| p.as_str()).unwrap_or("");
+        let args = if sentinel {
+            sentinel_setuser(&u.name, password)
+        } else {
+            valkey_setuser(&u.name, password, &u.scope)
+        };
+        node.setuser(&args)?;
+    }
+    for name in &changes.delete {
+        node.deluser(name)?;
+    }
+    if !changes.is_empty() || !servers.persisted(sentinel, names) {
+        node.persist()?;
+    }
+    Ok(())
+}
+
+/// Writes every relation's answer (only what changed).
+fn answer_all(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    servers: &dyn LocalServers,
+    peers: &Peers,
+    relations: &[String],
+    published: &[ClientUser],
+) -> Result<(), ClientError> {
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let primary = match servers.primary_host() {
+        Ok(Some(p)) => p,
+        Ok(None) | Err(_) => return Ok(()),
+    };
+    let Ok(version) = servers.valkey_version() else { return Ok(()) };
+    let mut hosts: Vec<String> = std::iter::once(&peers.me)
+        .chain(peers.others.iter().map(|(p, _)| p))
+        .filter(|p| p.started)
+        .filter_map(|p| p.host.clone())
+        .collect();
+    hosts.sort();
+    let t = topology(primary, &hosts, version);
+    for rid in relations {
+        let Some(app) = remote_app(tools, rid)? else { continue };
+        let Ok(Some(requests)) = request::parse(&tools.relation_get_app(rid, &app)?) else { continue };
+        let Some(secrets) = secrets_of(rid, &requests, published) else { continue };
+        let want = answer::render(&requests, &t, &secrets);
+        let have = tools.relation_get_app(rid, &ctx.app)?;
+        let mut changes: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for (k, v) in &want {
+            if have.get(k) != Some(v) {
+                changes.insert(k.clone(), Some(v.clone()));
+            }
+        }
+        for k in have.keys().filter(|k| !want.contains_key(*k)) {
+            changes.insert(k.clone(), None);
+        }
+        if !changes.is_empty() {
+            tools.relation_set(rid, true, &changes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The remote application of a relation: the application part of its first unit.
+fn remote_app(tools: &dyn HookTools, rid: &str) -> Result<Option<String>, HookToolError> {
+    Ok(tools.relation_list(rid)?.first().and_then(|u| u.split('/').next()).map(str::to_string))
+}
+
+/// Each request's secrets, once every request has its published user.
+fn secrets_of(rid: &str, requests: &ClientRequests, published: &[ClientUser]) -> Option<Vec<RequestSecrets>> {
+    requests
+        .requests
+        .iter()
+        .map(|r| {
+            let name = user_name(rid, &r.request_id);
+            published
+                .iter()
+                .find(|u| u.name == name)
+                .map(|u| RequestSecrets { user: u.secret.clone(), tls: u.tls_secret.clone() })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;
