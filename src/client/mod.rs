@@ -17,6 +17,9 @@ pub mod request;
 pub mod servers;
 pub mod users;
 
+#[cfg(test)]
+mod live_tests;
+
 /// The endpoint name (metadata.yaml `provides:`).
 pub const ENDPOINT: &str = "valkey-client";
 /// Its interface.
