@@ -57,12 +57,17 @@ fn read_peers(ctx: &Context, tools: &dyn HookTools) -> Result<Option<Peers>, Hoo
     let Some(rid) = tools.relation_ids(PEER_ENDPOINT)?.into_iter().next() else { return Ok(None) };
     let app_bag = tools.relation_get_app(&rid, &ctx.app)?;
     let own_bag = tools.relation_get_unit(&rid, &ctx.unit)?;
+    Ok(Some(Peers { me: PeerUnit::from_bag(&ctx.unit, &own_bag), rid, app_bag, own_bag, others: Vec::new() }))
+}
+
+/// The other units' bags (read only when there is client work to do).
+fn read_others(tools: &dyn HookTools, rid: &str) -> Result<Vec<(PeerUnit, Bag)>, HookToolError> {
     let mut others = Vec::new();
-    for name in tools.relation_list(&rid)? {
-        let bag = tools.relation_get_unit(&rid, &name)?;
+    for name in tools.relation_list(rid)? {
+        let bag = tools.relation_get_unit(rid, &name)?;
         others.push((PeerUnit::from_bag(&name, &bag), bag));
     }
-    Ok(Some(Peers { me: PeerUnit::from_bag(&ctx.unit, &own_bag), rid, app_bag, own_bag, others }))
+    Ok(others)
 }
 
 /// Runs the client pass for `event` (see the module docs).
@@ -72,13 +77,14 @@ pub fn run(
     tools: &dyn HookTools,
     servers: &dyn LocalServers,
 ) -> Result<(), ClientError> {
-    let Some(peers) = read_peers(ctx, tools)? else { return Ok(()) };
-    let leader = tools.is_leader()?;
     let relations = tools.relation_ids(ENDPOINT)?;
+    let Some(mut peers) = read_peers(ctx, tools)? else { return Ok(()) };
     let before = users::read(peers.app_bag.get(CLIENT_USERS_KEY).map(String::as_str));
     if before.is_empty() && relations.is_empty() && !peers.own_bag.contains_key(CLIENT_USERS_APPLIED_KEY) {
         return Ok(());
     }
+    peers.others = read_others(tools, &peers.rid)?;
+    let leader = tools.is_leader()?;
     let mut published = before.clone();
     if leader {
         published = update_users(ctx, event, tools, &relations, published)?;
@@ -89,9 +95,14 @@ pub fn run(
     }
     let applied = converge(tools, servers, &published)?;
     let fingerprint = users::fingerprint(&published);
-    if applied && peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) != Some(&fingerprint) {
-        let change = BTreeMap::from([(CLIENT_USERS_APPLIED_KEY.to_string(), Some(fingerprint.clone()))]);
-        tools.relation_set(&peers.rid, false, &change)?;
+    // An empty set is acknowledged by removing the key, so hooks without clients skip this pass.
+    let ack = (!published.is_empty()).then(|| fingerprint.clone());
+    if applied && peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) != ack.as_ref() {
+        tools.relation_set(
+            &peers.rid,
+            false,
+            &BTreeMap::from([(CLIENT_USERS_APPLIED_KEY.to_string(), ack)]),
+        )?;
     }
     if leader && applied {
         let everyone = peers

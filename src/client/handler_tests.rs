@@ -217,6 +217,20 @@ fn breaking_the_relation_removes_its_users_and_secrets_and_nothing_else() {
     assert_eq!(servers.users(true), [left[0].name.clone()], "removed from Sentinel");
     assert_eq!(tools.secrets().len(), 2, "app1's secrets removed");
     assert!(tools.grants().iter().all(|(_, r)| r == "valkey-client:4"), "app1's grants revoked");
+
+    // The last client leaves: no user anywhere, and the acknowledgement goes, so later hooks
+    // skip the pass after four hook-tool calls.
+    tools.remove_client_relation("valkey-client:4");
+    run(&ctx("valkey/0", Some(("valkey-client:4", "app2"))), &broken, &tools, &servers).unwrap();
+    assert!(published(&tools).is_empty());
+    assert!(servers.users(false).is_empty() && servers.users(true).is_empty());
+    assert_eq!(tools.own_bag_now().get(CLIENT_USERS_APPLIED_KEY), None);
+    let calls_before = tools.calls().len();
+    run(&ctx("valkey/0", None), &Event::ConfigChanged, &tools, &servers).unwrap();
+    assert_eq!(
+        tools.calls()[calls_before..],
+        ["relation-ids", "relation-ids", "relation-get", "relation-get"]
+    );
 }
 
 #[test]
