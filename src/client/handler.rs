@@ -104,6 +104,9 @@ pub fn run(
             &BTreeMap::from([(CLIENT_USERS_APPLIED_KEY.to_string(), ack)]),
         )?;
     }
+    if leader {
+        show_refusals(ctx, tools, &relations)?;
+    }
     if leader && applied {
         let everyone = peers
             .others
@@ -127,6 +130,9 @@ fn update_users(
 ) -> Result<Vec<ClientUser>, ClientError> {
     let this = ctx.relation_id.as_deref().filter(|r| r.starts_with(&format!("{ENDPOINT}:")));
     if let (Event::ClientRelation(hook), Some(rid)) = (event, this) {
+        // In `-departed` the departing unit has already left relation-list (Juju's
+        // `internal/worker/uniter/runner/context/contextfactory.go` drops it from the cache), so
+        // an empty list means the client application has no unit left in the relation.
         let gone = match hook {
             RelationHook::Broken => true,
             RelationHook::Departed => tools.relation_list(rid)?.is_empty(),
@@ -191,9 +197,26 @@ fn accept(
     Ok(users::replace_relation(&published, rid, now))
 }
 
+/// Shows every relation whose requests are refused in the application status again, since the
+/// ordinary reconcile of this hook has just recomputed it (the relation's own hook logged it).
+fn show_refusals(ctx: &Context, tools: &dyn HookTools, relations: &[String]) -> Result<(), ClientError> {
+    let skip = matches!(ctx.relation_id.as_deref(), Some(r) if r.starts_with(&format!("{ENDPOINT}:")));
+    for rid in relations.iter().filter(|r| !(skip && ctx.relation_id.as_deref() == Some(r.as_str()))) {
+        let Some(app) = remote_app(tools, rid)? else { continue };
+        if let Err(e) = request::parse(&tools.relation_get_app(rid, &app)?) {
+            let _ = tools.status_set(StatusKind::Blocked, &refusal(rid, &app, &e), true);
+        }
+    }
+    Ok(())
+}
+
+fn refusal(rid: &str, app: &str, e: &RequestError) -> String {
+    format!("{rid} ({app}): request refused: {e}")
+}
+
 /// Logs a refused request and shows it in the application status.
 fn refuse(tools: &dyn HookTools, rid: &str, app: &str, e: &RequestError) {
-    let message = format!("{rid} ({app}): request refused: {e}");
+    let message = refusal(rid, app, e);
     let _ = tools.log(LogLevel::Error, &message);
     let _ = tools.status_set(StatusKind::Blocked, &message, true);
 }

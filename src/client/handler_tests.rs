@@ -196,6 +196,13 @@ fn a_bad_request_is_refused_with_its_reason_and_touches_no_other_client() {
         assert!(message.starts_with("valkey-client:4 (app2): request refused: "), "{message}");
         assert!(tools.logs().iter().any(|(l, m)| *l == LogLevel::Error && *m == message));
     }
+    // A later hook (whose reconcile recomputed the status) shows the refusal again.
+    tools.set_leader(true);
+    let statuses = tools.statuses().len();
+    run(&ctx("valkey/0", None), &Event::ConfigChanged, &tools, &servers).unwrap();
+    let again = tools.statuses()[statuses..].to_vec();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].application && again[0].message.starts_with("valkey-client:4 (app2): request refused"));
 }
 
 #[test]
