@@ -19,6 +19,8 @@ pub mod users;
 
 #[cfg(test)]
 mod live_tests;
+#[cfg(test)]
+mod pass_live_tests;
 
 /// The endpoint name (metadata.yaml `provides:`).
 pub const ENDPOINT: &str = "valkey-client";

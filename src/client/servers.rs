@@ -7,6 +7,7 @@ use super::answer::Topology;
 use crate::valkey::acl::AclNode;
 use crate::valkey::{Connector, Endpoint, TcpConnector, ValkeyError};
 use crate::workload::{Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
+use std::path::PathBuf;
 
 /// This unit's Valkey and Sentinel, as the client relation uses them.
 pub trait LocalServers {
@@ -20,41 +21,57 @@ pub trait LocalServers {
     fn valkey_version(&self) -> Result<String, ValkeyError>;
 }
 
-/// The real servers on this unit's bind address, reached with the admin credentials.
+/// The real servers of this unit, reached with the admin credentials.
 pub struct LiveServers {
     /// Connector with the admin user.
     pub connector: TcpConnector,
-    /// The unit's bind address.
-    pub bind: String,
-    /// Where the config files are (`None` before storage is attached).
-    pub paths: Option<Paths>,
+    /// The local Valkey (the unit's bind address, port 6379 in production).
+    pub valkey: Endpoint,
+    /// The local Sentinel (port 26379 in production).
+    pub sentinel: Endpoint,
+    /// valkey.conf and sentinel.conf (`None` before storage is attached).
+    pub conf_files: Option<(PathBuf, PathBuf)>,
 }
 
 impl LiveServers {
-    fn endpoint(&self, sentinel: bool) -> Endpoint {
-        Endpoint::new(self.bind.clone(), if sentinel { SENTINEL_PORT } else { VALKEY_PORT })
+    /// The servers on `bind` at the production ports, with their files under `paths`.
+    pub fn on(connector: TcpConnector, bind: &str, paths: Option<&Paths>) -> Self {
+        LiveServers {
+            connector,
+            valkey: Endpoint::new(bind, VALKEY_PORT),
+            sentinel: Endpoint::new(bind, SENTINEL_PORT),
+            conf_files: paths.map(|p| (p.valkey_conf(), p.sentinel_conf())),
+        }
+    }
+
+    fn endpoint(&self, sentinel: bool) -> &Endpoint {
+        if sentinel {
+            &self.sentinel
+        } else {
+            &self.valkey
+        }
     }
 }
 
 impl LocalServers for LiveServers {
     fn acl(&self, sentinel: bool) -> Result<Box<dyn AclNode>, ValkeyError> {
-        self.connector.acl(&self.endpoint(sentinel), sentinel)
+        self.connector.acl(self.endpoint(sentinel), sentinel)
     }
 
     fn persisted(&self, sentinel: bool, names: &[String]) -> bool {
-        let Some(p) = &self.paths else { return false };
-        let file = if sentinel { p.sentinel_conf() } else { p.valkey_conf() };
+        let Some((valkey, sentinel_conf)) = &self.conf_files else { return false };
+        let file = if sentinel { sentinel_conf } else { valkey };
         let text = std::fs::read_to_string(file).unwrap_or_default();
         names.iter().all(|n| text.contains(&format!("user {n} ")))
     }
 
     fn primary_host(&self) -> Result<Option<String>, ValkeyError> {
-        let mut s = self.connector.sentinel(&self.endpoint(true))?;
+        let mut s = self.connector.sentinel(&self.sentinel)?;
         Ok(s.primary_addr(MONITOR_NAME)?.map(|e| e.host))
     }
 
     fn valkey_version(&self) -> Result<String, ValkeyError> {
-        self.connector.data(&self.endpoint(false))?.version()
+        self.connector.data(&self.valkey)?.version()
     }
 }
 
@@ -102,7 +119,8 @@ fn find(tools: &dyn crate::juju::HookTools, app_name: &str) -> Result<LiveServer
     let bind = if net.bind_address.is_empty() { net.ingress_address } else { net.bind_address };
     let paths = tools.storage_location(STORAGE_NAME).map_err(|e| e.to_string())?.map(Paths::new);
     let auth = crate::valkey::Auth { user: crate::workload::ADMIN_USER.into(), password: creds.admin };
-    Ok(LiveServers { connector: TcpConnector { auth: Some(auth), ..Default::default() }, bind, paths })
+    let connector = TcpConnector { auth: Some(auth), ..Default::default() };
+    Ok(LiveServers::on(connector, &bind, paths.as_ref()))
 }
 
 impl LocalServers for LazyServers<'_> {
