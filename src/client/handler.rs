@@ -330,7 +330,9 @@ fn answer_all(
         let Some(app) = remote_app(tools, rid)? else { continue };
         let Ok(Some(requests)) = request::parse(&tools.relation_get_app(rid, &app)?) else { continue };
         let Some(secrets) = secrets_of(rid, &requests, published) else { continue };
-        let want = answer::render(&requests, &t, &secrets);
+        // Juju deletes a key set to "" (no replica yet: no read-only-endpoints), so compare without.
+        let mut want = answer::render(&requests, &t, &secrets);
+        want.retain(|_, v| !v.is_empty());
         let have = tools.relation_get_app(rid, &ctx.app)?;
         let mut changes: BTreeMap<String, Option<String>> = BTreeMap::new();
         for (k, v) in &want {

@@ -261,3 +261,23 @@ fn a_non_leader_converges_its_servers_to_the_published_set_and_acknowledges() {
     assert!(tools.client_relation("valkey-client:3").unwrap().app_bag.is_empty(), "only the leader answers");
     assert!(tools.relation_writes().iter().all(|w| !w.app), "no app bag written");
 }
+
+#[test]
+fn a_v0_client_alone_with_the_primary_is_answered_once_without_empty_keys() {
+    let tools = FakeHookTools::new("valkey/0").leader(true).own_bag(started("10.0.0.1"));
+    tools.set_client_relation(
+        "valkey-client:5",
+        client("old", Bag::from([("database".into(), "old:*".into())])),
+    );
+    let servers = FakeServers::default();
+    *servers.primary.borrow_mut() = "10.0.0.1".into();
+    run(&ctx("valkey/0", Some(("valkey-client:5", "old"))), &joined(), &tools, &servers).unwrap();
+    let answer = tools.client_relation("valkey-client:5").unwrap().app_bag;
+    assert_eq!(answer["endpoints"], "10.0.0.1:6379");
+    assert_eq!(answer["sentinel_endpoints"], "10.0.0.1:26379");
+    assert!(!answer.contains_key("read-only-endpoints"), "no replica: Juju deletes an empty key");
+    assert_eq!(tools.secrets()[0].label, "valkey-client.5.user.secret");
+    let writes = tools.relation_writes().len();
+    run(&ctx("valkey/0", None), &Event::ConfigChanged, &tools, &servers).unwrap();
+    assert_eq!(tools.relation_writes().len(), writes, "nothing changed, nothing written");
+}

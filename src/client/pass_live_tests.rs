@@ -82,6 +82,11 @@ fn a_related_application_gets_a_working_user_that_goes_with_the_relation() {
         }
     }
 
+    // A second pass with nothing changed writes nothing (no key set to "" again and again).
+    let writes = tools.relation_writes().len();
+    run(&ctx(None), &Event::ConfigChanged, &tools, &servers).unwrap();
+    assert_eq!(tools.relation_writes().len(), writes, "{:?}", &tools.relation_writes()[writes..]);
+
     tools.remove_client_relation("valkey-client:0");
     run(&ctx(Some("valkey-client:0")), &Event::ClientRelation(RelationHook::Broken), &tools, &servers)
         .unwrap();
