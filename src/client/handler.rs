@@ -252,15 +252,21 @@ fn converge(
     published: &[ClientUser],
 ) -> Result<bool, ClientError> {
     let mut wanted: Vec<(ClientUser, String, String)> = Vec::new();
+    let mut all = true;
     for u in published {
         let content = tools.secret_get(&SecretRef::Id(u.secret.clone()), false)?;
-        let password = content.and_then(|c| c.get("password").cloned()).filter(|p| !p.is_empty());
-        let password = password
-            .ok_or_else(|| ClientError::MissingPassword { user: u.name.clone(), uri: u.secret.clone() })?;
-        wanted.push((u.clone(), acl_hash(&password), password));
+        match content.and_then(|c| c.get("password").cloned()).filter(|p| !p.is_empty()) {
+            Some(password) => wanted.push((u.clone(), acl_hash(&password), password)),
+            None => {
+                // The leader removed it with its relation and the new set has not reached this
+                // unit yet: the user goes (as it will with the new set); acknowledge nothing.
+                let e = ClientError::MissingPassword { user: u.name.clone(), uri: u.secret.clone() };
+                let _ = tools.log(LogLevel::Warning, &e.to_string());
+                all = false;
+            }
+        }
     }
-    let names: Vec<String> = published.iter().map(|u| u.name.clone()).collect();
-    let mut all = true;
+    let names: Vec<String> = wanted.iter().map(|(u, _, _)| u.name.clone()).collect();
     for sentinel in [false, true] {
         match converge_one(servers, sentinel, &wanted, &names) {
             Ok(()) => {}

@@ -281,3 +281,19 @@ fn a_v0_client_alone_with_the_primary_is_answered_once_without_empty_keys() {
     run(&ctx("valkey/0", None), &Event::ConfigChanged, &tools, &servers).unwrap();
     assert_eq!(tools.relation_writes().len(), writes, "nothing changed, nothing written");
 }
+
+#[test]
+fn a_user_whose_secret_is_gone_is_not_kept_and_the_set_is_not_acknowledged() {
+    let (leader, _) = leader_with("valkey-client:3", "app1", asks("app1:*", "saltsaltsaltsalt"));
+    run(&ctx("valkey/0", Some(("valkey-client:3", "app1"))), &joined(), &leader, &FakeServers::default())
+        .unwrap();
+    // valkey/1 sees the set, but the secrets are already gone (the leader broke the relation).
+    let tools = FakeHookTools::new("valkey/1").own_bag(started("10.0.0.2")).app_bag(leader.app_bag_now());
+    let servers = FakeServers::default();
+    let name = published(&leader)[0].name.clone();
+    servers.valkey.borrow_mut().users.insert(name.clone(), format!("user {name} on #x"));
+    run(&ctx("valkey/1", None), &Event::PeerRelationChanged, &tools, &servers).unwrap();
+    assert!(servers.users(false).is_empty(), "removed rather than kept with an unknown password");
+    assert_eq!(tools.own_bag_now().get(CLIENT_USERS_APPLIED_KEY), None, "not acknowledged");
+    assert!(tools.logs().iter().any(|(l, m)| *l == LogLevel::Warning && m.contains("has no password")));
+}
