@@ -13,19 +13,17 @@
 //!    the primary the local Sentinel names — so after a failover (`primary-changed`) the next pass
 //!    rewrites `endpoints`.
 
-use super::acl::{sentinel_setuser, user_name, valkey_setuser};
-use super::answer::{self, secret_label, tls_secret, user_secret, RequestSecrets};
-use super::request::{self, ClientRequests, RequestError};
-use super::servers::{topology, LocalServers};
+use super::acl::user_name;
+use super::answer::{secret_label, tls_secret, user_secret};
+use super::converge::converge;
+use super::publish::{answer_all, remote_app};
+use super::request::{self, RequestError};
+use super::servers::LocalServers;
 use super::users::{self, ClientUser, CLIENT_USERS_APPLIED_KEY, CLIENT_USERS_KEY};
 use super::ENDPOINT;
-use crate::juju::{
-    Bag, Context, Event, HookToolError, HookTools, LogLevel, RelationHook, SecretRef, StatusKind,
-};
+use crate::juju::{Bag, Context, Event, HookToolError, HookTools, LogLevel, RelationHook, StatusKind};
 use crate::peers::{PeerUnit, ENDPOINT as PEER_ENDPOINT};
 use crate::secrets::generate_password;
-use crate::valkey::ValkeyError;
-use crate::workload::acl_hash;
 use std::collections::BTreeMap;
 
 /// What can end the client pass early (the hook then fails and Juju retries it).
@@ -45,12 +43,17 @@ pub enum ClientError {
 }
 
 /// The peer relation as this pass sees it.
-struct Peers {
-    rid: String,
-    app_bag: Bag,
-    me: PeerUnit,
-    own_bag: Bag,
-    others: Vec<(PeerUnit, Bag)>,
+pub(super) struct Peers {
+    /// The peer relation id.
+    pub(super) rid: String,
+    /// The peer app bag.
+    pub(super) app_bag: Bag,
+    /// This unit.
+    pub(super) me: PeerUnit,
+    /// This unit's peer bag.
+    pub(super) own_bag: Bag,
+    /// The other units and their bags.
+    pub(super) others: Vec<(PeerUnit, Bag)>,
 }
 
 fn read_peers(ctx: &Context, tools: &dyn HookTools) -> Result<Option<Peers>, HookToolError> {
@@ -242,138 +245,6 @@ fn remove_secrets(tools: &dyn HookTools, rid: &str, users: &[ClientUser]) {
             }
         }
     }
-}
-
-/// Makes the local Valkey and Sentinel hold exactly the published client users; `Ok(false)` when
-/// a server was unreachable (the next hook tries again).
-fn converge(
-    tools: &dyn HookTools,
-    servers: &dyn LocalServers,
-    published: &[ClientUser],
-) -> Result<bool, ClientError> {
-    let mut wanted: Vec<(ClientUser, String, String)> = Vec::new();
-    let mut all = true;
-    for u in published {
-        let content = tools.secret_get(&SecretRef::Id(u.secret.clone()), false)?;
-        match content.and_then(|c| c.get("password").cloned()).filter(|p| !p.is_empty()) {
-            Some(password) => wanted.push((u.clone(), acl_hash(&password), password)),
-            None => {
-                // The leader removed it with its relation and the new set has not reached this
-                // unit yet: the user goes (as it will with the new set); acknowledge nothing.
-                let e = ClientError::MissingPassword { user: u.name.clone(), uri: u.secret.clone() };
-                let _ = tools.log(LogLevel::Warning, &e.to_string());
-                all = false;
-            }
-        }
-    }
-    let names: Vec<String> = wanted.iter().map(|(u, _, _)| u.name.clone()).collect();
-    for sentinel in [false, true] {
-        match converge_one(servers, sentinel, &wanted, &names) {
-            Ok(()) => {}
-            Err(e) => {
-                all = false;
-                let _ = tools.log(LogLevel::Warning, &format!("client users not converged yet: {e}"));
-            }
-        }
-    }
-    Ok(all)
-}
-
-fn converge_one(
-    servers: &dyn LocalServers,
-    sentinel: bool,
-    wanted: &[(ClientUser, String, String)],
-    names: &[String],
-) -> Result<(), ValkeyError> {
-    let mut node = servers.acl(sentinel)?;
-    let listed = users::parse_acl_list(&node.list()?);
-    let hashed: Vec<(ClientUser, String)> = wanted.iter().map(|(u, h, _)| (u.clone(), h.clone())).collect();
-    let changes = users::changes(&hashed, &listed);
-    for u in &changes.set {
-        let password =
-            wanted.iter().find(|(w, _, _)| w.name == u.name).map(|(_, _, p)| p.as_str()).unwrap_or("");
-        let args = if sentinel {
-            sentinel_setuser(&u.name, password)
-        } else {
-            valkey_setuser(&u.name, password, &u.scope)
-        };
-        node.setuser(&args)?;
-    }
-    for name in &changes.delete {
-        node.deluser(name)?;
-    }
-    if !changes.is_empty() || !servers.persisted(sentinel, names) {
-        node.persist()?;
-    }
-    Ok(())
-}
-
-/// Writes every relation's answer (only what changed).
-fn answer_all(
-    ctx: &Context,
-    tools: &dyn HookTools,
-    servers: &dyn LocalServers,
-    peers: &Peers,
-    relations: &[String],
-    published: &[ClientUser],
-) -> Result<(), ClientError> {
-    if relations.is_empty() {
-        return Ok(());
-    }
-    let primary = match servers.primary_host() {
-        Ok(Some(p)) => p,
-        Ok(None) | Err(_) => return Ok(()),
-    };
-    let Ok(version) = servers.valkey_version() else { return Ok(()) };
-    let mut hosts: Vec<String> = std::iter::once(&peers.me)
-        .chain(peers.others.iter().map(|(p, _)| p))
-        .filter(|p| p.started)
-        .filter_map(|p| p.host.clone())
-        .collect();
-    hosts.sort();
-    let t = topology(primary, &hosts, version);
-    for rid in relations {
-        let Some(app) = remote_app(tools, rid)? else { continue };
-        let Ok(Some(requests)) = request::parse(&tools.relation_get_app(rid, &app)?) else { continue };
-        let Some(secrets) = secrets_of(rid, &requests, published) else { continue };
-        // Juju deletes a key set to "" (no replica yet: no read-only-endpoints), so compare without.
-        let mut want = answer::render(&requests, &t, &secrets);
-        want.retain(|_, v| !v.is_empty());
-        let have = tools.relation_get_app(rid, &ctx.app)?;
-        let mut changes: BTreeMap<String, Option<String>> = BTreeMap::new();
-        for (k, v) in &want {
-            if have.get(k) != Some(v) {
-                changes.insert(k.clone(), Some(v.clone()));
-            }
-        }
-        for k in have.keys().filter(|k| !want.contains_key(*k)) {
-            changes.insert(k.clone(), None);
-        }
-        if !changes.is_empty() {
-            tools.relation_set(rid, true, &changes)?;
-        }
-    }
-    Ok(())
-}
-
-/// The remote application of a relation: the application part of its first unit.
-fn remote_app(tools: &dyn HookTools, rid: &str) -> Result<Option<String>, HookToolError> {
-    Ok(tools.relation_list(rid)?.first().and_then(|u| u.split('/').next()).map(str::to_string))
-}
-
-/// Each request's secrets, once every request has its published user.
-fn secrets_of(rid: &str, requests: &ClientRequests, published: &[ClientUser]) -> Option<Vec<RequestSecrets>> {
-    requests
-        .requests
-        .iter()
-        .map(|r| {
-            let name = user_name(rid, &r.request_id);
-            published
-                .iter()
-                .find(|u| u.name == name)
-                .map(|u| RequestSecrets { user: u.secret.clone(), tls: u.tls_secret.clone() })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use crate::client::users::fingerprint;
 use crate::juju::fake::FakeClientRelation;
 use crate::juju::FakeHookTools;
 use crate::valkey::acl::AclNode;
+use crate::valkey::ValkeyError;
+use crate::workload::acl_hash;
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -8,11 +8,14 @@
 //! - [`users`] — pure: the user set the leader publishes in the peer app bag, and what a unit must
 //!   change on its local servers to match it.
 //! - [`servers`] — the local Valkey and Sentinel behind a small trait (ACLs, primary, version).
-//! - [`handler`] — the effects: relation hooks on the leader, local convergence on every unit.
+//! - [`handler`] — the effects, in order: the leader's relation hooks (users and secrets), then
+//!   `converge` (every unit's local ACLs), then `publish` (the leader's answers).
 
 pub mod acl;
 pub mod answer;
+mod converge;
 pub mod handler;
+mod publish;
 pub mod request;
 pub mod servers;
 pub mod users;
