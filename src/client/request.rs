@@ -48,7 +48,7 @@ impl Scope {
 /// One request, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRequest {
-    /// The request-id (v1: as sent and checked; v0: derived from the resource, see [`parse_v0`]).
+    /// The request-id (v1: as sent and checked; v0: the resource's with an empty salt).
     pub request_id: String,
     /// The resource as sent (`app:*` or `*`).
     pub resource: String,
