@@ -109,7 +109,7 @@ pub enum RequestError {
         /// As sent.
         prefix: String,
     },
-    /// request-id ≠ first 16 hex of sha256("<resource>:<salt>").
+    /// request-id ≠ first 16 hex of sha256(`"<resource>:<salt>"`).
     #[error("request {index}: request-id {got:?} does not match resource and salt (expected {want:?})")]
     RequestIdMismatch {
         /// Position in the list.
@@ -125,7 +125,7 @@ pub enum RequestError {
 }
 
 /// The request-id the data-platform library computes: the first 16 hex characters of
-/// sha256("<resource>:<salt>").
+/// sha256(`"<resource>:<salt>"`).
 pub fn request_id(resource: &str, salt: &str) -> String {
     let digest = Sha256::digest(format!("{resource}:{salt}").as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()

@@ -48,7 +48,7 @@ pub fn replace_relation(users: &[ClientUser], relation: &str, now: Vec<ClientUse
     out
 }
 
-/// A short fingerprint of a published set (first 16 hex of the SHA-256 of [`write`]'s text): what
+/// A short fingerprint of a published set (first 16 hex of the SHA-256 of [`write()`]'s text): what
 /// a unit acknowledges in its peer bag once its servers hold exactly these users.
 pub fn fingerprint(users: &[ClientUser]) -> String {
     use sha2::{Digest, Sha256};
