@@ -110,7 +110,10 @@ pub fn run(
     if leader {
         show_refusals(ctx, tools, &relations)?;
     }
-    if leader && applied {
+    // The leader's own servers may be down (its Valkey was the primary that just died): its
+    // acknowledgement from an earlier hook still counts, so endpoints follow the new primary.
+    let mine = applied || peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) == Some(&fingerprint);
+    if leader && mine {
         let everyone = peers
             .others
             .iter()

@@ -23,6 +23,15 @@ struct FakeServers {
     valkey: Rc<RefCell<Table>>,
     sentinel: Rc<RefCell<Table>>,
     primary: Rc<RefCell<String>>,
+    /// The local Valkey is down (killed): its ACL commands and version fail.
+    valkey_down: Rc<RefCell<bool>>,
+}
+
+fn refused() -> ValkeyError {
+    ValkeyError::Connect {
+        endpoint: crate::valkey::Endpoint::new("10.0.0.1", 6379),
+        source: redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+    }
 }
 
 struct FakeNode(Rc<RefCell<Table>>);
@@ -47,6 +56,9 @@ impl AclNode for FakeNode {
 
 impl LocalServers for FakeServers {
     fn acl(&self, sentinel: bool) -> Result<Box<dyn AclNode>, ValkeyError> {
+        if !sentinel && *self.valkey_down.borrow() {
+            return Err(refused());
+        }
         Ok(Box::new(FakeNode(if sentinel { self.sentinel.clone() } else { self.valkey.clone() })))
     }
     fn persisted(&self, _sentinel: bool, _names: &[String]) -> bool {
@@ -56,6 +68,9 @@ impl LocalServers for FakeServers {
         Ok(Some(self.primary.borrow().clone()))
     }
     fn valkey_version(&self) -> Result<String, ValkeyError> {
+        if *self.valkey_down.borrow() {
+            return Err(refused());
+        }
         Ok("9.1.2".into())
     }
 }
@@ -175,6 +190,16 @@ fn the_leader_creates_the_user_everywhere_first_and_answers_once_every_unit_has_
     let requests: serde_json::Value = serde_json::from_str(&answer["requests"]).unwrap();
     assert_eq!(requests[0]["endpoints"], "10.0.0.2:6379");
     assert_eq!(requests[0]["read-only-endpoints"], "10.0.0.1:6379");
+
+    // The leader's own Valkey is killed and Sentinel promotes valkey/1 back: the leader cannot
+    // reach its Valkey, yet rewrites endpoints (its earlier acknowledgement, the earlier version).
+    *servers.valkey_down.borrow_mut() = true;
+    *servers.primary.borrow_mut() = "10.0.0.3".into();
+    run(&ctx("valkey/0", None), &Event::PrimaryChanged, &tools, &servers).unwrap();
+    let answer = tools.client_relation("valkey-client:3").unwrap().app_bag;
+    let requests: serde_json::Value = serde_json::from_str(&answer["requests"]).unwrap();
+    assert_eq!(requests[0]["endpoints"], "10.0.0.3:6379");
+    assert_eq!(requests[0]["version"], "9.1.2");
 }
 
 #[test]

@@ -26,7 +26,14 @@ pub(super) fn answer_all(
         Ok(Some(p)) => p,
         Ok(None) | Err(_) => return Ok(()),
     };
-    let Ok(version) = servers.valkey_version() else { return Ok(()) };
+    let version = match servers.valkey_version() {
+        Ok(v) => v,
+        // The local Valkey is down: the version published before is still the deployment's.
+        Err(_) => match previous_version(ctx, tools, relations)? {
+            Some(v) => v,
+            None => return Ok(()),
+        },
+    };
     let mut hosts: Vec<String> = std::iter::once(&peers.me)
         .chain(peers.others.iter().map(|(p, _)| p))
         .filter(|p| p.started)
@@ -56,6 +63,28 @@ pub(super) fn answer_all(
         }
     }
     Ok(())
+}
+
+/// The Valkey version an earlier answer published (v1: in each request; v0: `version`).
+fn previous_version(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    relations: &[String],
+) -> Result<Option<String>, HookToolError> {
+    for rid in relations {
+        let bag = tools.relation_get_app(rid, &ctx.app)?;
+        let found = match bag.get(request::VERSION_KEY).map(String::as_str) {
+            Some(request::V1) => bag
+                .get(request::REQUESTS_KEY)
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .and_then(|v| v[0][request::VERSION_KEY].as_str().map(str::to_string)),
+            other => other.map(str::to_string),
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 /// The remote application of a relation: the application part of its first unit.
