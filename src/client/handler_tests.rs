@@ -1,86 +1,11 @@
 //! The client pass with the fake hook tools and fake local servers (ACL tables in memory).
 
 use super::*;
+use crate::client::fake_servers::FakeServers;
 use crate::client::users::fingerprint;
 use crate::juju::fake::FakeClientRelation;
 use crate::juju::FakeHookTools;
-use crate::valkey::acl::AclNode;
-use crate::valkey::ValkeyError;
 use crate::workload::acl_hash;
-use std::cell::RefCell;
-use std::rc::Rc;
-
-/// One fake server's ACL table (name → `ACL LIST` line) and how often it was persisted.
-#[derive(Default)]
-struct Table {
-    users: BTreeMap<String, String>,
-    persisted: u32,
-}
-
-/// This unit's fake Valkey and Sentinel.
-#[derive(Default, Clone)]
-struct FakeServers {
-    valkey: Rc<RefCell<Table>>,
-    sentinel: Rc<RefCell<Table>>,
-    primary: Rc<RefCell<String>>,
-    /// The local Valkey is down (killed): its ACL commands and version fail.
-    valkey_down: Rc<RefCell<bool>>,
-}
-
-fn refused() -> ValkeyError {
-    ValkeyError::Connect {
-        endpoint: crate::valkey::Endpoint::new("10.0.0.1", 6379),
-        source: redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
-    }
-}
-
-struct FakeNode(Rc<RefCell<Table>>);
-
-impl AclNode for FakeNode {
-    fn setuser(&mut self, args: &[String]) -> Result<(), ValkeyError> {
-        let line = format!("user {}", args.join(" ").replace(" reset", ""));
-        self.0.borrow_mut().users.insert(args[0].clone(), line);
-        Ok(())
-    }
-    fn deluser(&mut self, name: &str) -> Result<u32, ValkeyError> {
-        Ok(u32::from(self.0.borrow_mut().users.remove(name).is_some()))
-    }
-    fn list(&mut self) -> Result<Vec<String>, ValkeyError> {
-        Ok(self.0.borrow().users.values().cloned().collect())
-    }
-    fn persist(&mut self) -> Result<(), ValkeyError> {
-        self.0.borrow_mut().persisted += 1;
-        Ok(())
-    }
-}
-
-impl LocalServers for FakeServers {
-    fn acl(&self, sentinel: bool) -> Result<Box<dyn AclNode>, ValkeyError> {
-        if !sentinel && *self.valkey_down.borrow() {
-            return Err(refused());
-        }
-        Ok(Box::new(FakeNode(if sentinel { self.sentinel.clone() } else { self.valkey.clone() })))
-    }
-    fn persisted(&self, _sentinel: bool, _names: &[String]) -> bool {
-        true
-    }
-    fn primary_host(&self) -> Result<Option<String>, ValkeyError> {
-        Ok(Some(self.primary.borrow().clone()))
-    }
-    fn valkey_version(&self) -> Result<String, ValkeyError> {
-        if *self.valkey_down.borrow() {
-            return Err(refused());
-        }
-        Ok("9.1.2".into())
-    }
-}
-
-impl FakeServers {
-    fn users(&self, sentinel: bool) -> Vec<String> {
-        let t = if sentinel { &self.sentinel } else { &self.valkey };
-        t.borrow().users.keys().cloned().collect()
-    }
-}
 
 fn ctx(unit: &str, relation: Option<(&str, &str)>) -> Context {
     let (unit, relation) = (unit.to_string(), relation.map(|(r, a)| (r.to_string(), a.to_string())));

@@ -21,6 +21,8 @@ pub mod servers;
 pub mod users;
 
 #[cfg(test)]
+mod fake_servers;
+#[cfg(test)]
 mod live_tests;
 #[cfg(test)]
 mod pass_live_tests;
