@@ -343,7 +343,7 @@ impl FakeHookTools {
         }
     }
 
-    /// The relation must be the peer relation and exist.
+    /// The relation must exist: the peer relation or a client relation.
     pub(super) fn check_relation(&self, tool: &str, relation_id: &str) -> Result<(), HookToolError> {
         let s = self.state.borrow();
         if (s.peer_relation && relation_id == FAKE_RELATION_ID)
