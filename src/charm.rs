@@ -27,6 +27,9 @@ pub enum CharmError {
     /// A step failed.
     #[error(transparent)]
     Execute(#[from] ExecuteError),
+    /// The client relation's pass failed.
+    #[error(transparent)]
+    Client(#[from] crate::client::handler::ClientError),
 }
 
 /// What to do about an error.
@@ -90,6 +93,7 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
         }
         _ => reconcile(ctx, tools),
     };
+    let result = result.and_then(|()| client_pass(ctx, event, tools));
     match result {
         Ok(()) => 0,
         Err(err) => match error_policy(&err) {
@@ -109,6 +113,18 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
             }
         },
     }
+}
+
+/// The `valkey-client` relation's pass after a successful reconcile (`crate::client::handler`);
+/// update-status skips it, so the no-op hook stays as cheap as it was.
+fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<(), CharmError> {
+    if matches!(event, Event::UpdateStatus | Event::StorageDetaching | Event::Stop) || ctx.is_departing_self()
+    {
+        return Ok(());
+    }
+    let servers = crate::client::servers::LazyServers::new(tools, &ctx.app);
+    crate::client::handler::run(ctx, event, tools, &servers)?;
+    Ok(())
 }
 
 /// A fully observed unit, with the handles execution needs.

@@ -22,10 +22,12 @@
 //! - [`history`] — failover history read back from Sentinel's log (+ recorded switchovers), keyed
 //!   in UTC epoch milliseconds.
 //! - [`secrets`] — password generation and the app-owned Juju secret.
+//! - [`client`] — the `valkey-client` relation: requests, ACL users on every unit, answers.
 //! - [`actions`] — get-primary, failover, get-password; each ends in action-set or action-fail.
 //! - [`charm`] — event → handler, and the one `error_policy`.
 pub mod actions;
 pub mod charm;
+pub mod client;
 pub mod config;
 pub mod execute;
 pub mod history;

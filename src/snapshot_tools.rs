@@ -181,6 +181,20 @@ impl HookTools for SnapshotTools<'_> {
         Ok(())
     }
 
+    fn secret_grant(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.inner.secret_grant(uri, relation_id)
+    }
+
+    fn secret_revoke(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.inner.secret_revoke(uri, relation_id)
+    }
+
+    fn secret_remove(&self, uri: &str) -> Result<(), HookToolError> {
+        self.inner.secret_remove(uri)?;
+        self.forget_secrets();
+        Ok(())
+    }
+
     fn resource_get(&self, name: &str) -> Result<Option<PathBuf>, HookToolError> {
         self.inner.resource_get(name)
     }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 /// The peer relation endpoint (metadata.yaml `peers:`).
 pub const PEER_ENDPOINT: &str = "valkey-peers";
+/// The client relation endpoint (metadata.yaml `provides:`), see `crate::client`.
+pub const CLIENT_ENDPOINT: &str = "valkey-client";
 /// The storage name (metadata.yaml `storage:`).
 pub const STORAGE_NAME: &str = "data";
 /// The custom hook Sentinel's client-reconfig script dispatches through `juju-exec`.
@@ -55,6 +57,46 @@ impl ActionKind {
     }
 }
 
+/// Which relation hook of a non-peer endpoint ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelationHook {
+    /// `-relation-created`.
+    Created,
+    /// `-relation-joined`.
+    Joined,
+    /// `-relation-changed`.
+    Changed,
+    /// `-relation-departed`.
+    Departed,
+    /// `-relation-broken`.
+    Broken,
+}
+
+impl RelationHook {
+    /// The hook's suffix after `-relation-`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RelationHook::Created => "created",
+            RelationHook::Joined => "joined",
+            RelationHook::Changed => "changed",
+            RelationHook::Departed => "departed",
+            RelationHook::Broken => "broken",
+        }
+    }
+
+    fn parse(kind: &str) -> Option<RelationHook> {
+        [
+            RelationHook::Created,
+            RelationHook::Joined,
+            RelationHook::Changed,
+            RelationHook::Departed,
+            RelationHook::Broken,
+        ]
+        .into_iter()
+        .find(|h| h.name() == kind)
+    }
+}
+
 /// Why the charm was run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Event {
@@ -96,6 +138,8 @@ pub enum Event {
     SecretRotate,
     /// `secret-remove`.
     SecretRemove,
+    /// A `valkey-client-relation-*` hook (a client application's relation).
+    ClientRelation(RelationHook),
     /// `primary-changed`: custom, dispatched by Sentinel's client-reconfig script via juju-exec.
     PrimaryChanged,
     /// `valkey-restarted`: custom, dispatched by Valkey's supervisor after a restart.
@@ -165,6 +209,10 @@ impl Event {
                         _ => return None,
                     }
                 } else if let Some(kind) =
+                    hook.strip_prefix(CLIENT_ENDPOINT).and_then(|r| r.strip_prefix("-relation-"))
+                {
+                    Event::ClientRelation(RelationHook::parse(kind)?)
+                } else if let Some(kind) =
                     hook.strip_prefix(STORAGE_NAME).and_then(|r| r.strip_prefix("-storage-"))
                 {
                     match kind {
@@ -204,6 +252,7 @@ impl Event {
             Event::SecretRemove => "secret-remove",
             Event::PrimaryChanged => PRIMARY_CHANGED_HOOK,
             Event::ValkeyRestarted => VALKEY_RESTARTED_HOOK,
+            Event::ClientRelation(kind) => return format!("{CLIENT_ENDPOINT}-relation-{}", kind.name()),
             Event::Action(kind) => return format!("action {}", kind.name()),
             Event::Unknown(what) => return format!("unknown event {what}"),
         };
@@ -240,6 +289,14 @@ mod tests {
             ("hooks/primary-changed", Event::PrimaryChanged),
             ("./hooks/primary-changed", Event::PrimaryChanged),
             ("hooks/valkey-restarted", Event::ValkeyRestarted),
+            ("hooks/valkey-client-relation-joined", Event::ClientRelation(RelationHook::Joined)),
+            ("hooks/valkey-client-relation-changed", Event::ClientRelation(RelationHook::Changed)),
+            ("hooks/valkey-client-relation-departed", Event::ClientRelation(RelationHook::Departed)),
+            ("hooks/valkey-client-relation-broken", Event::ClientRelation(RelationHook::Broken)),
+            (
+                "hooks/valkey-client-relation-exploded",
+                Event::Unknown("hooks/valkey-client-relation-exploded".into()),
+            ),
             ("actions/get-primary", Event::Action(ActionKind::GetPrimary)),
             ("actions/failover", Event::Action(ActionKind::Failover)),
             ("actions/get-password", Event::Action(ActionKind::GetPassword)),
@@ -278,8 +335,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_parse() {
-        for path in ["hooks/install", "hooks/valkey-peers-relation-departed", "hooks/data-storage-detaching"]
-        {
+        for path in [
+            "hooks/install",
+            "hooks/valkey-peers-relation-departed",
+            "hooks/data-storage-detaching",
+            "hooks/valkey-client-relation-broken",
+        ] {
             let event = Event::parse(path);
             assert_eq!(format!("hooks/{}", event.name()), path);
         }

@@ -46,6 +46,19 @@ pub struct FakeSecret {
     pub content: Bag,
 }
 
+/// A related client application, as seen from this unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeClientRelation {
+    /// The remote application's name.
+    pub app: String,
+    /// Its units (relation-list).
+    pub units: Vec<String>,
+    /// Its application bag (what it asked).
+    pub remote_app_bag: Bag,
+    /// This application's bag in the relation (what the charm answered).
+    pub app_bag: Bag,
+}
+
 /// Everything the fake knows and remembers.
 #[derive(Debug, Clone, Default)]
 pub struct FakeState {
@@ -95,6 +108,10 @@ pub struct FakeState {
     pub failures: BTreeMap<String, String>,
     /// Tool names in call order, to assert how many calls a hook makes.
     pub calls: Vec<String>,
+    /// Client relations (`valkey-client:<n>`) by id.
+    pub client_relations: BTreeMap<String, FakeClientRelation>,
+    /// Secret grants: (uri, relation id).
+    pub grants: std::collections::BTreeSet<(String, String)>,
 }
 
 /// The in-memory hook tools.
@@ -206,6 +223,26 @@ impl FakeHookTools {
         };
     }
 
+    /// Adds or replaces a client relation between hooks.
+    pub fn set_client_relation(&self, relation_id: &str, relation: FakeClientRelation) {
+        self.state.borrow_mut().client_relations.insert(relation_id.to_string(), relation);
+    }
+
+    /// Removes a client relation (it is broken: relation-ids no longer lists it).
+    pub fn remove_client_relation(&self, relation_id: &str) {
+        self.state.borrow_mut().client_relations.remove(relation_id);
+    }
+
+    /// A client relation now.
+    pub fn client_relation(&self, relation_id: &str) -> Option<FakeClientRelation> {
+        self.state.borrow().client_relations.get(relation_id).cloned()
+    }
+
+    /// Secret grants now: (uri, relation id).
+    pub fn grants(&self) -> Vec<(String, String)> {
+        self.state.borrow().grants.iter().cloned().collect()
+    }
+
     /// Changes leadership between hooks.
     pub fn set_leader(&self, leader: bool) {
         self.state.borrow_mut().leader = leader;
@@ -306,10 +343,12 @@ impl FakeHookTools {
         }
     }
 
-    /// The relation must be the peer relation and exist.
+    /// The relation must exist: the peer relation or a client relation.
     pub(super) fn check_relation(&self, tool: &str, relation_id: &str) -> Result<(), HookToolError> {
         let s = self.state.borrow();
-        if s.peer_relation && relation_id == FAKE_RELATION_ID {
+        if (s.peer_relation && relation_id == FAKE_RELATION_ID)
+            || s.client_relations.contains_key(relation_id)
+        {
             Ok(())
         } else {
             Err(classify(tool, 1, &format!("ERROR relation {relation_id:?} not found")))

@@ -2,7 +2,7 @@
 //! real tool would, including Juju's refusals (leader-only writes, missing units and secrets).
 
 use super::error::{classify, HookToolError};
-use super::event::{PEER_ENDPOINT, STORAGE_NAME};
+use super::event::{CLIENT_ENDPOINT, PEER_ENDPOINT, STORAGE_NAME};
 use super::fake::{FakeHookTools, FakeSecret, RelationWrite, StatusRecord, FAKE_RELATION_ID};
 use super::hook_tools::{Bag, HookTools, LogLevel, NetworkInfo, SecretRef, StatusKind};
 use serde_json::{Map, Value};
@@ -15,6 +15,8 @@ impl HookTools for FakeHookTools {
         let s = self.state.borrow();
         Ok(if s.peer_relation && endpoint == PEER_ENDPOINT {
             vec![FAKE_RELATION_ID.to_string()]
+        } else if endpoint == CLIENT_ENDPOINT {
+            s.client_relations.keys().cloned().collect()
         } else {
             vec![]
         })
@@ -23,7 +25,11 @@ impl HookTools for FakeHookTools {
     fn relation_list(&self, relation_id: &str) -> Result<Vec<String>, HookToolError> {
         self.enter("relation-list")?;
         self.check_relation("relation-list", relation_id)?;
-        Ok(self.state.borrow().peers.keys().cloned().collect())
+        let s = self.state.borrow();
+        if let Some(c) = s.client_relations.get(relation_id) {
+            return Ok(c.units.clone());
+        }
+        Ok(s.peers.keys().cloned().collect())
     }
 
     fn relation_get_unit(&self, relation_id: &str, unit: &str) -> Result<Bag, HookToolError> {
@@ -43,6 +49,9 @@ impl HookTools for FakeHookTools {
         self.enter("relation-get")?;
         self.check_relation("relation-get", relation_id)?;
         let s = self.state.borrow();
+        if let Some(c) = s.client_relations.get(relation_id) {
+            return Ok(if app == s.app { c.app_bag.clone() } else { c.remote_app_bag.clone() });
+        }
         Ok(if app == s.app { s.app_bag.clone() } else { Bag::new() })
     }
 
@@ -58,7 +67,13 @@ impl HookTools for FakeHookTools {
         if app && !s.leader {
             return Err(classify("relation-set", 1, "ERROR cannot write relation settings"));
         }
-        let bag = if app { &mut s.app_bag } else { &mut s.own_bag };
+        let leader = s.leader;
+        let bag = match s.client_relations.get_mut(relation_id) {
+            Some(c) if app && leader => &mut c.app_bag,
+            Some(_) => return Err(classify("relation-set", 1, "ERROR cannot write relation settings")),
+            None if app => &mut s.app_bag,
+            None => &mut s.own_bag,
+        };
         for (k, v) in changes {
             match v.as_deref() {
                 Some(v) if !v.is_empty() => bag.insert(k.clone(), v.to_string()),
@@ -180,6 +195,35 @@ impl HookTools for FakeHookTools {
             }
             None => Err(classify("secret-set", 1, &format!("ERROR secret {uri:?} not found"))),
         }
+    }
+
+    fn secret_grant(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.enter("secret-grant")?;
+        self.check_relation("secret-grant", relation_id)?;
+        let mut s = self.state.borrow_mut();
+        if !s.secrets.iter().any(|x| x.uri == uri) {
+            return Err(classify("secret-grant", 1, &format!("ERROR secret {uri:?} not found")));
+        }
+        s.grants.insert((uri.to_string(), relation_id.to_string()));
+        Ok(())
+    }
+
+    fn secret_revoke(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.enter("secret-revoke")?;
+        self.state.borrow_mut().grants.remove(&(uri.to_string(), relation_id.to_string()));
+        Ok(())
+    }
+
+    fn secret_remove(&self, uri: &str) -> Result<(), HookToolError> {
+        self.enter("secret-remove")?;
+        let mut s = self.state.borrow_mut();
+        let before = s.secrets.len();
+        s.secrets.retain(|x| x.uri != uri);
+        if s.secrets.len() == before {
+            return Err(classify("secret-remove", 1, &format!("ERROR secret {uri:?} not found")));
+        }
+        s.grants.retain(|(u, _)| u != uri);
+        Ok(())
     }
 
     fn resource_get(&self, name: &str) -> Result<Option<PathBuf>, HookToolError> {

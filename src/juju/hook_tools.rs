@@ -105,6 +105,12 @@ pub trait HookTools {
     fn secret_get(&self, secret: &SecretRef, refresh: bool) -> Result<Option<Bag>, HookToolError>;
     /// `secret-set <uri> k=v ...`: a new revision.
     fn secret_set(&self, uri: &str, content: &Bag) -> Result<(), HookToolError>;
+    /// `secret-grant <uri> -r <relation id>`: the related application may read the secret.
+    fn secret_grant(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError>;
+    /// `secret-revoke <uri> -r <relation id>`.
+    fn secret_revoke(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError>;
+    /// `secret-remove <uri>`: every revision.
+    fn secret_remove(&self, uri: &str) -> Result<(), HookToolError>;
     /// `resource-get <name>`: path of the attached file, `Ok(None)` when none is attached.
     fn resource_get(&self, name: &str) -> Result<Option<PathBuf>, HookToolError>;
 }

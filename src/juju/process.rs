@@ -271,6 +271,18 @@ impl HookTools for ProcessHookTools {
         self.run("secret-set", &args, None).map(drop)
     }
 
+    fn secret_grant(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.run("secret-grant", &[uri, "-r", relation_id], None).map(drop)
+    }
+
+    fn secret_revoke(&self, uri: &str, relation_id: &str) -> Result<(), HookToolError> {
+        self.run("secret-revoke", &[uri, "-r", relation_id], None).map(drop)
+    }
+
+    fn secret_remove(&self, uri: &str) -> Result<(), HookToolError> {
+        self.run("secret-remove", &[uri], None).map(drop)
+    }
+
     fn resource_get(&self, name: &str) -> Result<Option<PathBuf>, HookToolError> {
         match self.run("resource-get", &[name], None) {
             Ok(out) => Ok(Some(out.trim()).filter(|p| !p.is_empty()).map(PathBuf::from)),

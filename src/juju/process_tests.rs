@@ -260,3 +260,20 @@ fn secret_values_never_reach_error_messages() {
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
 }
+
+/// The client relation's secret tools, with Juju's flags (`secret-grant <ID> -r <relation>`,
+/// juju/juju docs `hook-command-secret-grant`; `secret-revoke` alike; `secret-remove <ID>`).
+#[test]
+fn secret_grant_revoke_and_remove_use_the_contract_flags() {
+    let t = Tools::new();
+    t.ok("secret-grant", "").ok("secret-revoke", "").ok("secret-remove", "");
+    let h = t.hook_tools();
+    h.secret_grant("secret:cu5k9", "valkey-client:3").unwrap();
+    assert_eq!(t.args("secret-grant"), lines(&["secret:cu5k9", "-r", "valkey-client:3"]));
+    h.secret_revoke("secret:cu5k9", "valkey-client:3").unwrap();
+    assert_eq!(t.args("secret-revoke"), lines(&["secret:cu5k9", "-r", "valkey-client:3"]));
+    h.secret_remove("secret:cu5k9").unwrap();
+    assert_eq!(t.args("secret-remove"), lines(&["secret:cu5k9"]));
+    t.tool("secret-remove", "", "ERROR secret \"cu5k9\" not found\n", 1);
+    assert!(matches!(h.secret_remove("secret:cu5k9"), Err(HookToolError::NotFound { .. })));
+}

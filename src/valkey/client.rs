@@ -4,6 +4,7 @@
 //! memory for nothing. Every connection has a short connect and read timeout so a dead node
 //! costs about a second, never a hung hook.
 
+use super::acl::AclNode;
 use super::info::{parse_memory, parse_replication, parse_server_version, MemoryUse, ReplicationInfo};
 use super::sentinel_reply::{pairs, KnownReplica, KnownSentinel, MonitoredPrimary, QuorumCheck};
 use super::{Auth, Endpoint, ValkeyError};
@@ -174,6 +175,40 @@ impl TcpConnector {
         con.set_read_timeout(Some(self.timeouts.read)).map_err(connect_err)?;
         con.set_write_timeout(Some(self.timeouts.read)).map_err(connect_err)?;
         Ok(Connection { endpoint: endpoint.clone(), con, read_timeout: self.timeouts.read })
+    }
+}
+
+impl TcpConnector {
+    /// ACL commands on the data node (`sentinel` false) or Sentinel (`sentinel` true) at `endpoint`.
+    pub fn acl(&self, endpoint: &Endpoint, sentinel: bool) -> Result<Box<dyn AclNode>, ValkeyError> {
+        Ok(Box::new(AclConnection { con: self.open(endpoint)?, sentinel }))
+    }
+}
+
+/// A connection used for ACL commands; knows whether it talks to a Sentinel (how to persist).
+struct AclConnection {
+    con: Connection,
+    sentinel: bool,
+}
+
+impl AclNode for AclConnection {
+    fn setuser(&mut self, args: &[String]) -> Result<(), ValkeyError> {
+        let mut c = redis::cmd("ACL");
+        c.arg("SETUSER").arg(args);
+        self.con.run::<()>("ACL SETUSER", &c)
+    }
+    fn deluser(&mut self, name: &str) -> Result<u32, ValkeyError> {
+        self.con.run("ACL DELUSER", redis::cmd("ACL").arg("DELUSER").arg(name))
+    }
+    fn list(&mut self) -> Result<Vec<String>, ValkeyError> {
+        self.con.run("ACL LIST", redis::cmd("ACL").arg("LIST"))
+    }
+    fn persist(&mut self) -> Result<(), ValkeyError> {
+        if self.sentinel {
+            self.con.run("SENTINEL FLUSHCONFIG", redis::cmd("SENTINEL").arg("FLUSHCONFIG"))
+        } else {
+            self.con.run("CONFIG REWRITE", redis::cmd("CONFIG").arg("REWRITE"))
+        }
     }
 }
 

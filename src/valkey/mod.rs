@@ -8,6 +8,7 @@
 //! Command spellings are the old ones (`SENTINEL MASTER`, `SLAVES`, `GET-MASTER-ADDR-BY-NAME`) on
 //! purpose: Valkey 9 accepts them and Redis 7.0 knows nothing else (valkey-facts.md).
 
+pub mod acl;
 pub mod client;
 pub mod client_list;
 pub mod info;
