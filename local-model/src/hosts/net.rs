@@ -29,9 +29,20 @@ pub fn require() -> Result<PathBuf, HostsError> {
 /// Runs `ip <args>`; a failure names the command and ip's own error line.
 pub fn ip(args: &IpArgs) -> Result<(), HostsError> {
     let binary = ip_binary().ok_or(HostsError::NoIp)?;
-    let command = format!("ip {}", args.join(" "));
-    let out = Command::new(binary)
-        .args(args)
+    run(&binary, "ip", args)
+}
+
+/// Runs `program` (shown as `name` in errors) with `args`, no input; a failure names the command
+/// and the program's first line of error output (or how it ended).
+pub fn run<S: AsRef<std::ffi::OsStr> + AsRef<str>>(
+    program: &Path,
+    name: &str,
+    args: &[S],
+) -> Result<(), HostsError> {
+    let words: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let command = format!("{name} {}", words.join(" "));
+    let out = Command::new(program)
+        .args(args.iter().map(AsRef::<std::ffi::OsStr>::as_ref))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| HostsError::Command { command: command.clone(), message: e.to_string() })?;

@@ -87,19 +87,9 @@ pub fn is_mounted(path: &Path) -> bool {
     table.lines().any(|line| line.split(' ').nth(4) == Some(wanted.as_str()))
 }
 
+/// Runs `mount`/`umount` (found on `PATH`) with `args`.
 fn run(program: &str, args: &[&str]) -> Result<(), HostsError> {
-    let command = format!("{program} {}", args.join(" "));
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| HostsError::Command { command: command.clone(), message: e.to_string() })?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let message = stderr.lines().next().map_or_else(|| out.status.to_string(), str::to_string);
-    Err(HostsError::Command { command, message })
+    crate::hosts::net::run(Path::new(program), program, args)
 }
 
 /// Whether process `pid` is the `systemd-nspawn` that boots `root`.
