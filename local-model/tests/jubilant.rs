@@ -11,18 +11,9 @@
 
 mod common;
 
-use common::{test_charm, JUJU_LOCAL};
-use std::path::{Path, PathBuf};
+use common::{pyenv_python, test_charm, JUJU_LOCAL};
+use std::path::Path;
 use std::process::Command;
-
-/// The venv's python, if `scripts/setup` made it (`JUJU_LOCAL_PYENV` overrides the location).
-pub fn pyenv_python() -> Option<PathBuf> {
-    let dir = std::env::var_os("JUJU_LOCAL_PYENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/pyenv"));
-    let python = dir.join("bin/python");
-    python.exists().then_some(python)
-}
 
 #[test]
 fn jubilant_drives_a_model_end_to_end() {
