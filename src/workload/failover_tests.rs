@@ -167,4 +167,21 @@ fn run_failovers(server: &std::path::Path, coordinated: bool) {
         "automatic failover after a crash did not complete\n{}",
         logs(tmp.path(), &all_ports, &c)
     );
+    // Nothing Sentinel sent was refused: its narrow rights were all it needed.
+    let refused = query(data_ports[replica], admin(&c), &["ACL", "LOG"]).unwrap();
+    assert_eq!(refused, redis::Value::Array(vec![]), "{}", logs(tmp.path(), &all_ports, &c));
+    // And with its password alone nobody reads the replication password or lifts the fence or the
+    // persistence (pausing stays: Valkey's Sentinel pauses the old primary in a coordinated
+    // failover).
+    let sentinel = Some((super::SENTINEL_USER, c.sentinel.as_str()));
+    for forbidden in [
+        &["CONFIG", "GET", "masterauth"][..],
+        &["CONFIG", "SET", "min-replicas-to-write", "0"],
+        &["CONFIG", "SET", "appendonly", "no"],
+        &["CLIENT", "LIST"],
+        &["FLUSHALL"],
+    ] {
+        let err = query(data_ports[replica], sentinel, forbidden).expect_err("refused");
+        assert!(err.to_lowercase().contains("noperm"), "{forbidden:?}: {err}");
+    }
 }

@@ -14,11 +14,17 @@ use std::path::Path;
 
 /// ACL rules of the replication user on data nodes: exactly what a replica sends its primary.
 pub const REPLICATION_ACL: &str = "+psync +replconf +ping";
-/// ACL rules of the Sentinel user on data nodes (valkey-facts.md: what Sentinel sends to
-/// monitored instances, including `+failover` for coordinated failover and `+role`, which
-/// Valkey's Sentinel uses to check roles; all known to Redis 7.0 as well).
+/// ACL rules of the Sentinel user on data nodes: exactly what Sentinel sends to monitored instances
+/// (valkey-facts.md) — hellos on its channel, `INFO`/`ROLE`/`PING`, and during a failover `MULTI`,
+/// `SLAVEOF`, `CONFIG REWRITE`, `CLIENT KILL` and `EXEC`, `FAILOVER` and `CLIENT PAUSE`/`UNPAUSE`
+/// for a coordinated one (Valkey's Sentinel pauses the old primary: refused, the switchover never
+/// completes), `SCRIPT KILL` for a busy node, `CLIENT SETNAME` for its links. No other `CONFIG` or
+/// `CLIENT` subcommand: with Sentinel's password alone one can neither read the replication
+/// password (`CONFIG GET masterauth`) nor turn off the split-brain fence or persistence (`CONFIG
+/// SET`). All known to Redis 7.0 as well.
 pub const SENTINEL_DATA_ACL: &str =
-    "+subscribe +publish +failover +script|kill +ping +info +role +multi +slaveof +config +client +exec &__sentinel__:hello";
+    "+subscribe +publish +failover +script|kill +ping +info +role +multi +slaveof \
+     +config|rewrite +client|setname +client|kill +client|pause +client|unpause +exec &__sentinel__:hello";
 /// ACL rules of the Sentinel user on Sentinels: what one Sentinel sends another (AUTH, CLIENT
 /// SETNAME, PING, its hello messages by PUBLISH, and the vote request during a failover).
 pub const SENTINEL_PEER_ACL: &str =
