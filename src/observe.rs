@@ -58,6 +58,10 @@ pub struct LocalNode {
     /// Local `INFO memory`, read only when `maxmemory` is set (status warns when the dataset
     /// reaches it); `None` otherwise or when Valkey did not answer.
     pub memory: Option<crate::valkey::MemoryUse>,
+    /// The live values of the settings the charm owns ([`crate::plan::DRIFT_KEYS`]), read with
+    /// `CONFIG GET`: a value changed behind the charm's back is set again (empty when Valkey did
+    /// not answer).
+    pub live_settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Everything a reconcile pass decides on.
@@ -320,6 +324,11 @@ pub fn read_services(
             local.version = node.version().ok();
             if facts.config.as_ref().is_ok_and(|c| c.maxmemory > 0) {
                 local.memory = node.memory().ok().flatten();
+            }
+            for key in crate::plan::DRIFT_KEYS {
+                if let Ok(Some(value)) = node.config_get(key) {
+                    local.live_settings.insert(key.to_string(), value);
+                }
             }
         }
     }

@@ -152,6 +152,7 @@ impl Observed {
             supervised: true,
             on_disk: OnDisk { conf: true, replicaof: None, data_files: true },
             memory: None,
+            live_settings: Default::default(),
             sentinel_answers: true,
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));

@@ -28,6 +28,21 @@ pub struct RuntimeSettings {
     pub sentinel: BTreeMap<String, String>,
 }
 
+/// The Valkey settings whose live values are compared with the wanted ones on every hook, so a
+/// value changed behind the charm's back (`CONFIG SET` by hand) is set again. `replica-priority` is
+/// left out: the start-up fence owns it while a node resyncs.
+pub const DRIFT_KEYS: [&str; 5] =
+    ["min-replicas-to-write", "min-replicas-max-lag", "maxmemory", "maxmemory-policy", "appendonly"];
+
+/// Whether a live value of the local Valkey differs from the wanted one (only values actually read
+/// count: a node that did not answer is not "drifted").
+pub fn drifted(o: &Observed, wanted: &RuntimeSettings) -> bool {
+    DRIFT_KEYS.iter().any(|k| match (o.local.live_settings.get(*k), wanted.valkey.get(*k)) {
+        (Some(live), Some(want)) => live != want,
+        _ => false,
+    })
+}
+
 /// The runtime settings a valid config implies for a deployment of `units` units.
 pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings, ConfigError> {
     let mut valkey = BTreeMap::new();
@@ -280,7 +295,7 @@ pub fn plan(o: &Observed) -> Plan {
             Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
         if o.local.valkey_running {
-            if o.applied.as_ref() != Some(&settings) {
+            if o.applied.as_ref() != Some(&settings) || drifted(o, &settings) {
                 steps.push(Step::ApplySettings(settings));
             }
             steps.extend(follow_primary_step(o));

@@ -543,3 +543,39 @@ fn a_stale_primary_follows_the_primary_its_settled_sentinel_names_only_when_that
     o.local.replication = Some(replica_info(2, 900, true));
     assert_eq!(follow_primary_step(&o), None);
 }
+
+/// A value changed behind the charm's back (`CONFIG SET min-replicas-to-write 0` by hand) is set
+/// again even though the charm's own record says it applied it; a value that was not read, and
+/// `replica-priority` (the start-up fence's), never count as drift.
+#[test]
+fn live_settings_that_drifted_are_applied_again() {
+    let base = {
+        let mut o = Observed::test(0)
+            .running(primary_info(0, &[]))
+            .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))]);
+        o.local.restart_delay = Some(valkey_restart_delay(&o));
+        o.applied = runtime_settings(o.config.as_ref().unwrap(), o.live_count()).ok();
+        o
+    };
+    let wanted = base.applied.clone().unwrap();
+    let applies = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::ApplySettings(_)));
+    let with = |pairs: &[(&str, &str)]| {
+        let mut o = base.clone();
+        o.local.live_settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        o
+    };
+    let all_live: Vec<(&str, &str)> = DRIFT_KEYS.iter().map(|k| (*k, wanted.valkey[*k].as_str())).collect();
+    assert_eq!(wanted.valkey["min-replicas-to-write"], "1", "3 units: the fence is on");
+    assert!(!applies(&with(&all_live)), "live values as wanted: nothing to do");
+    assert!(!applies(&with(&[])), "nothing read: no drift");
+    let mut fence_off = all_live.clone();
+    fence_off[0] = ("min-replicas-to-write", "0");
+    assert!(applies(&with(&fence_off)), "the split-brain fence lifted by hand comes back");
+    let mut no_aof = all_live.clone();
+    no_aof.retain(|(k, _)| *k != "appendonly");
+    no_aof.push(("appendonly", "no"));
+    assert!(applies(&with(&no_aof)), "persistence turned off by hand comes back");
+    let mut priority = all_live.clone();
+    priority.push(("replica-priority", "0"));
+    assert!(!applies(&with(&priority)), "replica-priority belongs to the start-up fence");
+}
