@@ -1,0 +1,227 @@
+//! Scenario: the `valkey-client` relation end to end. Valkey ×3 and two requirer applications
+//! (`tests/fixtures/valkey-requirer`, a shell charm speaking v1 as the data-platform library does)
+//! with prefixes `a` and `b`:
+//! 1. each requirer receives `endpoints` (the primary), `sentinel-endpoints` (all three) and
+//!    `secret-user`, and reads the secret with `secret-get`; with that user writes under its prefix
+//!    succeed, writes outside it and reads/writes of the other application's keys are refused
+//!    (`NOPERM`), and every Sentinel names the primary to it;
+//! 2. after the `failover` action app-a's recorded `endpoints` names the new primary; after a
+//!    `kill -9` of that primary's valkey-server (Sentinel's automatic failover) app-b's recorded
+//!    `endpoints` names a new primary that takes app-b's writes (the times are printed: the issue's
+//!    benchmark figures, never asserted);
+//! 3. after `remove-relation valkey app-a` app-a's password fails on every Valkey and Sentinel and
+//!    app-a can no longer read the secret, while app-b's user still writes and its data is intact.
+//!
+//! `VALKEY_REQUIRER_CHARM` names the requirer to deploy (default: the fixture directory, which
+//! juju-local deploys as is; real Juju needs it packed into a `.charm`).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::nodes::{self, query};
+use common::{poll, unit_at, Deployed, APP};
+use valkey_harness::deployment::MONITOR;
+use valkey_harness::valkey::{Credentials, Endpoint};
+
+/// Deadline for a requirer to settle, for an answer to arrive, and for users to go.
+const CONVERGE: Duration = Duration::from_secs(120);
+
+/// What one requirer unit recorded of the provider's answer.
+struct Received {
+    endpoints: Endpoint,
+    sentinels: Vec<Endpoint>,
+    user: Credentials,
+    secret_user: String,
+}
+
+/// Reads `$JUJU_CHARM_DIR/received/<name>` on `unit` (empty when not recorded yet).
+fn recorded(fixture: &Deployed, unit: &str, name: &str) -> Result<String, String> {
+    let out = fixture
+        .juju
+        .exec(unit, &format!("cat \"$JUJU_CHARM_DIR/received/{name}\" 2>/dev/null || true"))
+        .map_err(|e| format!("exec on {unit}: {e}"))?;
+    Ok(out.stdout.trim().to_string())
+}
+
+/// The answer `unit` recorded, once it holds every part.
+fn received(fixture: &Deployed, unit: &str) -> Result<Received, String> {
+    let part = |name: &str| -> Result<String, String> {
+        let value = recorded(fixture, unit, name)?;
+        if value.is_empty() {
+            Err(format!("{unit} has no {name} yet"))
+        } else {
+            Ok(value)
+        }
+    };
+    let endpoints = part("endpoints")?.parse().map_err(|e| format!("endpoints: {e:?}"))?;
+    let sentinels = part("sentinel-endpoints")?
+        .split(',')
+        .map(|s| s.parse().map_err(|e| format!("sentinel-endpoints {s:?}: {e:?}")))
+        .collect::<Result<Vec<Endpoint>, String>>()?;
+    let secret_user = part("secret-user")?;
+    let user = Credentials::user(part("username")?, part("password")?);
+    Ok(Received { endpoints, sentinels, user, secret_user })
+}
+
+/// Runs `juju <args>` in the fixture's model and panics when it fails.
+fn juju(fixture: &Deployed, args: &[&str]) {
+    let model = fixture.juju.model().expect("model").to_string();
+    let mut all = vec![args[0].to_string(), "-m".to_string(), model];
+    all.extend(args[1..].iter().map(|s| s.to_string()));
+    fixture.juju.raw(&all).expect("juju").success().unwrap_or_else(|e| panic!("juju {args:?}: {e}"));
+}
+
+/// `SET key value` with `user` on `endpoint`.
+fn set(endpoint: &Endpoint, user: &Credentials, key: &str) -> Result<String, String> {
+    query(endpoint, user, redis::cmd("SET").arg(key).arg("v"))
+}
+
+/// Asserts `result` is an ACL refusal (`NOPERM`; the redis crate spells the kind `NoPerm`).
+fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, String>) {
+    match result {
+        Err(e) if e.to_uppercase().contains("NOPERM") => {}
+        other => panic!("{what}: expected NOPERM, got {other:?}"),
+    }
+}
+
+/// The checks of step 2 for the application with `prefix`, whose neighbour uses `other`.
+fn check_user(fixture: &Deployed, got: &Received, prefix: &str, other: &str) {
+    let admin = fixture.admin();
+    let primary = fixture.deployment().primary().expect("get-primary");
+    assert_eq!(
+        unit_at(&fixture.units(), &got.endpoints),
+        primary.unit,
+        "endpoints {} is not the primary",
+        got.endpoints
+    );
+    assert_eq!(got.sentinels.len(), 3, "sentinel-endpoints: {:?}", got.sentinels.len());
+    let mine = format!("{prefix}:key");
+    assert_eq!(set(&got.endpoints, &got.user, &mine).expect("write under the prefix"), "OK");
+    let read: Option<String> = query(&got.endpoints, &got.user, redis::cmd("GET").arg(&mine)).unwrap();
+    assert_eq!(read.as_deref(), Some("v"));
+    refused("write outside the prefix", set(&got.endpoints, &got.user, "outside"));
+    let theirs = format!("{other}:key");
+    set(&got.endpoints, &admin, &theirs).expect("admin writes the other app's key");
+    refused(
+        "read of the other app's key",
+        query::<Option<String>>(&got.endpoints, &got.user, redis::cmd("GET").arg(&theirs)),
+    );
+    refused("write of the other app's key", set(&got.endpoints, &got.user, &theirs));
+    for sentinel in &got.sentinels {
+        let addr: Vec<String> =
+            query(sentinel, &got.user, redis::cmd("SENTINEL").arg("GET-MASTER-ADDR-BY-NAME").arg(MONITOR))
+                .unwrap_or_else(|e| panic!("sentinel discovery on {sentinel}: {e}"));
+        let named: Endpoint = format!("{}:{}", addr[0], addr[1]).parse().unwrap();
+        assert_eq!(unit_at(&fixture.units(), &named), primary.unit, "{sentinel} names {named}");
+    }
+}
+
+#[test]
+fn client_relation_gives_each_application_a_scoped_user_that_follows_the_primary() {
+    let fixture = Deployed::new("client", 3, &[]);
+    let charm = std::env::var("VALKEY_REQUIRER_CHARM").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valkey-requirer").to_string()
+    });
+    // 1. two requirers with prefixes a and b, both related.
+    for (app, prefix) in [("app-a", "a"), ("app-b", "b")] {
+        juju(&fixture, &["deploy", &charm, app, "--config", &format!("prefix={prefix}")]);
+        juju(&fixture, &["integrate", APP, app]);
+    }
+    for app in ["app-a", "app-b"] {
+        fixture.juju.wait_idle_active(app, 1, CONVERGE).unwrap_or_else(|e| panic!("{app}: {e}"));
+    }
+
+    // 2. each receives a working, scoped user.
+    let (a, took) = poll("app-a's answer", CONVERGE, || received(&fixture, "app-a/0"));
+    println!("app-a answered {took:?} after settling");
+    let (b, _) = poll("app-b's answer", CONVERGE, || received(&fixture, "app-b/0"));
+    assert_ne!(a.user.username, b.user.username, "one user per application");
+    check_user(&fixture, &a, "a", "b");
+    check_user(&fixture, &b, "b", "a");
+
+    // 3. failover: the requirer's view of endpoints follows the primary.
+    let before = fixture.deployment().primary().expect("get-primary");
+    let outcome = fixture.juju.run_action(&format!("{APP}/leader"), "failover", &[]).unwrap();
+    assert_eq!(outcome.status, "completed", "failover: {:?}", outcome.message);
+    let after = fixture.deployment().primary().expect("get-primary");
+    assert_ne!(after.unit, before.unit, "failover did not move the primary");
+    let units = fixture.units();
+    let (moved, took) = poll("app-a's endpoints naming the new primary", CONVERGE, || {
+        let got = received(&fixture, "app-a/0")?;
+        let unit = unit_at(&units, &got.endpoints);
+        if unit == after.unit {
+            Ok(got)
+        } else {
+            Err(format!("endpoints still {} ({unit})", got.endpoints))
+        }
+    });
+    println!("failover → app-a's endpoints name {}: {took:?} after the action returned", after.unit);
+    let key = "a:after-failover";
+    assert_eq!(set(&moved.endpoints, &moved.user, key).expect("write through the new endpoints"), "OK");
+
+    // 3b. kill -9 of the primary's valkey-server: Sentinel fails over on its own, and app-b's
+    // view of endpoints follows; a client writing through it resumes without asking Sentinel.
+    let admin = fixture.admin();
+    let killed = fixture.deployment().primary().expect("get-primary");
+    let killed_at = Instant::now();
+    fixture
+        .deployment()
+        .kill_valkey(&killed.unit, &killed.endpoint, &admin, "KILL")
+        .expect("kill -9 primary");
+    let (b_moved, _) = poll("app-b's endpoints naming a new primary", CONVERGE, || {
+        let got = received(&fixture, "app-b/0")?;
+        let unit = unit_at(&units, &got.endpoints);
+        if unit == killed.unit {
+            return Err(format!("endpoints still the killed {unit}"));
+        }
+        match set(&got.endpoints, &got.user, "b:after-crash") {
+            Ok(_) => Ok(got),
+            Err(e) => Err(format!("write through {} ({unit}): {e}", got.endpoints)),
+        }
+    });
+    println!(
+        "kill -9 {} → app-b's endpoints name {} and take its writes: {:?} after the kill",
+        killed.unit,
+        unit_at(&units, &b_moved.endpoints),
+        killed_at.elapsed()
+    );
+
+    // 4. remove-relation: app-a's user is gone everywhere; app-b still works.
+    let read_secret = format!("secret-get {} password", a.secret_user);
+    let readable = fixture.juju.exec("app-a/0", &read_secret).expect("exec secret-get");
+    assert_eq!(
+        (readable.code, readable.stdout.trim()),
+        (0, a.user.password.as_deref().unwrap()),
+        "before removal"
+    );
+    juju(&fixture, &["remove-relation", APP, "app-a"]);
+    let targets: Vec<Endpoint> =
+        units.iter().flat_map(|(_, address)| [nodes::data(address), nodes::sentinel(address)]).collect();
+    let (_, took) = poll("app-a's password refused everywhere", CONVERGE, || {
+        for target in &targets {
+            match nodes::connect(target, &a.user) {
+                Ok(_) => return Err(format!("{target} still accepts app-a's user")),
+                // WRONGPASS, which the redis crate reports as `AuthenticationFailed`.
+                Err(e) if e.contains("AuthenticationFailed") || e.contains("invalid username-password") => {}
+                Err(e) => return Err(format!("{target}: unexpected error {e}")),
+            }
+        }
+        Ok(())
+    });
+    println!("remove-relation → app-a's user gone from {} servers in {took:?}", targets.len());
+    let uri = &a.secret_user;
+    let (_, took) = poll("app-a's secret revoked", CONVERGE, || {
+        let out =
+            fixture.juju.exec("app-a/0", &format!("secret-get {uri} password")).map_err(|e| e.to_string())?;
+        match out.code {
+            0 => Err(format!("app-a/0 still reads {uri}")),
+            _ => Ok(()),
+        }
+    });
+    println!("remove-relation → app-a can no longer read {uri}: {took:?}");
+    let b_now = received(&fixture, "app-b/0").expect("app-b's answer");
+    assert_eq!(set(&b_now.endpoints, &b_now.user, "b:after-removal").expect("app-b still writes"), "OK");
+    let kept: Option<String> = query(&b_now.endpoints, &b_now.user, redis::cmd("GET").arg("b:key")).unwrap();
+    assert_eq!(kept.as_deref(), Some("v"), "app-b's data survived");
+}
