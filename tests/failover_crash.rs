@@ -14,7 +14,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::{self, field};
-use common::settle::{settled, Baseline, CONVERGE};
+use common::settle::{replaced, settled, Baseline, CONVERGE};
 use common::{poll, start_probe, unit_at, Deployed, APP};
 use valkey_harness::probe::verify;
 use valkey_harness::valkey::{Credentials, Endpoint};
@@ -36,15 +36,7 @@ fn crashed_primary_fails_over_once_and_a_killed_sentinel_changes_nothing() {
     probe.mark("kill -9 primary");
     let killed_at = Instant::now();
     deployment.kill_valkey(&old_unit, &old, &admin, "KILL").unwrap();
-    let moved = sentinels
-        .wait_until("every sentinel to name a new primary", CONVERGE, |views| {
-            let first = views.first()?;
-            let agreed = views.iter().all(|v| {
-                v.primary == first.primary && v.primary != old && !v.flags.contains("failover_in_progress")
-            });
-            agreed.then(|| first.primary.clone())
-        })
-        .unwrap_or_else(|e| panic!("no failover after the kill: {e}"));
+    let moved = replaced(&sentinels, &old, "no failover after the kill");
     println!("sentinels moved to {moved} {:?} after the kill", killed_at.elapsed());
     let new_unit = unit_at(&units, &moved);
     let (primary, epoch_after) = settled(&fixture, &sentinels, &admin, Some(&new_unit));

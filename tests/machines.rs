@@ -19,7 +19,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::settle::{settled, Baseline, CONVERGE};
+use common::settle::{replaced, settled, Baseline, CONVERGE};
 use common::substrate::Substrate;
 use common::{poll, start_probe, unit_at, Deployed, APP};
 use valkey_harness::probe::verify;
@@ -139,15 +139,7 @@ fn a_vanished_primary_machine_fails_over_once_and_comes_back_as_a_replica() {
     let mut survivors = sentinels.clone();
     survivors.sentinels.retain(|s| s.host != old.host);
     assert_eq!(survivors.sentinels.len(), 2, "{:?}", survivors.sentinels);
-    let moved = survivors
-        .wait_until("the surviving sentinels to name a new primary", CONVERGE, |views| {
-            let first = views.first()?;
-            let agreed = views.iter().all(|v| {
-                v.primary == first.primary && v.primary != old && !v.flags.contains("failover_in_progress")
-            });
-            agreed.then(|| first.primary.clone())
-        })
-        .unwrap_or_else(|e| panic!("no failover after the machine vanished: {e}"));
+    let moved = replaced(&survivors, &old, "no failover after the machine vanished");
     let new_unit = unit_at(&units, &moved);
     println!("{old_unit}'s machine vanished; {new_unit} promoted");
     let acked = probe.acked();
@@ -187,15 +179,7 @@ fn a_primary_rebooted_without_its_data_rejoins_as_a_replica_and_nothing_is_lost(
     fixture.reboot_machine(&old_unit);
     // Started by the boot it would be an empty primary its replicas copy; the charm keeps it down
     // until the Sentinels have promoted a replica, then brings it back as that one's replica.
-    let moved = sentinels
-        .wait_until("every sentinel to name another primary", CONVERGE, |views| {
-            let first = views.first()?;
-            let agreed = views.iter().all(|v| {
-                v.primary == first.primary && v.primary != old && !v.flags.contains("failover_in_progress")
-            });
-            agreed.then(|| first.primary.clone())
-        })
-        .unwrap_or_else(|e| panic!("the primary without its data was not replaced: {e}"));
+    let moved = replaced(&sentinels, &old, "the primary without its data was not replaced");
     let new_unit = unit_at(&units, &moved);
     let (primary, epoch_after) = settled(&fixture, &sentinels, &admin, Some(&new_unit));
     assert_eq!(primary, moved);

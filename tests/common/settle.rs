@@ -91,3 +91,17 @@ pub fn settled(
     println!("statuses follow {primary_unit} after {:?}", started.elapsed());
     (primary, view.config_epoch)
 }
+
+/// Waits until every Sentinel of `sentinels` names one primary other than `old`, with no failover
+/// in progress, and returns it; panics with `why` and the last views after [`CONVERGE`].
+pub fn replaced(sentinels: &SentinelSet, old: &Endpoint, why: &str) -> Endpoint {
+    sentinels
+        .wait_until("every sentinel to name a new primary", CONVERGE, |views| {
+            let first = views.first()?;
+            let agreed = views.iter().all(|v| {
+                v.primary == first.primary && v.primary != *old && !v.flags.contains("failover_in_progress")
+            });
+            agreed.then(|| first.primary.clone())
+        })
+        .unwrap_or_else(|e| panic!("{why}: {e}"))
+}
