@@ -542,7 +542,10 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running && is_primary && (o.live_count() > 1 || sentinel_knows_a_replica(o)) {
+    if o.local.valkey_running
+        && is_primary
+        && (o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o))
+    {
         steps.push(Step::HandOver);
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
@@ -573,6 +576,14 @@ fn sentinel_knows_a_replica(o: &Observed) -> bool {
             r.link_ok && !r.flags.iter().any(|f| matches!(f.as_str(), "s_down" | "o_down" | "disconnected"))
         })
     })
+}
+
+/// Whether the local primary's own `INFO replication` lists a replica that finished its initial
+/// sync. Sentinel learns of replicas from its once-a-second INFO of the primary and can lag behind
+/// it (a two-unit removal under load once left without hand-over because of that): the primary's
+/// word is the fresher one, and the switchover itself still checks that the replica is in sync.
+fn has_an_online_replica(o: &Observed) -> bool {
+    o.local.replication.as_ref().is_some_and(|r| r.replicas.iter().any(|e| e.state == "online"))
 }
 
 #[cfg(test)]

@@ -416,10 +416,10 @@ fn retire_table() {
 }
 
 /// On Juju a leaving unit usually runs its own -relation-departed hooks first, and its last peer
-/// is gone from relation-list during the last of them: the primary of a two-unit deployment then
-/// sees no peer, yet its Sentinel still knows the replica, which must take over.
+/// is gone from relation-list during the last of them: the primary then sees no peer, yet its
+/// Sentinel or its own INFO still knows the replica, which must take over.
 #[test]
-fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_its_sentinel_knows() {
+fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_it_still_knows() {
     let known = |flags: &[&str], link_ok: bool| crate::valkey::KnownReplica {
         ip: crate::observe::fixture::host(1),
         port: crate::workload::VALKEY_PORT,
@@ -429,18 +429,45 @@ fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_its_sentinel
         priority: 100,
         info_refresh_ms: 100,
     };
-    let with_replica = |replica| {
-        let mut o = Observed::test(0).running(primary_info(5, &[(1, 5)]));
+    // `state` is the replica's line in the primary's own INFO (None: the primary lists none).
+    let leaving = |sentinel_knows: Option<crate::valkey::KnownReplica>, state: Option<&str>| {
+        let mut info = primary_info(5, &[(1, 5)]);
+        match state {
+            Some(s) => info.replicas[0].state = s.into(),
+            None => info.replicas.clear(),
+        }
+        let mut o = Observed::test(0).running(info);
         let mut mine = sentinel(0, 0, 2, 1, 1);
-        mine.replicas = vec![replica];
+        mine.replicas = sentinel_knows.into_iter().collect();
         o.sentinels = vec![mine];
         o
     };
     let hand_over = vec![Step::HandOver, Step::StopServices, Step::MarkRetired];
     let just_stop = vec![Step::StopServices, Step::MarkRetired];
-    assert_eq!(retire(&with_replica(known(&["slave"], true))), hand_over);
-    assert_eq!(retire(&with_replica(known(&["s_down", "slave"], true))), just_stop, "replica down");
-    assert_eq!(retire(&with_replica(known(&["slave"], false))), just_stop, "replica's link down");
+    let cases = [
+        ("both know it", leaving(Some(known(&["slave"], true)), Some("online")), &hand_over),
+        ("only the Sentinel knows it", leaving(Some(known(&["slave"], true)), None), &hand_over),
+        // Sentinel's view lags behind the primary's (it polls INFO once a second): the primary's
+        // word counts, the switchover checks sync.
+        ("the Sentinel does not know it yet", leaving(None, Some("online")), &hand_over),
+        (
+            "the Sentinel's view is stale",
+            leaving(Some(known(&["s_down", "slave"], true)), Some("online")),
+            &hand_over,
+        ),
+        ("replica down for both", leaving(Some(known(&["s_down", "slave"], true)), None), &just_stop),
+        (
+            "replica's link down, the primary lists none",
+            leaving(Some(known(&["slave"], false)), None),
+            &just_stop,
+        ),
+        // A replica still loading its first copy cannot take over.
+        ("replica still syncing", leaving(None, Some("wait_bgsave")), &just_stop),
+        ("nobody knows a replica", leaving(None, None), &just_stop),
+    ];
+    for (name, o, want) in cases {
+        assert_eq!(&retire(&o), want, "{name}");
+    }
 }
 
 #[test]

@@ -55,6 +55,12 @@ pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
         return Status::new(StatusKind::Waiting, "waiting for Valkey to answer");
     };
     let message = active_message(o, repl.role);
+    if orphaned(repl, o) {
+        return Status::new(
+            StatusKind::Waiting,
+            format!("{message} · its primary is no unit of this application"),
+        );
+    }
     if let Some(why) = stale_sentinels(o) {
         return Status::new(StatusKind::Waiting, format!("{message} · {why}"));
     }
@@ -143,6 +149,16 @@ fn memory_warning(o: &Observed) -> Option<String> {
 }
 
 /// Whether `host` is the announce host of a started unit other than this one.
+/// Whether this replica has lost its link to a primary that no live unit runs: the primary's unit
+/// left without handing over (or the address is stale). Nothing will bring that link back except
+/// a failover, so the unit is not healthy whatever else holds. A link down to a live unit's
+/// address is a fault Sentinel handles, and the message says "link down".
+fn orphaned(r: &crate::valkey::ReplicationInfo, o: &Observed) -> bool {
+    r.role == Role::Replica
+        && !r.link_up
+        && r.master_host.as_deref().is_some_and(|h| !o.units().any(|u| u.host.as_deref() == Some(h)))
+}
+
 fn started_at(o: &Observed, host: &str) -> bool {
     o.peers.iter().any(|u| u.started && u.host.as_deref() == Some(host))
 }
@@ -256,6 +272,20 @@ mod tests {
             let s = unit_status(&o, &Plan::default(), &[]);
             assert_eq!(s, Status::new(StatusKind::Active, want));
         }
+    }
+
+    /// The primary's unit left without handing over (a two-unit removal once did, under load):
+    /// the survivor's link is down to an address no unit has, and it must not say `active`.
+    #[test]
+    fn a_replica_whose_primary_left_the_application_is_not_active() {
+        let mut orphan = Observed::test(1).running(replica_info(0, 10, false));
+        orphan.sentinels = vec![sentinel(1, 0, 2, 0, 0)];
+        let s = unit_status(&orphan, &Plan::default(), &[]);
+        assert_eq!(s.kind, StatusKind::Waiting, "{s:?}");
+        assert!(s.message.contains("its primary is no unit of this application"), "{s:?}");
+        // The same link down to a live unit's address is Sentinel's business: still active.
+        let live = orphan.with_peers(vec![peer(0, true, Some(1))]);
+        assert_eq!(unit_status(&live, &Plan::default(), &[]).kind, StatusKind::Active);
     }
 
     /// After the primary's unit is removed every Sentinel still counts it until the leader resets
