@@ -334,8 +334,9 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
 }
 
 /// How long `remove-unit --force` lets a unit's teardown hooks run before it is removed anyway:
-/// the controller's default wait for a forced removal, one minute (`apiserver/common/destroy.go`, `MaxWait`: 1 minute when the client sends none);
-/// `--force --no-wait` sends a wait of 0 (`cmd/juju/application/removeunit.go`).
+/// the controller's default wait for a forced removal (`apiserver/common/destroy.go`, `MaxWait`:
+/// one minute when the client sends none); `--force --no-wait` sends a wait of 0
+/// (`cmd/juju/application/removeunit.go`).
 pub const FORCE_MAX_WAIT_SECS: f64 = 60.0;
 
 /// The force-removed units whose bound has passed at `now`: to be removed with
