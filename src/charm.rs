@@ -121,8 +121,7 @@ fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<()
     if *event == Event::UpdateStatus {
         return Ok(crate::client::handler::keep_refusals_shown(ctx, tools)?);
     }
-    if matches!(event, Event::StorageDetaching | Event::Stop) || ctx.is_departing_self()
-    {
+    if matches!(event, Event::StorageDetaching | Event::Stop) || ctx.is_departing_self() {
         return Ok(());
     }
     let servers = crate::client::servers::LazyServers::new(tools, &ctx.app);
