@@ -43,7 +43,7 @@ fn client_users(fixture: &Deployed) -> BTreeMap<String, Vec<String>> {
     let mut all = BTreeMap::new();
     for (unit, address) in fixture.units() {
         for (what, endpoint) in [("valkey", nodes::data(&address)), ("sentinel", nodes::sentinel(&address))] {
-            let list: Vec<String> = query(&endpoint, &admin, &redis::cmd("ACL").arg("LIST"))
+            let list: Vec<String> = query(&endpoint, &admin, redis::cmd("ACL").arg("LIST"))
                 .unwrap_or_else(|e| panic!("ACL LIST on {endpoint}: {e}"));
             let mut users: Vec<String> =
                 list.into_iter().filter(|l| l.starts_with("user relation-")).collect();
