@@ -2,8 +2,9 @@
 //! Valkey ×3 and three requirer applications (`tests/fixtures/valkey-requirer`): `app-a` (v1,
 //! prefix `a`), `app-old` (v0 — the flat `database`/`requested-secrets` of the older
 //! data_interfaces library — prefix `old`) and `app-bad` (v1, asking first for an empty resource):
-//! 1. app-old receives the flat v0 answer (`database`, `endpoints`, `sentinel_endpoints`,
-//!    `secret-user`, `secret-tls`, `version`, `mode`; no `requests`) and a user scoped to `old:*`
+//! 1. app-old receives the flat v0 answer (`database`, `resource`, `endpoints`, `sentinel-endpoints`
+//!    and `sentinel_endpoints`, `secret-user`, `secret-tls`, `version`, `mode`; no `requests`) and a
+//!    user scoped to `old:*`
 //!    (writes under it succeed, app-a's keys and keys outside are refused), with which every
 //!    Sentinel names the primary; its secret is readable by app-old;
 //! 2. app-bad's requests are refused one after another — an empty resource, malformed JSON in
@@ -161,10 +162,13 @@ fn v0_and_bad_requests_and_config_re_renders_leave_every_client_served() {
         serde_json::from_str(&recorded(&fixture, "app-old/0", "bag").unwrap()).expect("app-old's bag");
     assert_eq!(bag.get("database").map(String::as_str), Some("old:*"), "{bag:?}");
     assert_eq!(bag.get("mode").map(String::as_str), Some("sentinel"), "{bag:?}");
-    for key in ["endpoints", "sentinel_endpoints", "secret-user", "secret-tls", "version"] {
+    assert_eq!(bag.get("resource").map(String::as_str), Some("old:*"), "{bag:?}");
+    for key in
+        ["endpoints", "sentinel-endpoints", "sentinel_endpoints", "secret-user", "secret-tls", "version"]
+    {
         assert!(bag.get(key).is_some_and(|v| !v.is_empty()), "v0 answer lacks {key}: {bag:?}");
     }
-    for key in ["requests", "data", "sentinel-endpoints"] {
+    for key in ["requests", "data"] {
         assert!(!bag.contains_key(key), "v0 answer holds the v1 key {key}: {bag:?}");
     }
     check_user(&fixture, &old, "old", "a");
