@@ -72,21 +72,23 @@ fn endpoints_log(juju: &Juju, run: usize) -> Result<Vec<(f64, String)>, BenchErr
     Ok(parse_endpoints_log(&out.stdout))
 }
 
-/// Subscribes to `+switch-master` on `sentinel` and returns, once subscribed, a receiver of the
-/// wall time of each message (from a thread that ends when `deadline` passes, the connection
-/// fails, or the receiver is dropped).
+/// Subscribes to `+switch-master` on `unit`'s Sentinel and returns once subscribed; a thread then
+/// sends `(unit, wall time)` for each message on `tx` until `deadline` passes, the connection
+/// fails, or the receiver is dropped.
 fn listen(
+    unit: &str,
     sentinel: &Endpoint,
     credentials: &Credentials,
     deadline: Duration,
     run: usize,
-) -> Result<mpsc::Receiver<SystemTime>, BenchError> {
+    tx: mpsc::Sender<(String, SystemTime)>,
+) -> Result<(), BenchError> {
     let timeouts = Timeouts { connect: Duration::from_secs(2), io: Duration::from_secs(2) };
     let failed = |e: String| BenchError::Stuck { run, what: format!("subscribe on {sentinel}: {e}") };
     let mut connection =
         valkey::connect(sentinel, credentials, timeouts).map_err(|e| failed(e.to_string()))?;
     let (ready_tx, ready_rx) = mpsc::channel();
-    let (tx, rx) = mpsc::channel();
+    let unit = unit.to_string();
     std::thread::Builder::new().name("switch-master".into()).spawn(move || {
         let mut pubsub = connection.as_pubsub();
         let subscribed = pubsub
@@ -98,7 +100,7 @@ fn listen(
         while ok && started.elapsed() < deadline {
             match pubsub.get_message() {
                 Ok(_) => {
-                    if tx.send(SystemTime::now()).is_err() {
+                    if tx.send((unit.clone(), SystemTime::now())).is_err() {
                         return;
                     }
                 }
@@ -109,7 +111,7 @@ fn listen(
     })?;
     // Subscribed before this returns, so no message of the switch that follows is missed.
     ready_rx.recv().map_err(|e| failed(e.to_string()))?.map_err(failed)?;
-    Ok(rx)
+    Ok(())
 }
 
 /// Deploys the requirer at `requirer` beside the settled `app`, relates them, waits for its first
@@ -158,14 +160,13 @@ pub fn measure(
         let primary = deployment.primary()?;
         let log = endpoints_log(juju, run)?;
         let old = log.last().map(|(_, e)| e.clone()).unwrap_or_default();
-        let spared = deployment
-            .unit_addresses()?
-            .into_iter()
-            .find(|(unit, _)| *unit != primary.unit)
-            .map(|(_, address)| Endpoint::new(address, SENTINEL_PORT))
-            .ok_or_else(|| BenchError::Stuck { run, what: "no unit besides the primary".into() })?;
-        let switched = listen(&spared, &credentials, timeout, run)?;
-        match switch {
+        let leader = juju.status()?.leader(app).unwrap_or_default().to_string();
+        let (tx, switched) = mpsc::channel();
+        for (unit, address) in deployment.unit_addresses()? {
+            listen(&unit, &Endpoint::new(address, SENTINEL_PORT), &credentials, timeout, run, tx.clone())?;
+        }
+        drop(tx);
+        let returned = match switch {
             Switch::Switchover => {
                 let outcome = juju.run_action(&format!("{app}/leader"), "failover", &[])?;
                 if !outcome.completed() {
@@ -174,14 +175,16 @@ pub fn measure(
                         what: format!("failover action: {:?}", outcome.message),
                     });
                 }
+                SystemTime::now()
             }
             Switch::Kill => {
                 deployment.kill_valkey(&primary.unit, &primary.endpoint, &credentials, "KILL")?;
+                SystemTime::now()
             }
-        }
-        let at = switched
+        };
+        let (first_unit, first) = switched
             .recv_timeout(timeout)
-            .map_err(|_| BenchError::Stuck { run, what: format!("no +switch-master on {spared}") })?;
+            .map_err(|_| BenchError::Stuck { run, what: "no Sentinel announced +switch-master".into() })?;
         let started = Instant::now();
         let (seen_at, endpoint) = loop {
             if let Some(change) = first_change(&endpoints_log(juju, run)?, log.len(), &old) {
@@ -192,8 +195,23 @@ pub fn measure(
             }
             std::thread::sleep(Duration::from_millis(100));
         };
-        let latency = Duration::from_secs_f64((seen_at - unix_seconds(at)).max(0.0));
-        eprintln!("  sample {} ({switch:?}): {old} → {endpoint} in {latency:?}", i + 1);
+        let latency = Duration::from_secs_f64((seen_at - unix_seconds(first)).max(0.0));
+        // Printed, not summarised: where the time goes. The leader writes `endpoints` from its
+        // primary-changed hook, which its own Sentinel's +switch-master starts, and which cannot
+        // start while an action (the switchover itself) holds the leader's hook lock.
+        let ms = |t: SystemTime| (unix_seconds(t) - unix_seconds(first)) * 1000.0;
+        let mut heard = vec![(first_unit, first)];
+        heard.extend(switched.try_iter());
+        let leader_heard =
+            heard.iter().filter(|(u, _)| *u == leader).map(|(_, t)| format!("{:+.0} ms", ms(*t)));
+        eprintln!(
+            "  sample {} ({switch:?}): {old} → {endpoint} in {latency:?}; the {} returned {:+.0} ms, the leader's \
+             Sentinel announced it {}",
+            i + 1,
+            if switch == Switch::Kill { "kill" } else { "action" },
+            ms(returned),
+            leader_heard.last().unwrap_or_else(|| "not yet".to_string())
+        );
         samples.push((switch.metric().to_string(), latency));
     }
     Ok(samples)
