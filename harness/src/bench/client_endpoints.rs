@@ -210,7 +210,7 @@ pub fn measure(
             i + 1,
             if switch == Switch::Kill { "kill" } else { "action" },
             ms(returned),
-            leader_heard.last().unwrap_or_else(|| "not yet".to_string())
+            leader_heard.next().unwrap_or_else(|| "not yet".to_string())
         );
         samples.push((switch.metric().to_string(), latency));
     }
