@@ -202,7 +202,7 @@ pub fn measure(
         let ms = |t: SystemTime| (unix_seconds(t) - unix_seconds(first)) * 1000.0;
         let mut heard = vec![(first_unit, first)];
         heard.extend(switched.try_iter());
-        let leader_heard =
+        let mut leader_heard =
             heard.iter().filter(|(u, _)| *u == leader).map(|(_, t)| format!("{:+.0} ms", ms(*t)));
         eprintln!(
             "  sample {} ({switch:?}): {old} → {endpoint} in {latency:?}; the {} returned {:+.0} ms, the leader's \
