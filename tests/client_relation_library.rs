@@ -27,8 +27,10 @@ use common::{poll, unit_at, Deployed, APP};
 /// The pyenv interpreter, when it has the library.
 fn library_python() -> Result<PathBuf, String> {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/pyenv/bin/python");
-    let python =
-        python.canonicalize().map_err(|e| format!("{}: {e} (run scripts/setup)", python.display()))?;
+    // Not canonicalized: the venv's `python` is a link to the base interpreter, which has no venv.
+    if !python.exists() {
+        return Err(format!("{} is missing (run scripts/setup)", python.display()));
+    }
     let out = std::process::Command::new(&python)
         .args(["-c", "import ops, dpcharmlibs.interfaces"])
         .output()
