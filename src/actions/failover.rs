@@ -5,7 +5,7 @@ use super::{param, results, ActionResult};
 use crate::charm::load;
 use crate::history;
 use crate::juju::{Context, HookTools};
-use crate::switchover::{switchover_announcing, SwitchoverError};
+use crate::switchover::{switchover, SwitchoverError};
 use crate::valkey::Connector;
 use crate::workload::MONITOR_NAME;
 
@@ -46,23 +46,14 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
             }
         }
     }
-    // Clients of the valkey-client relation get the new `endpoints` as soon as Sentinel names the
-    // new primary: this action holds the leader's hook lock until Sentinel ends the failover.
-    let servers = crate::client::servers::LazyServers::new(tools, &ctx.app);
-    let mut publish = |new: &crate::valkey::Endpoint| {
-        if let Err(e) = crate::client::handler::answer_with_primary(ctx, tools, &servers, &new.host) {
-            let _ = tools.action_log(&format!("client endpoints left to the next hook: {e}"));
-        }
-    };
     let done =
-        switchover_announcing(&loaded.connector, &sentinel, target.as_ref(), admit, limit, &mut publish)
-            .map_err(|e| match e {
-                SwitchoverError::NotAReplica(t) => {
-                    format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
-                }
-                SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
-                other => format!("failed: {other}"),
-            })?;
+        switchover(&loaded.connector, &sentinel, target.as_ref(), admit, limit).map_err(|e| match e {
+            SwitchoverError::NotAReplica(t) => {
+                format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
+            }
+            SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
+            other => format!("failed: {other}"),
+        })?;
     // Recorded with the duration measured here; the history merges it with Sentinel's log.
     // The next hook on this unit (the primary-changed its Sentinel triggers, queued behind this
     // action) publishes it to the peers (`history::shared`).

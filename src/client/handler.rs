@@ -11,8 +11,7 @@
 //!    fingerprint in its peer unit bag.
 //! 3. **Leader**: answers each relation once every started unit acknowledged the current set, with
 //!    the primary the local Sentinel names — so after a failover (`primary-changed`) the next pass
-//!    rewrites `endpoints`. The `failover` action writes them itself the moment its switchover
-//!    announces the new primary ([`answer_with_primary`]).
+//!    rewrites `endpoints`.
 
 use super::acl::user_name;
 use super::answer::{secret_label, tls_secret, user_secret};
@@ -114,71 +113,17 @@ pub fn run(
     // The leader's own servers may be down (its Valkey was the primary that just died): its
     // acknowledgement from an earlier hook still counts, so endpoints follow the new primary.
     let mine = applied || peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) == Some(&fingerprint);
-    if leader && mine && others_acknowledged(&peers, &fingerprint) {
-        answer_all(ctx, tools, servers, &peers, &relations, &published)?;
+    if leader && mine {
+        let everyone = peers
+            .others
+            .iter()
+            .filter(|(p, _)| p.started)
+            .all(|(_, bag)| bag.get(CLIENT_USERS_APPLIED_KEY) == Some(&fingerprint));
+        if everyone {
+            answer_all(ctx, tools, servers, &peers, &relations, &published)?;
+        }
     }
     Ok(())
-}
-
-/// Whether every other started unit acknowledged the user set with `fingerprint`.
-fn others_acknowledged(peers: &Peers, fingerprint: &str) -> bool {
-    peers
-        .others
-        .iter()
-        .filter(|(p, _)| p.started)
-        .all(|(_, bag)| bag.get(CLIENT_USERS_APPLIED_KEY).map(String::as_str) == Some(fingerprint))
-}
-
-/// The leader's answers naming `primary`, written the moment a switchover it runs sees Sentinel
-/// name it (`actions::failover`; the `primary-changed` hook that would write them waits behind
-/// the action's hook lock until Sentinel has ended the failover, about one INFO period later).
-/// Only the answer phase: the user set and its acknowledgements are as the last hook left them.
-pub fn answer_with_primary(
-    ctx: &Context,
-    tools: &dyn HookTools,
-    servers: &dyn LocalServers,
-    primary: &str,
-) -> Result<(), ClientError> {
-    let relations = tools.relation_ids(ENDPOINT)?;
-    if relations.is_empty() || !tools.is_leader()? {
-        return Ok(());
-    }
-    let Some(mut peers) = read_peers(ctx, tools)? else { return Ok(()) };
-    let published = users::read(peers.app_bag.get(CLIENT_USERS_KEY).map(String::as_str));
-    let fingerprint = users::fingerprint(&published);
-    peers.others = read_others(tools, &peers.rid)?;
-    if published.is_empty()
-        || peers.own_bag.get(CLIENT_USERS_APPLIED_KEY) != Some(&fingerprint)
-        || !others_acknowledged(&peers, &fingerprint)
-    {
-        return Ok(());
-    }
-    let announced = Announced { servers, primary };
-    answer_all(ctx, tools, &announced, &peers, &relations, &published)
-}
-
-/// The local servers, with the primary a switchover just announced.
-struct Announced<'a> {
-    servers: &'a dyn LocalServers,
-    primary: &'a str,
-}
-
-impl LocalServers for Announced<'_> {
-    fn acl(
-        &self,
-        sentinel: bool,
-    ) -> Result<Box<dyn crate::valkey::acl::AclNode>, crate::valkey::ValkeyError> {
-        self.servers.acl(sentinel)
-    }
-    fn persisted(&self, sentinel: bool, names: &[String]) -> bool {
-        self.servers.persisted(sentinel, names)
-    }
-    fn primary_host(&self) -> Result<Option<String>, crate::valkey::ValkeyError> {
-        Ok(Some(self.primary.to_string()))
-    }
-    fn valkey_version(&self) -> Result<String, crate::valkey::ValkeyError> {
-        self.servers.valkey_version()
-    }
 }
 
 /// The leader's new user set after `event`.

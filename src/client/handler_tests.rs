@@ -264,32 +264,3 @@ fn a_user_whose_secret_is_gone_is_not_kept_and_the_set_is_not_acknowledged() {
     assert_eq!(tools.own_bag_now().get(CLIENT_USERS_APPLIED_KEY), None, "not acknowledged");
     assert!(tools.logs().iter().any(|(l, m)| *l == LogLevel::Warning && m.contains("has no password")));
 }
-
-#[test]
-fn a_switchover_publishes_the_announced_primary_once_every_unit_has_the_users() {
-    let (tools, servers) = leader_with("valkey-client:3", "app1", asks("app1:*", "saltsaltsaltsalt"));
-    let endpoints = |tools: &FakeHookTools| {
-        let answer = tools.client_relation("valkey-client:3").unwrap().app_bag;
-        let requests: serde_json::Value = serde_json::from_str(answer.get("requests")?).ok()?;
-        requests[0]["endpoints"].as_str().map(str::to_string)
-    };
-    run(&ctx("valkey/0", Some(("valkey-client:3", "app1"))), &joined(), &tools, &servers).unwrap();
-    // valkey/1 has not acknowledged the users yet: the action writes nothing.
-    answer_with_primary(&ctx("valkey/0", None), &tools, &servers, "10.0.0.2").unwrap();
-    assert_eq!(endpoints(&tools), None, "no answer before every unit has the user");
-
-    let mut peer = started("10.0.0.2");
-    peer.insert(CLIENT_USERS_APPLIED_KEY.into(), fingerprint(&published(&tools)));
-    tools.set_peer("valkey/1", peer);
-    run(&ctx("valkey/0", None), &Event::PeerRelationChanged, &tools, &servers).unwrap();
-    assert_eq!(endpoints(&tools).as_deref(), Some("10.0.0.1:6379"));
-    // The local Sentinel still names the old primary; the switchover announced 10.0.0.2.
-    let users = published(&tools);
-    answer_with_primary(&ctx("valkey/0", None), &tools, &servers, "10.0.0.2").unwrap();
-    assert_eq!(endpoints(&tools).as_deref(), Some("10.0.0.2:6379"));
-    assert_eq!(published(&tools), users, "the user set is untouched");
-    // Not the leader (leadership moved during the action): nothing written.
-    tools.set_leader(false);
-    answer_with_primary(&ctx("valkey/0", None), &tools, &servers, "10.0.0.1").unwrap();
-    assert_eq!(endpoints(&tools).as_deref(), Some("10.0.0.2:6379"));
-}

@@ -137,22 +137,6 @@ pub fn switchover(
     admit: u32,
     limit: Duration,
 ) -> Result<Switched, SwitchoverError> {
-    switchover_announcing(connector, sentinel, target, admit, limit, &mut |_| {})
-}
-
-/// [`switchover`], calling `announced` with the new primary as soon as the leading Sentinel names
-/// it (clients asking Sentinel are sent there from then on), before the wait for Sentinel to end
-/// the failover — which lasts about one INFO period more, while it re-points the other replicas.
-/// The `failover` action publishes the client relation's `endpoints` there: its own hook lock
-/// keeps the `primary-changed` hook that would do it waiting until the action returns.
-pub fn switchover_announcing(
-    connector: &dyn Connector,
-    sentinel: &Endpoint,
-    target: Option<&Endpoint>,
-    admit: u32,
-    limit: Duration,
-    announced: &mut dyn FnMut(&Endpoint),
-) -> Result<Switched, SwitchoverError> {
     let mut s = connector.sentinel(sentinel)?;
     let old = s.primary_addr(MONITOR_NAME)?.ok_or(SwitchoverError::NoPrimary)?;
     let mut p = connector.data(&old)?;
@@ -187,18 +171,11 @@ pub fn switchover_announcing(
         let known = s.replicas(MONITOR_NAME).ok()?;
         known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
     });
-    let promotion = Promotion { limit, announced };
-    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, promotion);
+    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, limit);
     // A Sentinel left at the fast period stays there until it restarts: the caller also forgets
     // the local Sentinel's tuning beforehand (`workload::tuning::forget`), so a later hook retunes.
     restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
     result
-}
-
-/// How long the promotion may take, and whom to tell when Sentinel names the new primary.
-struct Promotion<'a> {
-    limit: Duration,
-    announced: &'a mut dyn FnMut(&Endpoint),
 }
 
 /// The switch itself, once `chosen` is known; see [`switchover`].
@@ -209,9 +186,8 @@ fn switch_to(
     old: &Endpoint,
     chosen: &Endpoint,
     target: Option<&Endpoint>,
-    promotion: Promotion,
+    limit: Duration,
 ) -> Result<Switched, SwitchoverError> {
-    let Promotion { limit, announced } = promotion;
     let info = p.replication()?;
     let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| e != chosen).collect();
     let lowered = if target.is_some() { lower_priorities(connector, s, &others)? } else { Vec::new() };
@@ -222,7 +198,7 @@ fn switch_to(
     } else {
         info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of).collect()
     };
-    let result = promote(connector, s, p, old, &must_catch_up, limit, announced);
+    let result = promote(connector, s, p, old, &must_catch_up, limit);
     for (ep, value) in lowered {
         restore(&format!("replica-priority {value} on {ep}"), || {
             connector.data(&ep)?.config_set("replica-priority", &value)
@@ -238,7 +214,6 @@ fn promote(
     old: &Endpoint,
     must_catch_up: &[Endpoint],
     limit: Duration,
-    on_announced: &mut dyn FnMut(&Endpoint),
 ) -> Result<Switched, SwitchoverError> {
     let coordinated = p.version().map(|v| has_coordinated(&v)).unwrap_or(false);
     if !coordinated {
@@ -305,11 +280,7 @@ fn promote(
     let left = || limit.saturating_sub(started.elapsed());
     let announced = poll_every(left(), Duration::from_millis(20), || {
         let addr = s.primary_addr(MONITOR_NAME).ok().flatten()?;
-        (addr != *old).then(|| (started.elapsed(), addr))
-    });
-    let announced = announced.map(|(at, addr)| {
-        on_announced(&addr);
-        at
+        (addr != *old).then(|| started.elapsed())
     });
     if !coordinated {
         // Redis 7.0: the old primary holds our pause; release its clients now, fenced.
