@@ -116,10 +116,12 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
 }
 
 /// The `valkey-client` relation's pass after a successful reconcile (`crate::client::handler`);
-/// update-status skips it, so the no-op hook stays as cheap as it was.
+/// update-status only shows refused requests again, so the no-op hook stays as cheap as it was.
 fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<(), CharmError> {
-    if matches!(event, Event::UpdateStatus | Event::StorageDetaching | Event::Stop) || ctx.is_departing_self()
-    {
+    if *event == Event::UpdateStatus {
+        return Ok(crate::client::handler::keep_refusals_shown(ctx, tools)?);
+    }
+    if matches!(event, Event::StorageDetaching | Event::Stop) || ctx.is_departing_self() {
         return Ok(());
     }
     let servers = crate::client::servers::LazyServers::new(tools, &ctx.app);

@@ -15,114 +15,20 @@
 //! `VALKEY_REQUIRER_CHARM` names the requirer to deploy (default: the fixture directory, which
 //! juju-local deploys as is; real Juju needs it packed into a `.charm`).
 
+mod client_relation_support;
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use client_relation_support::{check_user, juju, received, requirer_charm, set, CONVERGE};
 use common::nodes::{self, query};
 use common::{poll, unit_at, Deployed, APP};
-use valkey_harness::deployment::MONITOR;
-use valkey_harness::valkey::{Credentials, Endpoint};
-
-/// Deadline for a requirer to settle, for an answer to arrive, and for users to go.
-const CONVERGE: Duration = Duration::from_secs(120);
-
-/// What one requirer unit recorded of the provider's answer.
-struct Received {
-    endpoints: Endpoint,
-    sentinels: Vec<Endpoint>,
-    user: Credentials,
-    secret_user: String,
-}
-
-/// Reads `$JUJU_CHARM_DIR/received/<name>` on `unit` (empty when not recorded yet).
-fn recorded(fixture: &Deployed, unit: &str, name: &str) -> Result<String, String> {
-    let out = fixture
-        .juju
-        .exec(unit, &format!("cat \"$JUJU_CHARM_DIR/received/{name}\" 2>/dev/null || true"))
-        .map_err(|e| format!("exec on {unit}: {e}"))?;
-    Ok(out.stdout.trim().to_string())
-}
-
-/// The answer `unit` recorded, once it holds every part.
-fn received(fixture: &Deployed, unit: &str) -> Result<Received, String> {
-    let part = |name: &str| -> Result<String, String> {
-        let value = recorded(fixture, unit, name)?;
-        if value.is_empty() {
-            Err(format!("{unit} has no {name} yet"))
-        } else {
-            Ok(value)
-        }
-    };
-    let endpoints = part("endpoints")?.parse().map_err(|e| format!("endpoints: {e:?}"))?;
-    let sentinels = part("sentinel-endpoints")?
-        .split(',')
-        .map(|s| s.parse().map_err(|e| format!("sentinel-endpoints {s:?}: {e:?}")))
-        .collect::<Result<Vec<Endpoint>, String>>()?;
-    let secret_user = part("secret-user")?;
-    let user = Credentials::user(part("username")?, part("password")?);
-    Ok(Received { endpoints, sentinels, user, secret_user })
-}
-
-/// Runs `juju <args>` in the fixture's model and panics when it fails.
-fn juju(fixture: &Deployed, args: &[&str]) {
-    let model = fixture.juju.model().expect("model").to_string();
-    let mut all = vec![args[0].to_string(), "-m".to_string(), model];
-    all.extend(args[1..].iter().map(|s| s.to_string()));
-    fixture.juju.raw(&all).expect("juju").success().unwrap_or_else(|e| panic!("juju {args:?}: {e}"));
-}
-
-/// `SET key value` with `user` on `endpoint`.
-fn set(endpoint: &Endpoint, user: &Credentials, key: &str) -> Result<String, String> {
-    query(endpoint, user, redis::cmd("SET").arg(key).arg("v"))
-}
-
-/// Asserts `result` is an ACL refusal (`NOPERM`; the redis crate spells the kind `NoPerm`).
-fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, String>) {
-    match result {
-        Err(e) if e.to_uppercase().contains("NOPERM") => {}
-        other => panic!("{what}: expected NOPERM, got {other:?}"),
-    }
-}
-
-/// The checks of step 2 for the application with `prefix`, whose neighbour uses `other`.
-fn check_user(fixture: &Deployed, got: &Received, prefix: &str, other: &str) {
-    let admin = fixture.admin();
-    let primary = fixture.deployment().primary().expect("get-primary");
-    assert_eq!(
-        unit_at(&fixture.units(), &got.endpoints),
-        primary.unit,
-        "endpoints {} is not the primary",
-        got.endpoints
-    );
-    assert_eq!(got.sentinels.len(), 3, "sentinel-endpoints: {:?}", got.sentinels.len());
-    let mine = format!("{prefix}:key");
-    assert_eq!(set(&got.endpoints, &got.user, &mine).expect("write under the prefix"), "OK");
-    let read: Option<String> = query(&got.endpoints, &got.user, redis::cmd("GET").arg(&mine)).unwrap();
-    assert_eq!(read.as_deref(), Some("v"));
-    refused("write outside the prefix", set(&got.endpoints, &got.user, "outside"));
-    let theirs = format!("{other}:key");
-    set(&got.endpoints, &admin, &theirs).expect("admin writes the other app's key");
-    refused(
-        "read of the other app's key",
-        query::<Option<String>>(&got.endpoints, &got.user, redis::cmd("GET").arg(&theirs)),
-    );
-    refused("write of the other app's key", set(&got.endpoints, &got.user, &theirs));
-    for sentinel in &got.sentinels {
-        let addr: Vec<String> =
-            query(sentinel, &got.user, redis::cmd("SENTINEL").arg("GET-MASTER-ADDR-BY-NAME").arg(MONITOR))
-                .unwrap_or_else(|e| panic!("sentinel discovery on {sentinel}: {e}"));
-        let named: Endpoint = format!("{}:{}", addr[0], addr[1]).parse().unwrap();
-        assert_eq!(unit_at(&fixture.units(), &named), primary.unit, "{sentinel} names {named}");
-    }
-}
+use valkey_harness::valkey::Endpoint;
 
 #[test]
 fn client_relation_gives_each_application_a_scoped_user_that_follows_the_primary() {
     let fixture = Deployed::new("client", 3, &[]);
-    let charm = std::env::var("VALKEY_REQUIRER_CHARM").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valkey-requirer").to_string()
-    });
+    let charm = requirer_charm();
     // 1. two requirers with prefixes a and b, both related.
     for (app, prefix) in [("app-a", "a"), ("app-b", "b")] {
         juju(&fixture, &["deploy", &charm, app, "--config", &format!("prefix={prefix}")]);

@@ -1,6 +1,6 @@
 //! Pure: what the provider writes into its application bag for a relation, and the secrets it
 //! hands over — in the shape of the data-platform libraries (`dpcharmlibs-interfaces`'
-//! `ValkeyResponseModel`, and the v0 `data_interfaces` flat keys).
+//! `ValkeyResponseModel`, and the flat keys of a v0 answer).
 
 use super::request::{ClientRequest, ClientRequests, Protocol, DATABASE_KEY, REQUESTS_KEY, V1, VERSION_KEY};
 use crate::juju::Bag;
@@ -10,6 +10,17 @@ use serde_json::{Map, Value};
 /// The Sentinel mode every answer names (clients may discover the primary through Sentinel,
 /// under the monitor name `primary`).
 pub const MODE: &str = "sentinel";
+
+/// The keys a v0 answer lists the Sentinels under. `dpcharmlibs-interfaces` 1.2.2 (what Canonical's
+/// Valkey charm answers with) writes a v0 response as its model dumped by alias
+/// (`handlers.py` `set_response`, `models.py` `serialize_by_alias` with `_` → `-`), so
+/// `sentinel-endpoints`; the project's interface notes (`shared/design/interfaces.md`) record
+/// `sentinel_endpoints` for v0. Both are written, so either reader finds them.
+pub const V0_SENTINEL_KEYS: [&str; 2] = ["sentinel-endpoints", "sentinel_endpoints"];
+
+/// v0: the resource under the library's own field name too (it writes `resource` and then
+/// patches in `database`).
+pub const RESOURCE_KEY: &str = "resource";
 
 /// Where the deployment is reachable now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +72,7 @@ pub fn tls_secret() -> Bag {
 }
 
 /// The endpoint fields every answer shares, in bag spelling (`-`), `sentinel` the key of the
-/// Sentinel list (v1 `sentinel-endpoints`, v0 `sentinel_endpoints`).
+/// Sentinel list.
 fn endpoint_fields(t: &Topology, secrets: &RequestSecrets, sentinel: &str) -> Vec<(String, String)> {
     let mut replicas: Vec<String> = t.replicas.iter().map(|h| format!("{h}:{VALKEY_PORT}")).collect();
     replicas.sort();
@@ -85,8 +96,13 @@ pub fn render(requests: &ClientRequests, topology: &Topology, secrets: &[Request
             let (Some(request), Some(s)) = (requests.requests.first(), secrets.first()) else {
                 return Bag::new();
             };
-            let mut bag: Bag = endpoint_fields(topology, s, "sentinel_endpoints").into_iter().collect();
+            let mut bag: Bag = endpoint_fields(topology, s, V0_SENTINEL_KEYS[0]).into_iter().collect();
+            for key in &V0_SENTINEL_KEYS[1..] {
+                let sentinels = bag[V0_SENTINEL_KEYS[0]].clone();
+                bag.insert((*key).into(), sentinels);
+            }
             bag.insert(DATABASE_KEY.into(), request.resource.clone());
+            bag.insert(RESOURCE_KEY.into(), request.resource.clone());
             bag
         }
         Protocol::V1 => {

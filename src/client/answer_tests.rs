@@ -48,13 +48,15 @@ fn v1_answer_golden() {
 }
 
 #[test]
-fn v0_answer_golden_with_the_underscore_quirk() {
+fn v0_answer_golden_with_both_spellings_of_the_sentinel_key() {
     let requests = parse(&Bag::from([("database".into(), "legacy:*".into())])).unwrap().unwrap();
     let got = render(&requests, &topology(), &[secrets()]);
     let want = Bag::from([
         ("database".into(), "legacy:*".into()),
+        ("resource".into(), "legacy:*".into()),
         ("endpoints".into(), "10.0.0.2:6379".into()),
         ("read-only-endpoints".into(), "10.0.0.1:6379,10.0.0.3:6379".into()),
+        ("sentinel-endpoints".into(), "10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379".into()),
         ("sentinel_endpoints".into(), "10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379".into()),
         ("mode".into(), "sentinel".into()),
         ("version".into(), "9.1.2".into()),

@@ -203,6 +203,18 @@ fn accept(
     Ok(users::replace_relation(&published, rid, now))
 }
 
+/// update-status, which skips the client pass: the leader shows the refused requests again over
+/// the status its reconcile just recomputed, so a refusal stays visible until the requirer fixes
+/// its request (then the relation's own `-changed` hook serves it and shows it no more). Reads
+/// only, served from the hook snapshot (`crate::snapshot`) when nothing changed.
+pub fn keep_refusals_shown(ctx: &Context, tools: &dyn HookTools) -> Result<(), ClientError> {
+    let relations = tools.relation_ids(ENDPOINT)?;
+    if relations.is_empty() || !tools.is_leader()? {
+        return Ok(());
+    }
+    show_refusals(ctx, tools, &relations)
+}
+
 /// Shows every relation whose requests are refused in the application status again, since the
 /// ordinary reconcile of this hook has just recomputed it (the relation's own hook logged it).
 fn show_refusals(ctx: &Context, tools: &dyn HookTools, relations: &[String]) -> Result<(), ClientError> {

@@ -155,6 +155,21 @@ fn a_bad_request_is_refused_with_its_reason_and_touches_no_other_client() {
     let again = tools.statuses()[statuses..].to_vec();
     assert_eq!(again.len(), 1, "{again:?}");
     assert!(again[0].application && again[0].message.starts_with("valkey-client:4 (app2): request refused"));
+    // update-status (no client pass) shows it too.
+    let statuses = tools.statuses().len();
+    keep_refusals_shown(&ctx("valkey/0", None), &tools).unwrap();
+    let again = tools.statuses()[statuses..].to_vec();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].application && again[0].message.starts_with("valkey-client:4 (app2): request refused"));
+    // Fixed: its own hook serves it and sets no refusal; neither update-status nor a later hook
+    // shows it again.
+    tools.set_client_relation("valkey-client:4", client("app2", asks("app2:*", "saltsaltsaltsalt")));
+    let statuses = tools.statuses().len();
+    run(&ctx("valkey/0", Some(("valkey-client:4", "app2"))), &joined(), &tools, &servers).unwrap();
+    keep_refusals_shown(&ctx("valkey/0", None), &tools).unwrap();
+    run(&ctx("valkey/0", None), &Event::ConfigChanged, &tools, &servers).unwrap();
+    assert_eq!(tools.statuses()[statuses..], [], "no refusal shown once fixed");
+    assert_eq!(published(&tools).len(), 2, "app2 is served");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! - [`request`] — pure: the requirer's bag (v1 or v0) → validated requests, or a typed refusal.
 //! - [`acl`] — pure: user names and ACL rules on Valkey and on Sentinel.
 //! - [`answer`] — pure: requests + topology + secret URIs → the provider's application bag.
+//! - [`carry`] — pure: a re-rendered config file keeps the client users of the one it replaces.
 //! - [`users`] — pure: the user set the leader publishes in the peer app bag, and what a unit must
 //!   change on its local servers to match it.
 //! - [`servers`] — the local Valkey and Sentinel behind a small trait (ACLs, primary, version).
@@ -13,6 +14,7 @@
 
 pub mod acl;
 pub mod answer;
+pub mod carry;
 mod converge;
 pub mod handler;
 mod publish;

@@ -1,6 +1,6 @@
 //! The whole client pass on a real Valkey 9.1.2 and Sentinel (Juju faked): the user a relation
 //! gets works with the password from its secret, is persisted, and stops working once the
-//! relation is broken.
+//! relation is broken; a Valkey started from a re-rendered file keeps serving it.
 
 use super::handler::run;
 use super::request::request_id;
@@ -81,6 +81,14 @@ fn a_related_application_gets_a_working_user_that_goes_with_the_relation() {
             assert!(!text.contains(password), "only the hash in {}", dir.display());
         }
     }
+
+    // A Valkey started from a re-rendered file (`carry`: the charm's fresh render plus the client
+    // users of the file it replaces) serves the client at once, scoped as before.
+    let persisted = std::fs::read_to_string(data.dir.path().join("server.conf")).unwrap();
+    let restarted = TestServer::data(&super::carry::keep_client_users(String::new(), Some(&persisted)));
+    query(restarted.port, login, &["SET", "app1:k2", "v"]).expect("the carried user writes at once");
+    noperm(query(restarted.port, login, &["SET", "k", "v"]), "the carried user is still scoped");
+    drop(restarted);
 
     // A second pass with nothing changed writes nothing (no key set to "" again and again).
     let writes = tools.relation_writes().len();

@@ -20,7 +20,7 @@ pub const V1: &str = "v1";
 /// Which protocol a requirer speaks; the answer is written in the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Protocol {
-    /// Flat keys (`database` → `endpoints`, `sentinel_endpoints`, …).
+    /// Flat keys (`database` → `endpoints`, `sentinel-endpoints`, …).
     V0,
     /// `requests` lists, answered per request-id.
     V1,

@@ -49,7 +49,10 @@ pub(super) fn write_valkey_conf(
         min_replicas_to_write: config.min_replicas_for(o.live_count()).unwrap_or(0),
         paths,
     };
-    workload::write_private(&paths.valkey_conf(), &render_valkey_conf(&conf))?;
+    // Client users stay in the file (crate::client::carry): a Valkey started from it serves them.
+    let previous = std::fs::read_to_string(paths.valkey_conf()).ok();
+    let text = crate::client::carry::keep_client_users(render_valkey_conf(&conf), previous.as_deref());
+    workload::write_private(&paths.valkey_conf(), &text)?;
     Ok(())
 }
 

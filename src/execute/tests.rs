@@ -153,6 +153,9 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: Some(&paths) };
     let o = Observed::test(0);
     let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
+    // A client user the client pass persisted (crate::client::carry).
+    let client_user = "user relation-4-0123456789abcdef on #ab ~a:* resetchannels &a:* -@all +get";
+    std::fs::write(paths.valkey_conf(), format!("port 6379\n{client_user}\n")).unwrap();
     execute(&e, &o, &[Step::ApplySettings(settings.clone())]).unwrap();
     let log = rec.log.borrow().clone();
     assert!(
@@ -177,6 +180,7 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     let conf = std::fs::read_to_string(paths.valkey_conf()).unwrap();
     assert!(conf.contains("replicaof valkey-0.test 6379"), "keeps the current replication source");
     assert!(!conf.contains(&o.credentials.as_ref().unwrap().admin), "only hashes in valkey.conf");
+    assert!(conf.contains(&format!("\n{client_user}\n")), "the re-render keeps the client users: {conf}");
 }
 
 #[test]

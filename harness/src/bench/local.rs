@@ -3,13 +3,14 @@
 //! valkey-server through `juju exec` (freeze: `kill -STOP`, then `-CONT` after recovery); switchover = the charm's `failover` action; add-unit = time
 //! from `juju add-unit` to every unit active and idle; dispatch = update-status latency and peak RSS
 //! of the charm binary in a hook context, timed `./dispatch` runs and real hooks the agent timed
-//! (any charm: the Python ops baseline too); deploy = `deploy -n N` to HA-ready (see `ready`).
+//! (any charm: the Python ops baseline too); deploy = `deploy -n N` to HA-ready (see `ready`);
+//! client-endpoints = `+switch-master` to the requirer's new `endpoints` (see `client_endpoints`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::fault::{lost_writes, run_fault, FaultPlan};
-use super::{dispatch, hook_timings, ready};
+use super::{client_endpoints, dispatch, hook_timings, ready};
 use super::{BenchError, RunMeasurement, Scenario, Substrate, SubstrateKind};
 use crate::deployment::CharmDeployment;
 use crate::juju::Juju;
@@ -39,6 +40,12 @@ pub struct LocalSubstrate {
     /// juju-local's `network-mode` for each run's model (`loopback` adds a plain model, which is
     /// also what real Juju gets).
     pub network_mode: String,
+    /// The requirer charm (client-endpoints: `tests/fixtures/valkey-requirer`).
+    pub requirer: Option<PathBuf>,
+    /// Switchovers measured per run (client-endpoints).
+    pub switchovers: usize,
+    /// kill -9 failovers measured per run, after the switchovers (client-endpoints).
+    pub kills: usize,
 }
 
 impl LocalSubstrate {
@@ -59,6 +66,9 @@ impl LocalSubstrate {
             hook_samples: 30,
             hook_interval: "1s".into(),
             network_mode: "loopback".into(),
+            requirer: None,
+            switchovers: 10,
+            kills: 1,
         }
     }
 }
@@ -113,6 +123,24 @@ impl Substrate for LocalSubstrate {
                 hooks,
                 ..RunMeasurement::default()
             });
+        }
+        if scenario == Scenario::ClientEndpoints {
+            let requirer = self.requirer.clone().ok_or_else(|| BenchError::Unsupported {
+                scenario,
+                substrate: SubstrateKind::Local,
+                why: "client-endpoints needs --requirer (tests/fixtures/valkey-requirer)".into(),
+            })?;
+            let samples = client_endpoints::relate_and_measure(
+                &juju,
+                &self.app,
+                &requirer,
+                self.switchovers,
+                self.kills,
+                self.plan.recovery_timeout,
+                run,
+            )?;
+            juju.destroy_model()?;
+            return Ok(RunMeasurement { deploy_to_active, samples, ..RunMeasurement::default() });
         }
         if scenario == Scenario::AddUnit {
             let started = Instant::now();

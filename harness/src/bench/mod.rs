@@ -10,8 +10,11 @@
 //! - `fault` — the probe around one fault, shared by the substrates.
 //! - `raw` — [`RawSubstrate`]: failover (kill -9) and switchover (`SENTINEL FAILOVER ... COORDINATED`).
 //! - `local` — [`LocalSubstrate`]: the charm through the juju driver (failover, switchover, add-unit).
+//! - `client_endpoints` — `+switch-master` to the new `endpoints` in a client's view of the
+//!   `valkey-client` relation (local model).
 //! - `table` — pure: measurements → summary rows → a text table.
 
+pub mod client_endpoints;
 mod dispatch;
 mod fault;
 pub mod hook_timings;
@@ -45,6 +48,9 @@ pub enum Scenario {
     /// `deploy -n N` until every unit is active and idle, the replicas are in sync and every
     /// Sentinel agrees on the whole set (local model only).
     Deploy,
+    /// From Sentinel's `+switch-master` to the new `endpoints` in a related requirer's view of the
+    /// `valkey-client` relation, over switchovers and kill -9 failovers (local model only).
+    ClientEndpoints,
 }
 
 /// Where the benchmark runs.
@@ -136,6 +142,10 @@ pub struct RunMeasurement {
     /// update-status hooks as the agent ran and timed them (dispatch scenario, juju-local);
     /// summarised over all samples of all runs, not per run.
     pub hooks: Vec<hook_timings::HookSample>,
+    /// Samples of named metrics, several per run (client-endpoints: one per switch), summarised
+    /// over all samples of all runs.
+    #[serde(serialize_with = "crate::duration_ms::named")]
+    pub samples: Vec<(String, Duration)>,
 }
 
 /// Something that can run one measured fault.

@@ -72,6 +72,21 @@ pub fn summarise(runs: &[RunMeasurement]) -> Vec<SummaryRow> {
         rows.push(row("update-status hook wall (ms)", &wall));
         rows.push(row("update-status hook peak RSS (KiB)", &rss));
     }
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in runs.iter().flat_map(|r| r.samples.iter()) {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    for name in names {
+        let samples: Vec<f64> = runs
+            .iter()
+            .flat_map(|r| r.samples.iter())
+            .filter(|(n, _)| n == name)
+            .map(|(_, d)| millis(*d))
+            .collect();
+        rows.push(row(name, &samples));
+    }
     for event in FAILOVER_EVENTS {
         let samples: Vec<f64> = runs
             .iter()

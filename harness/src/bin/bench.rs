@@ -5,6 +5,7 @@
 //! bench failover --runs 5 --substrate raw --json failover.json
 //! bench dispatch --substrate local --charm build/ops-noop --app ops-noop   # the Python baseline
 //! bench deploy --substrate local --resource valkey-server=$PWD/.cache/valkey/bin/valkey-server
+//! bench client-endpoints --substrate local --requirer tests/fixtures/valkey-requirer --switchovers 20
 //! ```
 
 use std::path::PathBuf;
@@ -62,6 +63,15 @@ struct Args {
     /// `machines` (systemd machines: the charm's production path; root).
     #[arg(long, default_value = "loopback")]
     network_mode: String,
+    /// The requirer charm directory (client-endpoints), e.g. tests/fixtures/valkey-requirer.
+    #[arg(long)]
+    requirer: Option<PathBuf>,
+    /// Switchovers measured per run (client-endpoints).
+    #[arg(long, default_value_t = 10)]
+    switchovers: usize,
+    /// kill -9 failovers measured per run, after the switchovers (client-endpoints).
+    #[arg(long, default_value_t = 1)]
+    kills: usize,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -100,6 +110,9 @@ fn run(args: Args) -> anyhow::Result<()> {
             local.hook_samples = args.hook_samples;
             local.hook_interval = args.hook_interval.clone();
             local.network_mode = args.network_mode.clone();
+            local.requirer = args.requirer.clone();
+            local.switchovers = args.switchovers;
+            local.kills = args.kills;
             local.resources = args.resources.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))).collect();
             Box::new(local)
         }
