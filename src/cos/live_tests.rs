@@ -186,6 +186,10 @@ fn the_exporter_scrapes_valkey_and_sentinel_as_its_own_user_and_exports_what_rul
         node.persist().unwrap();
         query(port, Some((ADMIN, ADMIN_PW)), &["ACL", "LOG", "RESET"]).unwrap();
     }
+    // Persisted: the config files name the user, as the observation checks on a unit.
+    for server in [&primary, &replica, &sentinel] {
+        assert!(super::observe::conf_has_user(&server.dir.path().join("server.conf")), "{}", server.log());
+    }
     let uri = |port: u16| format!("redis://127.0.0.1:{port}");
     let (p, r, s) = (uri(primary.port), uri(replica.port), uri(sentinel.port));
     let pw_file = primary.dir.path().join("exporter-passwords.json");
