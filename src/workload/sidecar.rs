@@ -95,7 +95,8 @@ impl SideSupervisor {
         format!("{prefix}-{name}.service")
     }
 
-    /// The unit file of `svc` for Juju unit `unit`. Read-only file system, no privilege gain.
+    /// The unit file of `svc` for Juju unit `unit`. Read-only file system, no privilege gain. (No
+    /// `PrivateTmp`: a unit's charm and storage directories may live under /tmp, as a local model's do.)
     pub fn render_unit(unit: &str, svc: &SideService) -> String {
         let exec: Vec<String> =
             std::iter::once(svc.program.display().to_string()).chain(svc.args.iter().cloned()).collect();
@@ -115,7 +116,6 @@ impl SideSupervisor {
              NoNewPrivileges=yes\n\
              ProtectSystem=strict\n\
              ProtectHome=yes\n\
-             PrivateTmp=yes\n\
              \n\
              [Install]\n\
              WantedBy=multi-user.target\n",
