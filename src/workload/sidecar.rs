@@ -162,6 +162,21 @@ impl SideSupervisor {
         }
     }
 
+    /// Whether every one of `names` runs: one `systemctl show` for all of them (each call costs a
+    /// hook milliseconds; this one runs in every hook). Not `is-active a b`: that succeeds when
+    /// *any* of them is active.
+    pub fn all_running(&self, names: &[&str]) -> bool {
+        match self {
+            SideSupervisor::Systemd { prefix, .. } => {
+                let units: Vec<String> = names.iter().map(|n| Self::unit_name(prefix, n)).collect();
+                let mut args = vec!["show", "--property=ActiveState"];
+                args.extend(units.iter().map(String::as_str));
+                systemctl(&args).is_ok_and(|text| all_active(&text, names.len()))
+            }
+            SideSupervisor::Direct { .. } => names.iter().all(|n| self.is_running(n)),
+        }
+    }
+
     /// Stops `name` for good (systemd: the unit stopped, disabled and removed).
     pub fn remove(&self, name: &str) -> Result<(), WorkloadError> {
         match self {
@@ -178,6 +193,11 @@ impl SideSupervisor {
             SideSupervisor::Direct { paths, .. } => direct_stop(paths, name),
         }
     }
+}
+
+/// Whether `systemctl show --property=ActiveState` of `count` units says every one is active.
+pub fn all_active(show: &str, count: usize) -> bool {
+    show.lines().filter(|l| l.trim() == "ActiveState=active").count() == count
 }
 
 /// Runs `systemctl args…`; its stdout when it succeeds.
