@@ -187,6 +187,7 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         sentinels: Vec::new(),
         primary_info: None,
         unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
+        cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
     };
     remember_unit_hosts(paths.as_ref(), &mut observed);
     let supervisor = match (&paths, &installed) {
@@ -314,8 +315,10 @@ fn reconcile_with(
         // than in the next hook (docs/ha-protocol.md "Start-up fence").
         let lift: Vec<plan::Step> = plan::promotion_step(&seen).into_iter().collect();
         let after = execute(&effects(ctx, tools, &fresh), &seen, &lift)?;
+        crate::cos::execute::pass(&effects(ctx, tools, &fresh), &seen);
         return set_status(tools, &seen, &Plan::default(), &after);
     }
+    crate::cos::execute::pass(&effects(ctx, tools, &loaded), o);
     set_status(tools, o, &plan, &outcome)
 }
 
@@ -353,6 +356,12 @@ pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
     }
     let _ = tools.status_set(StatusKind::Maintenance, "leaving: handing over and stopping services", false);
     execute(&effects(ctx, tools, &loaded), &loaded.observed, &steps)?;
+    if let (Some(paths), true) = (&loaded.paths, steps.contains(&plan::Step::StopServices)) {
+        // The exporter and the charm's metrics go with Valkey (best effort: they hold no data).
+        if let Err(e) = crate::cos::execute::remove_services(ctx, paths) {
+            tracing::warn!("observability services not removed: {e}");
+        }
+    }
     tools.status_set(StatusKind::Maintenance, "stopped: this unit is leaving", false)?;
     Ok(())
 }
