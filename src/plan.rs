@@ -72,7 +72,13 @@ pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings
 /// [`Step::RefreshSupervision`] carries every change to the supervisor (systemd's `RestartSec`,
 /// the direct supervisor's delay file).
 pub fn valkey_restart_delay(o: &Observed) -> Duration {
-    let down_after = match (&o.config, o.live_count()) {
+    restart_delay_for(&o.config, o.live_count())
+}
+
+/// [`valkey_restart_delay`] from its two inputs, so observe can give the supervisor it builds the
+/// same delay before the observation is complete.
+pub fn restart_delay_for(config: &Result<CharmConfig, ConfigError>, live_units: usize) -> Duration {
+    let down_after = match (config, live_units) {
         (_, 1) => return Duration::ZERO,
         (Ok(c), _) => c.down_after_ms,
         (Err(_), _) => CharmConfig::default().down_after_ms,
@@ -103,6 +109,12 @@ pub fn in_sync(replica: &ReplicaEntry, primary_offset: u64) -> bool {
 pub enum Step {
     /// Install the server binary (resource or apt).
     Install,
+    /// Narrow these config files (they hold password hashes) back to 0600: something loosened
+    /// them behind the charm's back.
+    KeepPrivate(Vec<std::path::PathBuf>),
+    /// Remember these host → unit names ([`crate::history::names`]), so a unit removed later is
+    /// still named by unit in the failover history.
+    RememberUnitHosts(crate::history::names::UnitHosts),
     /// Write our announce host into our bag.
     PublishHost(String),
     /// Publish the switchover records this unit knows in its bag (`history::shared`).
@@ -127,6 +139,9 @@ pub enum Step {
     },
     /// A started unit whose service is not running: start it again from its files.
     EnsureServices,
+    /// The local Sentinel process runs with its built-in INFO period (it was restarted, or a
+    /// switchover's restore of the period was lost): set the charm's (`workload::tuning`).
+    TuneSentinel,
     /// The supervision's files are outdated (Valkey's restart delay changed, or a new charm
     /// renders them differently): rewrite them, with this restart delay, without restarting
     /// either service (systemd: unit files + `daemon-reload`; direct: the delay file).
@@ -191,13 +206,72 @@ pub enum Step {
     /// Leader: after resets or quorum changes, bump the app bag's `sentinel-upkeep` counter to
     /// this value, so every other unit reconciles and shows the new counts at once.
     AnnounceUpkeep(u64),
-    /// Leaving: hand the primary role to an in-sync replica first.
-    HandOver,
+    /// Leaving: hand the primary role to an in-sync replica first, through this unit's Sentinel,
+    /// admitting a fenced but in-sync candidate with the configured `replica-priority`.
+    HandOver {
+        /// This unit's Sentinel.
+        sentinel: Endpoint,
+        /// The configured replica-priority (0 while the config is invalid: nobody admitted).
+        admit: u32,
+    },
     /// Leaving: stop Sentinel, then Valkey, for good (`Supervisor::remove`: systemd units
     /// disabled and deleted).
     StopServices,
     /// Leaving: remember that this unit retired, so no later hook restarts it.
     MarkRetired,
+}
+
+impl Step {
+    /// The step's name, for logs and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Install => "install",
+            Step::KeepPrivate(_) => "keep-private",
+            Step::RememberUnitHosts(_) => "remember-unit-hosts",
+            Step::PublishHost(_) => "publish-host",
+            Step::PublishSwitchovers(_) => "publish-switchovers",
+            Step::RequestStart => "request-start",
+            Step::GrantLock(_) => "grant-lock",
+            Step::ReleaseLock => "release-lock",
+            Step::MarkBootstrapped => "mark-bootstrapped",
+            Step::RecordMembers(_) => "record-members",
+            Step::StartWorkload { .. } => "start-workload",
+            Step::EnsureServices => "ensure-services",
+            Step::TuneSentinel => "tune-sentinel",
+            Step::RefreshSupervision(_) => "refresh-supervision",
+            Step::RestartAsReplica(_) => "restart-as-replica",
+            Step::KeepValkeyDown => "keep-valkey-down",
+            Step::ApplySettings(_) => "apply-settings",
+            Step::Rebind(_) => "rebind",
+            Step::FollowAddresses { .. } => "follow-addresses",
+            Step::FollowPrimary(_) => "follow-primary",
+            Step::AllowPromotion(_) => "allow-promotion",
+            Step::SetQuorum { .. } => "set-quorum",
+            Step::ResetSentinel { .. } => "reset-sentinel",
+            Step::AnnounceUpkeep(_) => "announce-upkeep",
+            Step::HandOver { .. } => "hand-over",
+            Step::StopServices => "stop-services",
+            Step::MarkRetired => "mark-retired",
+        }
+    }
+
+    /// Whether the step changes what the next observation sees in a way the plan decides on: the
+    /// binary installed, services (re)started or moved, a Sentinel reset. The reconcile loop then
+    /// observes and plans again within the same hook (a started replica's fence lift, the status
+    /// of what runs now), instead of leaving it to the next hook.
+    pub fn calls_for_another_look(&self) -> bool {
+        matches!(
+            self,
+            Step::Install
+                | Step::StartWorkload { .. }
+                | Step::EnsureServices
+                | Step::RestartAsReplica(_)
+                | Step::Rebind(_)
+                | Step::FollowAddresses { restart_sentinel: true, .. }
+                | Step::FollowPrimary(_)
+                | Step::ResetSentinel { .. }
+        )
+    }
 }
 
 /// The result of planning: steps, and why the unit is not progressing when it is waiting.
@@ -210,13 +284,48 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether executing this plan calls for another observe → plan pass in the same hook
+    /// ([`Step::calls_for_another_look`]).
+    pub fn look_again(&self) -> bool {
+        self.steps.iter().any(Step::calls_for_another_look)
+    }
+
     fn wait(steps: Vec<Step>, why: impl Into<String>) -> Plan {
         Plan { steps, waiting: Some(why.into()) }
     }
 }
 
-/// The reconcile plan for an ordinary hook.
+/// The reconcile plan for an ordinary hook: [`housekeeping`] first, then the protocol.
 pub fn plan(o: &Observed) -> Plan {
+    let mut p = protocol(o);
+    p.steps.splice(0..0, housekeeping(o));
+    p
+}
+
+/// Steps about the unit's own files, whatever else it waits for: config files narrowed back to
+/// 0600, newly seen unit names remembered.
+pub fn housekeeping(o: &Observed) -> Vec<Step> {
+    if o.retired || o.storage.is_none() {
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    if !o.local.loose_files.is_empty() {
+        steps.push(Step::KeepPrivate(o.local.loose_files.clone()));
+    }
+    if let Some(next) = crate::history::names::merged(&o.unit_hosts, o.live_hosts()) {
+        steps.push(Step::RememberUnitHosts(next));
+    }
+    steps
+}
+
+/// The local Sentinel's tuning when the process that runs is not the one last tuned.
+pub fn tune_step(o: &Observed) -> Option<Step> {
+    let l = &o.local;
+    (o.me.started && l.sentinel_pid.is_some() && l.sentinel_pid != l.tuned_pid).then_some(Step::TuneSentinel)
+}
+
+/// The protocol's steps (docs/ha-protocol.md).
+fn protocol(o: &Observed) -> Plan {
     if o.retired {
         return Plan::default();
     }
@@ -294,6 +403,7 @@ pub fn plan(o: &Observed) -> Plan {
             Restart::AsReplicaOf(p) => steps.push(Step::RestartAsReplica(p)),
             Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
+        steps.extend(tune_step(o));
         if o.local.valkey_running {
             if o.applied.as_ref() != Some(&settings) || drifted(o, &settings) {
                 steps.push(Step::ApplySettings(settings));
@@ -327,8 +437,11 @@ pub fn for_exec_context(o: &Observed) -> Plan {
     p.steps.retain(|s| {
         matches!(
             s,
-            Step::PublishHost(_)
+            Step::KeepPrivate(_)
+                | Step::RememberUnitHosts(_)
+                | Step::PublishHost(_)
                 | Step::EnsureServices
+                | Step::TuneSentinel
                 | Step::RestartAsReplica(_)
                 | Step::KeepValkeyDown
                 | Step::ApplySettings(_)
@@ -390,15 +503,15 @@ pub fn restart_rule(o: &Observed) -> Restart {
 /// The plan while the config is invalid: only bring dead services back, with their files' (last
 /// good) settings; never start Valkey where [`restart_rule`] refuses or needs a new file.
 fn heal_only(o: &Observed) -> Plan {
-    if !o.me.started || o.credentials.is_none() {
+    if !o.me.started || o.credentials.is_none() || o.announce_host.is_none() {
         return Plan::default();
     }
     let step = match restart_rule(o) {
-        Restart::Running => return Plan::default(),
-        Restart::FromFiles => Step::EnsureServices,
-        Restart::AsReplicaOf(_) | Restart::Refused(_) => Step::KeepValkeyDown,
+        Restart::Running => None,
+        Restart::FromFiles => Some(Step::EnsureServices),
+        Restart::AsReplicaOf(_) | Restart::Refused(_) => Some(Step::KeepValkeyDown),
     };
-    Plan { steps: vec![step], waiting: None }
+    Plan { steps: step.into_iter().chain(tune_step(o)).collect(), waiting: None }
 }
 
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
@@ -542,11 +655,13 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running
-        && is_primary
-        && (o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o))
-    {
-        steps.push(Step::HandOver);
+    let others = o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o);
+    if let (true, true, true, Some(host)) = (o.local.valkey_running, is_primary, others, &o.announce_host) {
+        let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+        steps.push(Step::HandOver {
+            sentinel: Endpoint::new(host.clone(), crate::workload::SENTINEL_PORT),
+            admit,
+        });
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
     // a systemd unit left enabled would start again at the next boot.

@@ -120,7 +120,14 @@ fn protocol_steps_write_the_peer_bags() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0").leader(true);
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0).leader();
     let steps = [
         Step::PublishHost("valkey-0.test".into()),
@@ -150,7 +157,15 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     paths.create_dirs().unwrap();
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: Some(&paths) };
+    let sup = RecordingSupervisor::default();
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0);
     let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
     execute(&e, &o, &[Step::ApplySettings(settings.clone())]).unwrap();
@@ -185,7 +200,14 @@ fn quorum_and_reset_go_to_the_named_sentinel() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0").leader(true);
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let steps = [
         Step::ResetSentinel {
             unit: "valkey/2".into(),
@@ -215,20 +237,32 @@ fn retiring_leaves_a_marker() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let mut o = Observed::test(0);
     o.me.started = true;
     execute(&e, &o, &[Step::MarkRetired]).unwrap();
     assert!(retired_marker(dir.path()).exists());
     assert!(!tools.own_bag_now().contains_key(peers::STARTED));
-    // A step that needs a supervisor says so instead of panicking.
-    let err = execute(&e, &o, &[Step::StopServices]).unwrap_err();
-    assert_eq!(err.to_string(), "cannot stop services: supervisor missing");
+    // Without a supervisor nothing was ever started here: nothing to stop, no error.
+    execute(&e, &o, &[Step::StopServices]).unwrap();
+    // A step planned without what the plan's guards promise is a plan bug, and says so.
+    let err = execute(&e, &o, &[Step::EnsureServices]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plan bug: ensure-services was planned without storage, binary, address and passwords"
+    );
 }
 
 /// A supervisor that records what it is asked and whose scripts detach through systemd-run.
 #[derive(Default)]
-struct RecordingSupervisor(RefCell<Vec<String>>);
+pub(super) struct RecordingSupervisor(pub(super) RefCell<Vec<String>>);
 
 impl Supervisor for RecordingSupervisor {
     fn start(&self, svc: Service) -> Result<(), WorkloadError> {
@@ -267,8 +301,14 @@ fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scr
     let paths = Paths::new(dir.path().join("data"));
     paths.create_dirs().unwrap();
     let sup = RecordingSupervisor::default();
-    let e =
-        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0).running(crate::observe::fixture::primary_info(0, &[]));
     execute(&e, &o, &[Step::RefreshSupervision(Duration::from_millis(8000))]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["refresh 8000 ms"], "no start, stop or restart");
@@ -285,7 +325,14 @@ fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
     let sup = RecordingSupervisor::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
 }
@@ -313,8 +360,14 @@ fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_wit
     let paths = Paths::new(dir.path().join("data"));
     paths.create_dirs().unwrap();
     let sup = RecordingSupervisor::default();
-    let e =
-        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     // valkey/0 (10.0.0.2) replicates from valkey/1, which moved from 10.0.0.3 to 10.0.0.13.
     let (old, new) = ("10.0.0.3", "10.0.0.13");
     let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]).running(replica_info(1, 10, true));
