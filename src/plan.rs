@@ -708,3 +708,7 @@ mod tests;
 #[cfg(test)]
 #[path = "plan_restart_tests.rs"]
 mod restart_tests;
+
+#[cfg(test)]
+#[path = "plan_effects_tests.rs"]
+mod effects_tests;

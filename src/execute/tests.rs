@@ -14,6 +14,8 @@ use std::rc::Rc;
 #[derive(Default, Clone)]
 struct Recorder {
     log: Rc<RefCell<Vec<String>>>,
+    /// The peers every Sentinel lists (`SENTINEL SENTINELS`).
+    known: Rc<RefCell<Vec<KnownSentinel>>>,
 }
 
 struct Node {
@@ -75,7 +77,7 @@ impl SentinelNode for Node {
         Ok(vec![])
     }
     fn sentinels(&mut self, _: &str) -> Result<Vec<KnownSentinel>, ValkeyError> {
-        Ok(vec![])
+        Ok(self.rec.known.borrow().clone())
     }
     fn primary_addr(&mut self, _: &str) -> Result<Option<Endpoint>, ValkeyError> {
         Ok(None)
@@ -398,4 +400,90 @@ fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_wit
     assert_eq!(sup.0.borrow().clone(), ["stop sentinel", "start sentinel"]);
     let recorded = crate::workload::read_bound(&paths).peers.unwrap();
     assert_eq!(recorded.get("valkey/1").map(String::as_str), Some(new));
+}
+
+/// Issue 14: a hook whose work would outlast its deadline ends as waiting — no error, so the hook
+/// exits 0 — saying what it waits for; a later hook, with a fresh deadline, plans the same
+/// (idempotent) step again and completes it.
+#[test]
+fn a_start_that_outlasts_the_hook_deadline_ends_waiting_and_a_later_hook_completes_it() {
+    use crate::juju::StatusKind;
+    use crate::observe::fixture::{host, peer, sentinel};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let paths = Paths::new(dir.path().join("data"));
+    paths.create_dirs().unwrap();
+    let sup = RecordingSupervisor::default();
+    // valkey/0 holds the start lock and joins valkey/1, the primary, whose Sentinel has not
+    // discovered valkey/0's Sentinel yet.
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]);
+    o.me.start_requested = Some(2);
+    o.app.bootstrapped = true;
+    o.app.start_lock = Some("valkey/0".into());
+    o.sentinels = vec![sentinel(1, 1, 1, 0, 0)];
+    let start = Step::StartWorkload { primary: Some(Endpoint::new(host(1), 6379)), quorum: 2 };
+    let plan = crate::plan::plan(&o);
+    assert!(plan.steps.contains(&start), "{plan:?}");
+
+    // The first hook has 300 ms left: the discovery wait (START_WAIT, 20 s) ends with it.
+    let hook_1 = Deadline::after(Duration::from_millis(300));
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &hook_1,
+    };
+    let t = Instant::now();
+    let out = execute(&e, &o, &plan.steps).expect("running out of time is not an error");
+    assert!(t.elapsed() < START_WAIT / 4, "the deadline bounded the wait: {:?}", t.elapsed());
+    assert_eq!(out.notes, ["waiting for valkey/1's sentinel to discover this unit"]);
+    assert!(!tools.own_bag_now().contains_key(peers::STARTED), "not reported started");
+    let status = crate::status::unit_status(&o, &plan, &out.notes);
+    assert_eq!(status.kind, StatusKind::Waiting, "{status:?}");
+    assert!(status.message.contains("valkey/1's sentinel to discover this unit"), "{status:?}");
+
+    // Meanwhile valkey/1's Sentinel discovers it. A later hook (valkey/1's relation-changed, or
+    // update-status at the latest) plans the same start and completes it.
+    rec.known.borrow_mut().push(KnownSentinel {
+        ip: host(0),
+        port: SENTINEL_PORT,
+        runid: "r0".into(),
+        flags: vec!["sentinel".into()],
+    });
+    let plan = crate::plan::plan(&o);
+    assert!(plan.steps.contains(&start), "{plan:?}");
+    let hook_2 = Deadline::for_hook();
+    let e = Effects { deadline: &hook_2, ..e };
+    let out = execute(&e, &o, &plan.steps).unwrap();
+    assert_eq!(out, Outcome::default());
+    assert_eq!(tools.own_bag_now().get(peers::STARTED).map(String::as_str), Some("true"));
+}
+
+/// Once the budget is spent no further step starts; a note says how many are left for the next
+/// hook (which plans them again).
+#[test]
+fn a_spent_budget_leaves_the_remaining_steps_to_the_next_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let spent = Deadline::after(Duration::ZERO);
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &spent,
+    };
+    let steps = [Step::PublishHost("valkey-0.test".into()), Step::RequestStart];
+    let out = execute(&e, &Observed::test(0), &steps).unwrap();
+    assert_eq!(out.notes, [out_of_time(2)]);
+    assert!(tools.own_bag_now().is_empty(), "{:?}", tools.own_bag_now());
+    assert!(rec.log.borrow().is_empty());
 }
