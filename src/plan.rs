@@ -152,8 +152,14 @@ pub enum Step {
     /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
     /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
     KeepValkeyDown,
-    /// Apply changed runtime settings to the local Valkey and Sentinel.
-    ApplySettings(RuntimeSettings),
+    /// Apply changed runtime settings to the local Valkey and Sentinel, and remember them.
+    ApplySettings {
+        /// The settings the config implies.
+        settings: RuntimeSettings,
+        /// Whether `replica-priority` is set too: only on a replica the start-up fence has
+        /// admitted ([`fence_lifted`]); otherwise the fence owns it and `AllowPromotion` sets it.
+        priority: bool,
+    },
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
     /// move Valkey to this address at runtime (`CONFIG SET bind` and `replica-announce-ip` over its
     /// local socket, then valkey.conf re-rendered with its current replication source) and
@@ -241,7 +247,7 @@ impl Step {
             Step::RefreshSupervision(_) => "refresh-supervision",
             Step::RestartAsReplica(_) => "restart-as-replica",
             Step::KeepValkeyDown => "keep-valkey-down",
-            Step::ApplySettings(_) => "apply-settings",
+            Step::ApplySettings { .. } => "apply-settings",
             Step::Rebind(_) => "rebind",
             Step::FollowAddresses { .. } => "follow-addresses",
             Step::FollowPrimary(_) => "follow-primary",
@@ -406,7 +412,7 @@ fn protocol(o: &Observed) -> Plan {
         steps.extend(tune_step(o));
         if o.local.valkey_running {
             if o.applied.as_ref() != Some(&settings) || drifted(o, &settings) {
-                steps.push(Step::ApplySettings(settings));
+                steps.push(Step::ApplySettings { settings, priority: fence_lifted(o) });
             }
             steps.extend(follow_primary_step(o));
             steps.extend(promotion_step(o));
@@ -444,7 +450,7 @@ pub fn for_exec_context(o: &Observed) -> Plan {
                 | Step::TuneSentinel
                 | Step::RestartAsReplica(_)
                 | Step::KeepValkeyDown
-                | Step::ApplySettings(_)
+                | Step::ApplySettings { .. }
                 | Step::Rebind(_)
                 | Step::FollowPrimary(_)
                 | Step::AllowPromotion(_)
@@ -540,6 +546,13 @@ pub fn promotion_step(o: &Observed) -> Option<Step> {
     let r = o.local.replication.as_ref()?;
     (o.me.started && configured != 0 && r.role == crate::valkey::Role::Replica && r.priority == Some(0))
         .then_some(Step::AllowPromotion(configured))
+}
+
+/// Whether the start-up fence no longer holds this node: it reports a non-zero
+/// `replica-priority`, i.e. it is a replica that was admitted after resyncing. A primary, or a
+/// replica still at 0, keeps the fence's value.
+pub fn fence_lifted(o: &Observed) -> bool {
+    o.local.replication.as_ref().is_some_and(|r| r.priority.is_some_and(|p| p != 0))
 }
 
 /// Whether the deployment has a primary to join: the app bag says it was bootstrapped *and* a

@@ -30,7 +30,7 @@ fn every_step() -> Vec<Step> {
         Step::RefreshSupervision(Duration::ZERO),
         Step::RestartAsReplica(ep.clone()),
         Step::KeepValkeyDown,
-        Step::ApplySettings(RuntimeSettings::default()),
+        Step::ApplySettings { settings: RuntimeSettings::default(), priority: false },
         Step::Rebind(host(0)),
         Step::FollowAddresses {
             moved: vec![],
@@ -316,4 +316,24 @@ fn only_steps_that_change_what_observe_sees_call_for_another_pass() {
     };
     assert!(follow(true).calls_for_another_look() && !follow(false).calls_for_another_look());
     assert!(!plan(&quiet_primary()).look_again());
+}
+
+/// `replica-priority` belongs to the start-up fence until it is lifted: the plan decides whether
+/// changed settings include it, execute only carries that out.
+#[test]
+fn settings_include_replica_priority_only_once_the_fence_is_lifted() {
+    let priority = |replication: ReplicationInfo| {
+        let o = with(quiet_primary(), |o| {
+            o.local.replication = Some(replication);
+            o.applied = None;
+        });
+        plan(&o).steps.into_iter().find_map(|s| match s {
+            Step::ApplySettings { priority, .. } => Some(priority),
+            _ => None,
+        })
+    };
+    assert_eq!(priority(replica_info(1, 10, true)), Some(true), "an admitted replica (priority 100)");
+    let fenced = ReplicationInfo { priority: Some(0), ..replica_info(1, 10, true) };
+    assert_eq!(priority(fenced), Some(false), "a replica still fenced");
+    assert_eq!(priority(primary_info(10, &[(1, 10)])), Some(false), "a primary keeps the fence");
 }

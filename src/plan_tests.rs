@@ -232,7 +232,7 @@ fn started_unit_restarts_services_and_applies_changed_settings() {
     changed.config.as_mut().unwrap().maxmemory_policy = "allkeys-lru".into();
     let steps = plan(&changed).steps;
     assert!(
-        matches!(&steps[..], [Step::ApplySettings(s)] if s.valkey["maxmemory-policy"] == "allkeys-lru"),
+        matches!(&steps[..], [Step::ApplySettings { settings: s, .. }] if s.valkey["maxmemory-policy"] == "allkeys-lru"),
         "{steps:?}"
     );
 
@@ -241,7 +241,7 @@ fn started_unit_restarts_services_and_applies_changed_settings() {
     let grown = o.clone().with_peers(vec![peer(0, true, Some(1)), peer(2, true, Some(2))]);
     let steps = plan(&grown).steps;
     assert!(
-        matches!(&steps[..], [Step::RefreshSupervision(d), Step::ApplySettings(s)]
+        matches!(&steps[..], [Step::RefreshSupervision(d), Step::ApplySettings { settings: s, .. }]
             if s.valkey["min-replicas-to-write"] == "1" && *d == Duration::from_millis(8000)),
         "{steps:?}"
     );
@@ -591,7 +591,7 @@ fn live_settings_that_drifted_are_applied_again() {
         o
     };
     let wanted = base.applied.clone().unwrap();
-    let applies = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::ApplySettings(_)));
+    let applies = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::ApplySettings { .. }));
     let with = |pairs: &[(&str, &str)]| {
         let mut o = base.clone();
         o.local.live_settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

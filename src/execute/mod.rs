@@ -299,7 +299,7 @@ fn run_step(
             let l = local(l, step)?;
             workload::tuning::retune(l.sup, l.paths, e.connector, l.host);
         }
-        Step::ApplySettings(s) => apply_settings(&ready(l, step)?, s)?,
+        Step::ApplySettings { settings, priority } => apply_settings(&ready(l, step)?, settings, *priority)?,
         Step::Rebind(address) => rebind::rebind(&ready(l, step)?, address, out)?,
         Step::FollowAddresses { moved, addresses, restart_sentinel, replicaof } => rebind::follow_addresses(
             &ready(l, step)?,

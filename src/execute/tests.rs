@@ -170,7 +170,11 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     };
     let o = Observed::test(0);
     let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
-    execute(&e, &o, &[Step::ApplySettings(settings.clone())]).unwrap();
+    let apply = |o: &Observed| Step::ApplySettings {
+        settings: settings.clone(),
+        priority: crate::plan::fence_lifted(o),
+    };
+    execute(&e, &o, &[apply(&o)]).unwrap();
     let log = rec.log.borrow().clone();
     assert!(
         log.contains(&"valkey-0.test:6379 CONFIG SET maxmemory-policy noeviction".to_string()),
@@ -186,7 +190,7 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     let mut admitted = o.clone();
     admitted.local.replication = Some(crate::observe::fixture::replica_info(1, 10, true));
     rec.log.borrow_mut().clear();
-    execute(&e, &admitted, &[Step::ApplySettings(settings.clone())]).unwrap();
+    execute(&e, &admitted, &[apply(&admitted)]).unwrap();
     assert!(rec.log.borrow().contains(&"valkey-0.test:6379 CONFIG SET replica-priority 100".to_string()));
     let remembered: RuntimeSettings =
         serde_json::from_str(&std::fs::read_to_string(applied_path(&paths)).unwrap()).unwrap();

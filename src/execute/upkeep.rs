@@ -70,13 +70,13 @@ pub(super) fn remember_applied(paths: &Paths, s: &RuntimeSettings) -> Result<(),
     Ok(())
 }
 
-pub(super) fn apply_settings(r: &Ready, s: &RuntimeSettings) -> Result<(), ExecuteError> {
+/// [`crate::plan::Step::ApplySettings`]: `CONFIG SET` and `SENTINEL SET`, then valkey.conf
+/// rendered again and the settings remembered. `priority`: the plan found the fence lifted, so
+/// `replica-priority` is set too.
+pub(super) fn apply_settings(r: &Ready, s: &RuntimeSettings, priority: bool) -> Result<(), ExecuteError> {
     let mut node = r.e.connector.data(&r.me())?;
-    // replica-priority belongs to the start-up fence while it holds (0 on a replica that has not
-    // resynced, or on a primary): AllowPromotion sets it then. Only an admitted replica takes it.
-    let admitted = r.o.local.replication.as_ref().is_some_and(|x| x.priority.is_some_and(|p| p != 0));
     for (k, v) in &s.valkey {
-        if k == "replica-priority" && !admitted {
+        if k == "replica-priority" && !priority {
             continue;
         }
         node.config_set(k, v)?;
@@ -85,7 +85,8 @@ pub(super) fn apply_settings(r: &Ready, s: &RuntimeSettings) -> Result<(), Execu
     for (k, v) in &s.sentinel {
         sentinel.set(MONITOR_NAME, k, v)?;
     }
-    // Re-render valkey.conf so a restart keeps the settings; keep its current replication source.
+    // Re-render valkey.conf so a restart keeps the settings, with the node's replication source as
+    // it is now: a step earlier in this pass may have changed it (a moved primary followed by IP).
     let repl = node.replication()?;
     let primary = match (repl.role, repl.master_host, repl.master_port) {
         (Role::Replica, Some(h), Some(p)) => Some(Endpoint::new(h, p)),
