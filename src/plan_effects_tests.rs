@@ -10,7 +10,42 @@ use crate::workload::{OnDisk, VALKEY_PORT};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-/// One of every step. A new variant must be added here, and the table below must then plan it.
+/// The position of each variant in [`every_step`]. No wildcard: a new variant does not compile
+/// until it is given the next position, and then `every_step` must list it and the table below
+/// must plan it.
+fn position(s: &Step) -> usize {
+    match s {
+        Step::Install => 0,
+        Step::KeepPrivate(_) => 1,
+        Step::RememberUnitHosts(_) => 2,
+        Step::PublishHost(_) => 3,
+        Step::PublishSwitchovers(_) => 4,
+        Step::RequestStart => 5,
+        Step::GrantLock(_) => 6,
+        Step::ReleaseLock => 7,
+        Step::MarkBootstrapped => 8,
+        Step::RecordMembers(_) => 9,
+        Step::StartWorkload { .. } => 10,
+        Step::EnsureServices => 11,
+        Step::TuneSentinel => 12,
+        Step::RefreshSupervision(_) => 13,
+        Step::RestartAsReplica(_) => 14,
+        Step::KeepValkeyDown => 15,
+        Step::ApplySettings { .. } => 16,
+        Step::Rebind(_) => 17,
+        Step::FollowAddresses { .. } => 18,
+        Step::FollowPrimary(_) => 19,
+        Step::AllowPromotion(_) => 20,
+        Step::SetQuorum { .. } => 21,
+        Step::ResetSentinel { .. } => 22,
+        Step::AnnounceUpkeep(_) => 23,
+        Step::HandOver { .. } => 24,
+        Step::StopServices => 25,
+        Step::MarkRetired => 26,
+    }
+}
+
+/// One of every step, in [`position`] order.
 fn every_step() -> Vec<Step> {
     let ep = Endpoint::new(host(1), VALKEY_PORT);
     vec![
@@ -222,6 +257,8 @@ fn every_effect_is_a_step_that_some_plan_produces() {
         assert!(names.contains(&want), "{case}: wanted {want}, planned {names:?}");
         planned.extend(names);
     }
+    let positions: Vec<usize> = every_step().iter().map(position).collect();
+    assert_eq!(positions, (0..positions.len()).collect::<Vec<_>>(), "every_step lists each variant once");
     let all: BTreeSet<&str> = every_step().iter().map(Step::name).collect();
     assert_eq!(all.len(), every_step().len(), "names are unique");
     let missing: Vec<&&str> = all.difference(&planned).collect();
