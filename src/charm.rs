@@ -200,8 +200,7 @@ pub fn reconcile_until(
             }
             Err(e) => return Err(e.into()),
         };
-        let again = plan.look_again() && outcome.notes.is_empty() && !deadline.expired();
-        if again && pass < MAX_PASSES {
+        if another_pass(&plan, &outcome, deadline, pass) {
             pass += 1;
             continue;
         }
@@ -210,6 +209,13 @@ pub fn reconcile_until(
         }
         return set_status(tools, o, &plan, &outcome);
     }
+}
+
+/// Whether pass number `pass` (from 1) is followed by another: its steps changed what the next
+/// observation sees, none left a note (a unit waiting for something waits for a later hook, not
+/// in a loop), time is left and fewer than [`MAX_PASSES`] ran.
+pub fn another_pass(plan: &Plan, outcome: &Outcome, deadline: &Deadline, pass: usize) -> bool {
+    plan.look_again() && outcome.notes.is_empty() && !deadline.expired() && pass < MAX_PASSES
 }
 
 /// No binary to install: blocked, with the hint how to attach one.
@@ -256,6 +262,27 @@ mod tests {
     use super::*;
     use crate::valkey::{Endpoint, ValkeyError};
     use crate::workload::WorkloadError;
+
+    #[test]
+    fn the_loop_looks_again_only_after_a_change_with_nothing_waiting_and_time_left() {
+        use std::time::Duration;
+        let start =
+            Plan { steps: vec![plan::Step::StartWorkload { primary: None, quorum: 1 }], waiting: None };
+        let settings = Plan { steps: vec![plan::Step::RequestStart], waiting: None };
+        let (done, waiting) = (Outcome::default(), Outcome { notes: vec!["waiting for x".into()] });
+        let (hook, spent) = (Deadline::for_hook(), Deadline::after(Duration::ZERO));
+        let cases = [
+            ("a start that finished: look again", &start, &done, &hook, 1, true),
+            ("the third pass is the last", &start, &done, &hook, MAX_PASSES, false),
+            ("a start still waiting: a later hook", &start, &waiting, &hook, 1, false),
+            ("out of time", &start, &done, &spent, 1, false),
+            ("nothing observe would see differently", &settings, &done, &hook, 1, false),
+            ("a quiet pass", &Plan::default(), &done, &hook, 1, false),
+        ];
+        for (case, plan, outcome, deadline, pass, want) in cases {
+            assert_eq!(another_pass(plan, outcome, deadline, pass), want, "{case}");
+        }
+    }
 
     #[test]
     fn error_policy_table() {
