@@ -52,7 +52,7 @@ pub enum Step {
     /// A started unit whose Valkey lost its data while another node is primary: point its
     /// valkey.conf at that primary, then start it like [`Step::EnsureServices`] (it resyncs).
     RestartAsReplica(Endpoint),
-    /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
+    /// A started unit whose Valkey must stay down ([`super::Restart::Refused`]): cancel a restart its
     /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
     KeepValkeyDown,
     /// Apply changed runtime settings to the local Valkey and Sentinel, and remember them.
@@ -60,7 +60,7 @@ pub enum Step {
         /// The settings the config implies.
         settings: RuntimeSettings,
         /// Whether `replica-priority` is set too: only on a replica the start-up fence has
-        /// admitted ([`fence_lifted`]); otherwise the fence owns it and `AllowPromotion` sets it.
+        /// admitted ([`super::fence_lifted`]); otherwise the fence owns it and `AllowPromotion` sets it.
         priority: bool,
     },
     /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
