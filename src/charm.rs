@@ -1,19 +1,18 @@
 //! The charm's entry: which handler an event gets, and the one error policy.
 //!
-//! Ordinary hooks all reconcile (observe → plan → execute → status), whatever woke them. Only
-//! events that carry meaning get their own handler: actions, and the leaving unit's
-//! storage-detaching / stop / own relation-departed (retire, in any order, idempotently).
+//! Ordinary hooks all reconcile (observe → plan → execute, a few passes under one deadline, then
+//! status), whatever woke them. Only events that carry meaning get their own handler: actions,
+//! and the leaving unit's storage-detaching / stop / own relation-departed (retire, in any order,
+//! idempotently). docs/architecture.md describes the loop.
 
 use crate::actions;
-use crate::execute::{execute, Effects, ExecuteError, Outcome};
-use crate::history;
+use crate::execute::{execute, Deadline, Effects, ExecuteError, Outcome};
 use crate::juju::{Context, Event, HookToolError, HookTools, StatusKind};
-use crate::observe::{self, applied_path, retired_marker, Observed};
-use crate::plan::{self, Plan, RuntimeSettings};
-use crate::secrets::{self, SecretError};
+use crate::observe::{self, ObserveError, Observed, World};
+use crate::plan::{self, Plan};
+use crate::secrets::SecretError;
 use crate::status::{self, Status};
-use crate::valkey::{Auth, TcpConnector};
-use crate::workload::{self, Credentials, Installed, Paths, Supervisor, ADMIN_USER};
+use crate::workload;
 
 /// Everything that can end a hook early.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +29,15 @@ pub enum CharmError {
     /// The client relation's pass failed.
     #[error(transparent)]
     Client(#[from] crate::client::handler::ClientError),
+}
+
+impl From<ObserveError> for CharmError {
+    fn from(e: ObserveError) -> Self {
+        match e {
+            ObserveError::Tool(t) => CharmError::Tool(t),
+            ObserveError::Secret(s) => CharmError::Secret(s),
+        }
+    }
 }
 
 /// What to do about an error.
@@ -52,7 +60,6 @@ pub fn error_policy(err: &CharmError) -> Decision {
             Decision::Blocked(msg)
         }
         CharmError::Execute(ExecuteError::Valkey(v)) if v.is_unreachable() => Decision::Waiting(msg),
-        CharmError::Execute(ExecuteError::Missing { .. }) => Decision::Waiting(msg),
         CharmError::Secret(SecretError::Incomplete { .. }) => Decision::Blocked(msg),
         _ => Decision::Retry(msg),
     }
@@ -129,197 +136,90 @@ fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<()
     Ok(())
 }
 
-/// A fully observed unit, with the handles execution needs.
-pub struct Loaded {
-    /// The observation.
-    pub observed: Observed,
-    /// Workload paths, once storage is attached.
-    pub paths: Option<Paths>,
-    /// Supervisor, once storage and binary exist.
-    pub supervisor: Option<Box<dyn Supervisor>>,
-    /// Connector with the admin credentials.
-    pub connector: TcpConnector,
-}
+/// A fully observed unit, with the handles execution needs (what actions act on).
+pub type Loaded = World;
 
-/// Observes everything (creating the passwords when this unit leads and none exist).
+/// Observes everything ([`observe::observe`]; the leader creates the passwords when none exist).
 pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> {
-    let facts = observe::read_juju(tools, ctx)?;
-    let paths = facts.storage.clone().map(Paths::new);
-    let installed: Option<Installed> = paths.as_ref().and_then(workload::installed);
-    let credentials: Option<Credentials> = match &facts.relation_id {
-        Some(rid) => secrets::ensure(tools, facts.leader, rid, &facts.app)?,
-        None => None,
-    };
-    let connector = TcpConnector {
-        auth: credentials.as_ref().map(|c| Auth { user: ADMIN_USER.into(), password: c.admin.clone() }),
-        ..Default::default()
-    };
-    let (announce_host, bind_address) = match &facts.network {
-        Some((h, b)) => (Some(h.clone()), Some(b.clone())),
-        None => (None, None),
-    };
-    let applied: Option<RuntimeSettings> = paths
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(applied_path(p)).ok())
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let mut observed = Observed {
-        unit: ctx.unit.clone(),
-        leader: facts.leader,
-        now: observe::unix_now(),
-        relation_id: facts.relation_id.clone(),
-        me: facts.me.clone(),
-        peers: facts.peers.clone(),
-        app: facts.app.clone(),
-        announce_host,
-        bind_address,
-        config: facts.config.clone(),
-        credentials: credentials.clone(),
-        storage: facts.storage.clone(),
-        installed: installed.clone(),
-        install_error: None,
-        retired: retired_marker(&ctx.charm_dir).exists(),
-        applied,
-        recorded_switchovers: paths
-            .as_ref()
-            .map(|p| crate::history::recorded_switchovers(&p.etc_dir()))
-            .unwrap_or_default(),
-        local: Default::default(),
-        sentinels: Vec::new(),
-        primary_info: None,
-        unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
-        cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
-    };
-    remember_unit_hosts(paths.as_ref(), &mut observed);
-    let supervisor = match (&paths, &installed) {
-        (Some(p), Some(i)) => {
-            Some(workload::supervisor_for(ctx, p, i, plan::valkey_restart_delay(&observed)))
-        }
-        _ => None,
-    };
-    if credentials.is_some() {
-        let (local, sentinels, primary_info) = observe::read_services(
-            &facts,
-            observed.announce_host.as_deref(),
-            &connector,
-            supervisor.as_deref(),
-        );
-        observed.local = local;
-        observed.sentinels = sentinels;
-        observed.primary_info = primary_info;
-    } else if let Some(sup) = &supervisor {
-        observed.local.valkey_running = sup.is_running(workload::Service::Valkey);
-        observed.local.sentinel_running = sup.is_running(workload::Service::Sentinel);
-        observed.local.restart_delay = sup.restart_delay();
-        observed.local.supervised = sup.has_supervision();
-    }
-    if let Some(p) = &paths {
-        observed.local.bound = workload::read_bound(p);
-        observed.local.on_disk = workload::read_on_disk(p);
-    }
-    Ok(Loaded { observed, paths, supervisor, connector })
+    Ok(observe::observe(ctx, tools)?)
 }
 
-/// Merges the live units' hosts into the remembered map (written only when it changed), so a unit
-/// removed later is still named by unit ([`history::names`]). A failed write is logged nowhere:
-/// names then fall back to hosts, as before.
-fn remember_unit_hosts(paths: Option<&Paths>, observed: &mut Observed) {
-    let Some(p) = paths else { return };
-    if let Some(next) = history::names::merged(&observed.unit_hosts, observed.live_hosts()) {
-        if p.etc_dir().is_dir() {
-            let _ = history::names::write(&p.etc_dir(), &next);
-        }
-        observed.unit_hosts = next;
-    }
-}
-
-fn effects<'a>(ctx: &'a Context, tools: &'a dyn HookTools, l: &'a Loaded) -> Effects<'a> {
+fn effects<'a>(
+    ctx: &'a Context,
+    tools: &'a dyn HookTools,
+    w: &'a World,
+    deadline: &'a Deadline,
+) -> Effects<'a> {
     Effects {
         ctx,
         tools,
-        connector: &l.connector,
-        supervisor: l.supervisor.as_deref(),
-        paths: l.paths.as_ref(),
+        connector: &w.connector,
+        supervisor: w.supervisor.as_deref(),
+        paths: w.paths.as_ref(),
+        deadline,
     }
 }
 
-/// The ordinary hook: observe → plan → execute → status.
+/// At most this many observe → plan → execute passes per hook: an install, a start and the fence
+/// lift after it (docs/architecture.md "The loop").
+pub const MAX_PASSES: usize = 3;
+
+/// The ordinary hook: observe → plan → execute → status, under one [`Deadline`].
 pub fn reconcile(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
     reconcile_with(ctx, tools, plan::plan)
 }
 
-/// Observe → `planner` → execute → status; `juju-exec` contexts plan with
-/// [`plan::for_exec_context`], which decides nothing from the cached peer bags they see.
+/// [`reconcile_until`] with the hook's budget ([`crate::execute::HOOK_BUDGET`]).
 fn reconcile_with(
     ctx: &Context,
     tools: &dyn HookTools,
     planner: fn(&Observed) -> Plan,
 ) -> Result<(), CharmError> {
-    let mut loaded = load(ctx, tools)?;
-    let mut plan: Plan = planner(&loaded.observed);
-    // Installing changes what the next pass can do (supervisor, start): install, then look again.
-    if plan.steps == [plan::Step::Install] {
-        match execute(&effects(ctx, tools, &loaded), &loaded.observed, &plan.steps) {
-            Ok(_) => {}
+    reconcile_until(ctx, tools, planner, &Deadline::for_hook())
+}
+
+/// The loop: observe → `planner` → execute, again while a pass changed what the next observation
+/// sees ([`Plan::look_again`]) and nothing is left waiting, at most [`MAX_PASSES`] times and never
+/// past `deadline`; then the status of the last pass. A wait the deadline cut short leaves its
+/// note, so the unit reports waiting for it and exits 0; a later hook (any event, update-status
+/// at the latest) continues. `juju-exec` contexts plan with [`plan::for_exec_context`], which
+/// decides nothing from the cached peer bags they see.
+pub fn reconcile_until(
+    ctx: &Context,
+    tools: &dyn HookTools,
+    planner: fn(&Observed) -> Plan,
+    deadline: &Deadline,
+) -> Result<(), CharmError> {
+    let mut pass = 1;
+    loop {
+        let world = observe::observe(ctx, tools)?;
+        let o = &world.observed;
+        let plan = planner(o);
+        let outcome = match execute(&effects(ctx, tools, &world, deadline), o, &plan.steps) {
+            Ok(out) => out,
             Err(ExecuteError::Workload(e @ workload::WorkloadError::NoSource { .. })) => {
-                return block_on_install(tools, &loaded.observed, &plan, &e);
+                return block_on_install(tools, o, &plan, &e);
             }
             Err(e) => return Err(e.into()),
+        };
+        if another_pass(&plan, &outcome, deadline, pass) {
+            pass += 1;
+            continue;
         }
-        loaded = load(ctx, tools)?;
-        plan = planner(&loaded.observed);
-    }
-    if let Some(p) = &loaded.paths {
-        for file in [p.valkey_conf(), p.sentinel_conf()] {
-            workload::files::keep_private(&file).map_err(ExecuteError::from)?;
+        if pass > 1 {
+            tracing::debug!("reconciled in {pass} passes");
         }
+        // Observability after the HA work, from the same observation; it never fails the hook.
+        crate::cos::execute::pass(&effects(ctx, tools, &world, deadline), o);
+        return set_status(tools, o, &plan, &outcome);
     }
-    if let (Some(sup), Some(paths), Some(host), true) =
-        (&loaded.supervisor, &loaded.paths, &loaded.observed.announce_host, loaded.observed.me.started)
-    {
-        workload::tuning::retune(sup.as_ref(), paths, &loaded.connector, host);
-    }
-    let o = &loaded.observed;
-    let outcome = match execute(&effects(ctx, tools, &loaded), o, &plan.steps) {
-        Ok(out) => out,
-        Err(ExecuteError::Workload(e @ workload::WorkloadError::NoSource { .. })) => {
-            return block_on_install(tools, o, &plan, &e);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    // A unit that just (re)started its services reports from a fresh look, so its status says
-    // what runs now rather than what ran before this hook.
-    let started = plan.steps.iter().any(|s| matches!(s, plan::Step::StartWorkload { .. }));
-    let restarted =
-        plan.steps.iter().any(|s| matches!(s, plan::Step::EnsureServices | plan::Step::RestartAsReplica(_)));
-    // Moved services were unreachable when this hook looked (docs/ha-protocol.md "Address changes").
-    let moved = plan.steps.iter().any(|s| {
-        matches!(
-            s,
-            plan::Step::Rebind(_)
-                | plan::Step::FollowAddresses { restart_sentinel: true, .. }
-                | plan::Step::FollowPrimary(_)
-        )
-    });
-    // After resetting Sentinels that counted a departed unit, the leader's status says what they
-    // count now, not what they counted before (status::stale_sentinels).
-    let reset = plan.steps.iter().any(|s| matches!(s, plan::Step::ResetSentinel { .. }));
-    if reset && !(started || restarted || moved) && outcome.notes.is_empty() {
-        let fresh = load(ctx, tools)?;
-        return set_status(tools, &fresh.observed, &Plan::default(), &outcome);
-    }
-    if (started || restarted || moved) && outcome.notes.is_empty() {
-        let fresh = load(ctx, tools)?;
-        let mut seen = fresh.observed.clone();
-        seen.me.started = true;
-        // A node that has just (re)started runs fenced; lift it now that it is linked, rather
-        // than in the next hook (docs/ha-protocol.md "Start-up fence").
-        let lift: Vec<plan::Step> = plan::promotion_step(&seen).into_iter().collect();
-        let after = execute(&effects(ctx, tools, &fresh), &seen, &lift)?;
-        crate::cos::execute::pass(&effects(ctx, tools, &fresh), &seen);
-        return set_status(tools, &seen, &Plan::default(), &after);
-    }
-    crate::cos::execute::pass(&effects(ctx, tools, &loaded), o);
-    set_status(tools, o, &plan, &outcome)
+}
+
+/// Whether pass number `pass` (from 1) is followed by another: its steps changed what the next
+/// observation sees, none left a note (a unit waiting for something waits for a later hook, not
+/// in a loop), time is left and fewer than [`MAX_PASSES`] ran.
+pub fn another_pass(plan: &Plan, outcome: &Outcome, deadline: &Deadline, pass: usize) -> bool {
+    plan.look_again() && outcome.notes.is_empty() && !deadline.expired() && pass < MAX_PASSES
 }
 
 /// No binary to install: blocked, with the hint how to attach one.
@@ -349,14 +249,15 @@ fn set_status(tools: &dyn HookTools, o: &Observed, plan: &Plan, outcome: &Outcom
 
 /// The leaving unit: hand over if primary, stop the services, remember it. Safe to repeat.
 pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
-    let loaded = load(ctx, tools)?;
-    let steps = plan::retire(&loaded.observed);
+    let world = observe::observe(ctx, tools)?;
+    let steps = plan::retire(&world.observed);
     if steps.is_empty() {
         return Ok(());
     }
     let _ = tools.status_set(StatusKind::Maintenance, "leaving: handing over and stopping services", false);
-    execute(&effects(ctx, tools, &loaded), &loaded.observed, &steps)?;
-    if let (Some(paths), true) = (&loaded.paths, steps.contains(&plan::Step::StopServices)) {
+    let deadline = Deadline::for_hook();
+    execute(&effects(ctx, tools, &world, &deadline), &world.observed, &steps)?;
+    if let (Some(paths), true) = (&world.paths, steps.contains(&plan::Step::StopServices)) {
         // The exporter and the charm's metrics go with Valkey (best effort: they hold no data).
         if let Err(e) = crate::cos::execute::remove_services(ctx, paths) {
             tracing::warn!("observability services not removed: {e}");
@@ -371,6 +272,27 @@ mod tests {
     use super::*;
     use crate::valkey::{Endpoint, ValkeyError};
     use crate::workload::WorkloadError;
+
+    #[test]
+    fn the_loop_looks_again_only_after_a_change_with_nothing_waiting_and_time_left() {
+        use std::time::Duration;
+        let start =
+            Plan { steps: vec![plan::Step::StartWorkload { primary: None, quorum: 1 }], waiting: None };
+        let settings = Plan { steps: vec![plan::Step::RequestStart], waiting: None };
+        let (done, waiting) = (Outcome::default(), Outcome { notes: vec!["waiting for x".into()] });
+        let (hook, spent) = (Deadline::for_hook(), Deadline::after(Duration::ZERO));
+        let cases = [
+            ("a start that finished: look again", &start, &done, &hook, 1, true),
+            ("the third pass is the last", &start, &done, &hook, MAX_PASSES, false),
+            ("a start still waiting: a later hook", &start, &waiting, &hook, 1, false),
+            ("out of time", &start, &done, &spent, 1, false),
+            ("nothing observe would see differently", &settings, &done, &hook, 1, false),
+            ("a quiet pass", &Plan::default(), &done, &hook, 1, false),
+        ];
+        for (case, plan, outcome, deadline, pass, want) in cases {
+            assert_eq!(another_pass(plan, outcome, deadline, pass), want, "{case}");
+        }
+    }
 
     #[test]
     fn error_policy_table() {

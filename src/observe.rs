@@ -1,18 +1,143 @@
 //! Observe: read Juju, the local services, and the Sentinels into one plain [`Observed`] value.
 //!
 //! Everything the plan decides on is in [`Observed`]; nothing in it is a handle, so plan and status
-//! tests build it by hand (`observe::fixture`). [`read_juju`] and [`read_services`] are the only
-//! effectful parts; `charm::load` puts their results together.
+//! tests build it by hand (`observe::fixture`). [`observe`] alone builds it, from [`read_juju`],
+//! the unit's files and [`read_services`], and hands it over in a [`World`] with the handles
+//! execution needs. It changes nothing, with one exception: the leader creates the passwords
+//! when none exist (`secrets::ensure`), because Juju lets a hook read a secret it created only
+//! through the value it just generated.
 
 use crate::config::{CharmConfig, ConfigError};
 use crate::juju::{Context, HookToolError, HookTools};
 use crate::peers::{self, AppData, PeerUnit};
 use crate::plan::RuntimeSettings;
-use crate::valkey::{Connector, Endpoint, KnownReplica, KnownSentinel, MonitoredPrimary, ReplicationInfo};
+use crate::secrets::{self, SecretError};
+use crate::valkey::{
+    Auth, Connector, Endpoint, KnownReplica, KnownSentinel, MonitoredPrimary, ReplicationInfo, TcpConnector,
+};
 use crate::workload::{
-    Credentials, Installed, Paths, Service, Supervisor, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+    self, Credentials, Installed, Paths, Service, Supervisor, ADMIN_USER, MONITOR_NAME, SENTINEL_PORT,
+    VALKEY_PORT,
 };
 use std::path::PathBuf;
+
+/// Why the world could not be observed.
+#[derive(Debug, thiserror::Error)]
+pub enum ObserveError {
+    /// A hook tool failed.
+    #[error(transparent)]
+    Tool(#[from] HookToolError),
+    /// The passwords could not be read or created.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+/// One observation and the handles execution needs to act on it.
+pub struct World {
+    /// The observation.
+    pub observed: Observed,
+    /// Workload paths, once storage is attached.
+    pub paths: Option<Paths>,
+    /// Supervisor, once storage and binary exist.
+    pub supervisor: Option<Box<dyn Supervisor>>,
+    /// Connector with the admin credentials.
+    pub connector: TcpConnector,
+}
+
+/// Observes everything: Juju's view, the unit's files, the local services and the Sentinels.
+pub fn observe(ctx: &Context, tools: &dyn HookTools) -> Result<World, ObserveError> {
+    let facts = read_juju(tools, ctx)?;
+    let paths = facts.storage.clone().map(Paths::new);
+    let installed: Option<Installed> = paths.as_ref().and_then(workload::installed);
+    let credentials: Option<Credentials> = match &facts.relation_id {
+        Some(rid) => secrets::ensure(tools, facts.leader, rid, &facts.app)?,
+        None => None,
+    };
+    let connector = TcpConnector {
+        auth: credentials.as_ref().map(|c| Auth { user: ADMIN_USER.into(), password: c.admin.clone() }),
+        ..Default::default()
+    };
+    let (announce_host, bind_address) = match &facts.network {
+        Some((h, b)) => (Some(h.clone()), Some(b.clone())),
+        None => (None, None),
+    };
+    let applied: Option<RuntimeSettings> = paths
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(applied_path(p)).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    // The supervisor renders Valkey's restart delay when it starts it: the same function of the
+    // config and the unit count the plan compares with (`Step::RefreshSupervision`).
+    let delay = crate::plan::restart_delay_for(&facts.config, 1 + facts.peers.len());
+    let supervisor = match (&paths, &installed) {
+        (Some(p), Some(i)) => Some(workload::supervisor_for(ctx, p, i, delay)),
+        _ => None,
+    };
+    let (mut local, sentinels, primary_info) = match &credentials {
+        Some(_) => read_services(&facts, announce_host.as_deref(), &connector, supervisor.as_deref()),
+        None => (LocalNode::default(), Vec::new(), None),
+    };
+    if let (None, Some(sup)) = (&credentials, &supervisor) {
+        read_supervision(&mut local, sup.as_ref());
+    }
+    if let Some(p) = &paths {
+        read_files(&mut local, p, facts.me.started.then_some(()).and(supervisor.as_deref()));
+    }
+    let observed = Observed {
+        unit: ctx.unit.clone(),
+        leader: facts.leader,
+        now: unix_now(),
+        relation_id: facts.relation_id,
+        me: facts.me,
+        peers: facts.peers,
+        app: facts.app,
+        announce_host,
+        bind_address,
+        config: facts.config,
+        credentials,
+        storage: facts.storage,
+        installed,
+        install_error: None,
+        retired: retired_marker(&ctx.charm_dir).exists(),
+        applied,
+        recorded_switchovers: paths
+            .as_ref()
+            .map(|p| crate::history::recorded_switchovers(&p.etc_dir()))
+            .unwrap_or_default(),
+        local,
+        sentinels,
+        primary_info,
+        unit_hosts: paths.as_ref().map(|p| crate::history::names::read(&p.etc_dir())).unwrap_or_default(),
+        cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
+    };
+    Ok(World { observed, paths, supervisor, connector })
+}
+
+/// What the supervisor says about the local services.
+fn read_supervision(local: &mut LocalNode, sup: &dyn Supervisor) {
+    local.valkey_running = sup.is_running(Service::Valkey);
+    local.sentinel_running = sup.is_running(Service::Sentinel);
+    local.restart_delay = sup.restart_delay();
+    local.supervised = sup.has_supervision();
+}
+
+/// What the unit's files say: the addresses the services run with, the data on disk, config
+/// files others may read, and — for a started unit whose Sentinel runs (`started`: its
+/// supervisor) — which Sentinel process was last tuned.
+fn read_files(local: &mut LocalNode, p: &Paths, started: Option<&dyn Supervisor>) {
+    use std::os::unix::fs::PermissionsExt;
+    local.bound = workload::read_bound(p);
+    local.on_disk = workload::read_on_disk(p);
+    local.loose_files = [p.valkey_conf(), p.sentinel_conf()]
+        .into_iter()
+        .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.permissions().mode() & 0o077 != 0))
+        .collect();
+    if let (Some(sup), true) = (started, local.sentinel_running) {
+        local.sentinel_pid = sup.pid(Service::Sentinel);
+        local.tuned_pid = std::fs::read_to_string(workload::tuning::tuned_marker(p))
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+    }
+}
 
 /// What one Sentinel reports about the monitored primary, its replicas and its peers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,6 +187,12 @@ pub struct LocalNode {
     /// `CONFIG GET`: a value changed behind the charm's back is set again (empty when Valkey did
     /// not answer).
     pub live_settings: std::collections::BTreeMap<String, String>,
+    /// The local Sentinel's pid, read for a started unit whose Sentinel runs.
+    pub sentinel_pid: Option<u32>,
+    /// The pid of the Sentinel process last given the charm's INFO period (`workload::tuning`).
+    pub tuned_pid: Option<u32>,
+    /// Config files holding password hashes that someone made readable to others.
+    pub loose_files: Vec<PathBuf>,
 }
 
 /// Everything a reconcile pass decides on.
@@ -316,10 +447,7 @@ pub fn read_services(
 ) -> (LocalNode, Vec<SentinelView>, Option<ReplicationInfo>) {
     let mut local = LocalNode::default();
     if let Some(sup) = supervisor {
-        local.valkey_running = sup.is_running(Service::Valkey);
-        local.sentinel_running = sup.is_running(Service::Sentinel);
-        local.restart_delay = sup.restart_delay();
-        local.supervised = sup.has_supervision();
+        read_supervision(&mut local, sup);
     }
     if let (true, Some(host)) = (local.valkey_running, announce_host) {
         if let Ok(mut node) = connector.data(&Endpoint::new(host, VALKEY_PORT)) {

@@ -119,7 +119,8 @@ impl Observed {
             local: LocalNode::default(),
             sentinels: Vec::new(),
             primary_info: None,
-            unit_hosts: Default::default(),
+            // Already remembered: plan tests see no `RememberUnitHosts` unless they add a host.
+            unit_hosts: [(host(n), format!("valkey/{n}"))].into(),
             cos: Default::default(),
         }
     }
@@ -132,6 +133,11 @@ impl Observed {
 
     /// Adds peers.
     pub fn with_peers(mut self, peers: Vec<PeerUnit>) -> Self {
+        for p in &peers {
+            if let Some(h) = &p.host {
+                self.unit_hosts.insert(h.clone(), p.name.clone());
+            }
+        }
         self.peers = peers;
         self
     }
@@ -155,6 +161,9 @@ impl Observed {
             memory: None,
             live_settings: Default::default(),
             sentinel_answers: true,
+            sentinel_pid: None,
+            tuned_pid: None,
+            loose_files: Vec::new(),
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+#[path = "plan_step.rs"]
+mod step;
+pub use step::Step;
+
 /// A start-lock holder that has not started after this long is reclaimed.
 pub const LOCK_STALL_SECS: u64 = 120;
 /// A replica within this many bytes of the primary's offset counts as in sync.
@@ -72,7 +76,13 @@ pub fn runtime_settings(c: &CharmConfig, units: usize) -> Result<RuntimeSettings
 /// [`Step::RefreshSupervision`] carries every change to the supervisor (systemd's `RestartSec`,
 /// the direct supervisor's delay file).
 pub fn valkey_restart_delay(o: &Observed) -> Duration {
-    let down_after = match (&o.config, o.live_count()) {
+    restart_delay_for(&o.config, o.live_count())
+}
+
+/// [`valkey_restart_delay`] from its two inputs, so observe can give the supervisor it builds the
+/// same delay before the observation is complete.
+pub fn restart_delay_for(config: &Result<CharmConfig, ConfigError>, live_units: usize) -> Duration {
+    let down_after = match (config, live_units) {
         (_, 1) => return Duration::ZERO,
         (Ok(c), _) => c.down_after_ms,
         (Err(_), _) => CharmConfig::default().down_after_ms,
@@ -98,108 +108,6 @@ pub fn in_sync(replica: &ReplicaEntry, primary_offset: u64) -> bool {
         && replica.lag <= IN_SYNC_LAG_SECS
 }
 
-/// One thing to do. Every step is idempotent: executing it twice does no harm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Install the server binary (resource or apt).
-    Install,
-    /// Write our announce host into our bag.
-    PublishHost(String),
-    /// Publish the switchover records this unit knows in its bag (`history::shared`).
-    PublishSwitchovers(Vec<crate::history::Failover>),
-    /// Ask for the start lock (`start-requested` = now).
-    RequestStart,
-    /// Leader: give the start lock to `unit`.
-    GrantLock(String),
-    /// Leader: free the start lock (its holder started, departed or stalled).
-    ReleaseLock,
-    /// Leader: record that the deployment has been bootstrapped (a unit started).
-    MarkBootstrapped,
-    /// Leader: record the hosts of the started units (`peers::MEMBERS`), sorted.
-    RecordMembers(Vec<String>),
-    /// Render and start Valkey and Sentinel, wait (bounded) to be linked and discovered, then
-    /// report started. `primary` is `None` when this unit becomes the primary.
-    StartWorkload {
-        /// Whom to `replicaof`.
-        primary: Option<Endpoint>,
-        /// Quorum for the new sentinel.conf.
-        quorum: u32,
-    },
-    /// A started unit whose service is not running: start it again from its files.
-    EnsureServices,
-    /// The supervision's files are outdated (Valkey's restart delay changed, or a new charm
-    /// renders them differently): rewrite them, with this restart delay, without restarting
-    /// either service (systemd: unit files + `daemon-reload`; direct: the delay file).
-    RefreshSupervision(Duration),
-    /// A started unit whose Valkey lost its data while another node is primary: point its
-    /// valkey.conf at that primary, then start it like [`Step::EnsureServices`] (it resyncs).
-    RestartAsReplica(Endpoint),
-    /// A started unit whose Valkey must stay down ([`Restart::Refused`]): cancel a restart its
-    /// supervisor has pending, and start Sentinel if it is down (the quorum still needs it).
-    KeepValkeyDown,
-    /// Apply changed runtime settings to the local Valkey and Sentinel.
-    ApplySettings(RuntimeSettings),
-    /// The unit's address changed under its services (docs/ha-protocol.md "Address changes"):
-    /// move Valkey to this address at runtime (`CONFIG SET bind` and `replica-announce-ip` over its
-    /// local socket, then valkey.conf re-rendered with its current replication source) and
-    /// restart Sentinel from its own sentinel.conf with the old addresses replaced
-    /// (`crate::readdress::renames`: its `bind` and `announce-ip`, and any moved peer's).
-    Rebind(String),
-    /// Peers moved, joined or left since this unit's Sentinel last learnt their addresses.
-    FollowAddresses {
-        /// Peers whose address changed: this Sentinel still holds their old one.
-        moved: Vec<String>,
-        /// Unit → address of every peer now, recorded once followed.
-        addresses: BTreeMap<String, String>,
-        /// Restart the local Sentinel from its file with the moved peers' old addresses replaced
-        /// by their new ones, so it reaches them again — by hostname it resolves every name anew
-        /// (false when nobody moved, or when a `Rebind` in the same plan restarts it anyway).
-        restart_sentinel: bool,
-        /// This replica follows its primary by an address that moved (units known by IP):
-        /// `REPLICAOF` the new one (`crate::readdress::primary_moved_to`).
-        replicaof: Option<Endpoint>,
-    },
-    /// This Valkey still acts as primary while the Sentinels have settled on another one that
-    /// answers as primary (a healed partition: Sentinel itself re-points it only ~8 s later and
-    /// tells nobody): `REPLICAOF` that primary now, and keep it in valkey.conf.
-    FollowPrimary(Endpoint),
-    /// Lift the start-up fence (`workload::START_FENCE`): once this replica's link to the primary
-    /// is up (i.e. it has resynced, waited for a bounded time), set its configured
-    /// `replica-priority`, so Sentinel may promote it again.
-    AllowPromotion(u32),
-    /// Leader: set the quorum on one unit's Sentinel.
-    SetQuorum {
-        /// The unit whose Sentinel it is.
-        unit: String,
-        /// Its host.
-        host: String,
-        /// The new quorum.
-        quorum: u32,
-    },
-    /// Leader: `SENTINEL RESET` one Sentinel that remembers departed peers or replicas, then wait
-    /// until it sees at least the expected ones again.
-    ResetSentinel {
-        /// The unit whose Sentinel it is.
-        unit: String,
-        /// Its host.
-        host: String,
-        /// Peers it must see again.
-        expected_peers: u32,
-        /// Replicas it must see again.
-        expected_replicas: u32,
-    },
-    /// Leader: after resets or quorum changes, bump the app bag's `sentinel-upkeep` counter to
-    /// this value, so every other unit reconciles and shows the new counts at once.
-    AnnounceUpkeep(u64),
-    /// Leaving: hand the primary role to an in-sync replica first.
-    HandOver,
-    /// Leaving: stop Sentinel, then Valkey, for good (`Supervisor::remove`: systemd units
-    /// disabled and deleted).
-    StopServices,
-    /// Leaving: remember that this unit retired, so no later hook restarts it.
-    MarkRetired,
-}
-
 /// The result of planning: steps, and why the unit is not progressing when it is waiting.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
@@ -210,13 +118,48 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether executing this plan calls for another observe → plan pass in the same hook
+    /// ([`Step::calls_for_another_look`]).
+    pub fn look_again(&self) -> bool {
+        self.steps.iter().any(Step::calls_for_another_look)
+    }
+
     fn wait(steps: Vec<Step>, why: impl Into<String>) -> Plan {
         Plan { steps, waiting: Some(why.into()) }
     }
 }
 
-/// The reconcile plan for an ordinary hook.
+/// The reconcile plan for an ordinary hook: [`housekeeping`] first, then the protocol.
 pub fn plan(o: &Observed) -> Plan {
+    let mut p = protocol(o);
+    p.steps.splice(0..0, housekeeping(o));
+    p
+}
+
+/// Steps about the unit's own files, whatever else it waits for: config files narrowed back to
+/// 0600, newly seen unit names remembered.
+pub fn housekeeping(o: &Observed) -> Vec<Step> {
+    if o.retired || o.storage.is_none() {
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    if !o.local.loose_files.is_empty() {
+        steps.push(Step::KeepPrivate(o.local.loose_files.clone()));
+    }
+    if let Some(next) = crate::history::names::merged(&o.unit_hosts, o.live_hosts()) {
+        steps.push(Step::RememberUnitHosts(next));
+    }
+    steps
+}
+
+/// The local Sentinel's tuning when the process that runs is not the one last tuned.
+pub fn tune_step(o: &Observed) -> Option<Step> {
+    let l = &o.local;
+    (o.me.started && l.sentinel_pid.is_some() && l.sentinel_pid != l.tuned_pid).then_some(Step::TuneSentinel)
+}
+
+/// The protocol's steps (docs/ha-protocol.md).
+fn protocol(o: &Observed) -> Plan {
     if o.retired {
         return Plan::default();
     }
@@ -294,9 +237,10 @@ pub fn plan(o: &Observed) -> Plan {
             Restart::AsReplicaOf(p) => steps.push(Step::RestartAsReplica(p)),
             Restart::Refused(_) => steps.push(Step::KeepValkeyDown),
         }
+        steps.extend(tune_step(o));
         if o.local.valkey_running {
             if o.applied.as_ref() != Some(&settings) || drifted(o, &settings) {
-                steps.push(Step::ApplySettings(settings));
+                steps.push(Step::ApplySettings { settings, priority: fence_lifted(o) });
             }
             steps.extend(follow_primary_step(o));
             steps.extend(promotion_step(o));
@@ -327,11 +271,14 @@ pub fn for_exec_context(o: &Observed) -> Plan {
     p.steps.retain(|s| {
         matches!(
             s,
-            Step::PublishHost(_)
+            Step::KeepPrivate(_)
+                | Step::RememberUnitHosts(_)
+                | Step::PublishHost(_)
                 | Step::EnsureServices
+                | Step::TuneSentinel
                 | Step::RestartAsReplica(_)
                 | Step::KeepValkeyDown
-                | Step::ApplySettings(_)
+                | Step::ApplySettings { .. }
                 | Step::Rebind(_)
                 | Step::FollowPrimary(_)
                 | Step::AllowPromotion(_)
@@ -390,15 +337,15 @@ pub fn restart_rule(o: &Observed) -> Restart {
 /// The plan while the config is invalid: only bring dead services back, with their files' (last
 /// good) settings; never start Valkey where [`restart_rule`] refuses or needs a new file.
 fn heal_only(o: &Observed) -> Plan {
-    if !o.me.started || o.credentials.is_none() {
+    if !o.me.started || o.credentials.is_none() || o.announce_host.is_none() {
         return Plan::default();
     }
     let step = match restart_rule(o) {
-        Restart::Running => return Plan::default(),
-        Restart::FromFiles => Step::EnsureServices,
-        Restart::AsReplicaOf(_) | Restart::Refused(_) => Step::KeepValkeyDown,
+        Restart::Running => None,
+        Restart::FromFiles => Some(Step::EnsureServices),
+        Restart::AsReplicaOf(_) | Restart::Refused(_) => Some(Step::KeepValkeyDown),
     };
-    Plan { steps: vec![step], waiting: None }
+    Plan { steps: step.into_iter().chain(tune_step(o)).collect(), waiting: None }
 }
 
 /// A stale primary's step: this unit's Valkey says `role:master`, but this unit's own Sentinel —
@@ -427,6 +374,13 @@ pub fn promotion_step(o: &Observed) -> Option<Step> {
     let r = o.local.replication.as_ref()?;
     (o.me.started && configured != 0 && r.role == crate::valkey::Role::Replica && r.priority == Some(0))
         .then_some(Step::AllowPromotion(configured))
+}
+
+/// Whether the start-up fence no longer holds this node: it reports a non-zero
+/// `replica-priority`, i.e. it is a replica that was admitted after resyncing. A primary, or a
+/// replica still at 0, keeps the fence's value.
+pub fn fence_lifted(o: &Observed) -> bool {
+    o.local.replication.as_ref().is_some_and(|r| r.priority.is_some_and(|p| p != 0))
 }
 
 /// Whether the deployment has a primary to join: the app bag says it was bootstrapped *and* a
@@ -542,11 +496,13 @@ pub fn retire(o: &Observed) -> Vec<Step> {
     }
     let mut steps = Vec::new();
     let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
-    if o.local.valkey_running
-        && is_primary
-        && (o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o))
-    {
-        steps.push(Step::HandOver);
+    let others = o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o);
+    if let (true, true, true, Some(host)) = (o.local.valkey_running, is_primary, others, &o.announce_host) {
+        let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+        steps.push(Step::HandOver {
+            sentinel: Endpoint::new(host.clone(), crate::workload::SENTINEL_PORT),
+            admit,
+        });
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
     // a systemd unit left enabled would start again at the next boot.
@@ -593,3 +549,7 @@ mod tests;
 #[cfg(test)]
 #[path = "plan_restart_tests.rs"]
 mod restart_tests;
+
+#[cfg(test)]
+#[path = "plan_effects_tests.rs"]
+mod effects_tests;

@@ -232,7 +232,7 @@ fn started_unit_restarts_services_and_applies_changed_settings() {
     changed.config.as_mut().unwrap().maxmemory_policy = "allkeys-lru".into();
     let steps = plan(&changed).steps;
     assert!(
-        matches!(&steps[..], [Step::ApplySettings(s)] if s.valkey["maxmemory-policy"] == "allkeys-lru"),
+        matches!(&steps[..], [Step::ApplySettings { settings: s, .. }] if s.valkey["maxmemory-policy"] == "allkeys-lru"),
         "{steps:?}"
     );
 
@@ -241,7 +241,7 @@ fn started_unit_restarts_services_and_applies_changed_settings() {
     let grown = o.clone().with_peers(vec![peer(0, true, Some(1)), peer(2, true, Some(2))]);
     let steps = plan(&grown).steps;
     assert!(
-        matches!(&steps[..], [Step::RefreshSupervision(d), Step::ApplySettings(s)]
+        matches!(&steps[..], [Step::RefreshSupervision(d), Step::ApplySettings { settings: s, .. }]
             if s.valkey["min-replicas-to-write"] == "1" && *d == Duration::from_millis(8000)),
         "{steps:?}"
     );
@@ -383,6 +383,12 @@ fn no_sentinel_upkeep_during_a_failover() {
     assert_eq!(leader_with_three(vec![sentinel(0, 0, 1, 2, 2), busy]), vec![]);
 }
 
+/// Unit `n` hands over through its own Sentinel, admitting the default replica-priority.
+fn hand_over_step(n: u32) -> Step {
+    let sentinel = Endpoint::new(crate::observe::fixture::host(n), crate::workload::SENTINEL_PORT);
+    Step::HandOver { sentinel, admit: crate::config::CharmConfig::default().replica_priority }
+}
+
 #[test]
 fn retire_table() {
     let primary =
@@ -399,7 +405,7 @@ fn retire_table() {
     let mut done = stopped.clone();
     done.retired = true;
     let cases = vec![
-        ("primary hands over", primary, vec![Step::HandOver, Step::StopServices, Step::MarkRetired]),
+        ("primary hands over", primary, vec![hand_over_step(0), Step::StopServices, Step::MarkRetired]),
         ("last unit just stops", lone_primary, vec![Step::StopServices, Step::MarkRetired]),
         ("replica stops", replica, vec![Step::StopServices, Step::MarkRetired]),
         ("stop after detaching only marks", stopped, vec![Step::MarkRetired]),
@@ -442,7 +448,7 @@ fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_it_still_kno
         o.sentinels = vec![mine];
         o
     };
-    let hand_over = vec![Step::HandOver, Step::StopServices, Step::MarkRetired];
+    let hand_over = vec![hand_over_step(0), Step::StopServices, Step::MarkRetired];
     let just_stop = vec![Step::StopServices, Step::MarkRetired];
     let cases = [
         ("both know it", leaving(Some(known(&["slave"], true)), Some("online")), &hand_over),
@@ -585,7 +591,7 @@ fn live_settings_that_drifted_are_applied_again() {
         o
     };
     let wanted = base.applied.clone().unwrap();
-    let applies = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::ApplySettings(_)));
+    let applies = |o: &Observed| plan(o).steps.iter().any(|s| matches!(s, Step::ApplySettings { .. }));
     let with = |pairs: &[(&str, &str)]| {
         let mut o = base.clone();
         o.local.live_settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -6,9 +6,9 @@
 //! address changes, secret-changed for the secret, leader-elected for leadership gained), so the
 //! answers of the last hook are as fresh as Juju's own view. [`SnapshotTools`] wraps the real
 //! tools for one invocation:
-//! - **record** (every event but update-status, or no usable snapshot): every read is asked and
-//!   its answer remembered; writes are mirrored, so the snapshot describes the state after the
-//!   hook's own `relation-set`s;
+//! - **record** (every event but update-status, or no usable snapshot): every read is asked once
+//!   and its answer remembered (a later pass of the same hook is served the same answer); writes
+//!   are mirrored, so the snapshot describes the state after the hook's own `relation-set`s;
 //! - **replay** (update-status with a snapshot of this charm build and unchanged leadership):
 //!   reads are served from the snapshot; a read it lacks is asked and remembered.
 //!
@@ -270,17 +270,19 @@ impl<'a> SnapshotTools<'a> {
         }
     }
 
-    /// Serves a read from the snapshot in replay, else asks and remembers the answer.
+    /// Serves a read from the snapshot when it holds the answer, else asks and remembers it. In
+    /// record mode the snapshot holds only what this invocation asked (and its own writes,
+    /// mirrored): a second reconcile pass in the same hook sees the Juju view of its first, with
+    /// the hook's own `relation-set`s — as Juju's hook context does, which reads each relation's
+    /// settings once per hook and shows the unit its own pending changes.
     fn cached<T: Clone>(
         &self,
         get: impl Fn(&Snapshot) -> Option<T>,
         ask: impl FnOnce() -> Result<T, HookToolError>,
         put: impl FnOnce(&mut Snapshot, T),
     ) -> Result<T, HookToolError> {
-        if self.replay {
-            if let Some(v) = get(&self.snap.borrow()) {
-                return Ok(v);
-            }
+        if let Some(v) = get(&self.snap.borrow()) {
+            return Ok(v);
         }
         let v = ask()?;
         put(&mut self.snap.borrow_mut(), v.clone());

@@ -306,3 +306,33 @@ fn the_cache_option_off_makes_every_update_status_read_fresh() {
     record_pass(&u, &t);
     assert!(open(&u.ctx, true, &t).replaying());
 }
+
+/// The reconcile loop's second pass in one hook reads Juju through the same snapshot: it gets the
+/// first pass's answers without asking again, with the hook's own writes — as Juju's hook context
+/// shows a unit its pending relation settings — and the passwords a leader just created.
+#[test]
+fn a_second_pass_in_one_hook_sees_the_first_passes_answers_and_writes() {
+    use crate::juju::fake::FAKE_RELATION_ID;
+    let u = unit();
+    let t = FakeHookTools::new("valkey/0")
+        .leader(true)
+        .own_bag(bag(&[(peers::HOST, "127.255.0.1")]))
+        .app_bag(bag(&[]))
+        .storage(&u.storage);
+    let hook = open(&u.ctx, false, &t);
+    let first = crate::observe::read_juju(&hook, &u.ctx).unwrap();
+    assert!(!first.me.started);
+    let created = secrets::ensure(&hook, true, FAKE_RELATION_ID, &first.app).unwrap().expect("created");
+    let started = [(peers::STARTED.to_string(), Some("true".to_string()))].into();
+    hook.relation_set(FAKE_RELATION_ID, false, &started).unwrap();
+
+    let before = t.calls().len();
+    let second = crate::observe::read_juju(&hook, &u.ctx).unwrap();
+    assert!(second.me.started, "its own write is seen");
+    assert!(second.app.secret_id.is_some(), "the secret's URI the leader published is seen");
+    let again = secrets::ensure(&hook, true, FAKE_RELATION_ID, &second.app).unwrap();
+    assert_eq!(again, Some(created), "the passwords it created are read back, no second secret");
+    assert_eq!(t.secrets().len(), 1);
+    let asked = new_calls(&t, before);
+    assert!(asked.iter().all(|c| c != "relation-get" && c != "secret-get"), "asked again: {asked:?}");
+}

@@ -161,6 +161,11 @@ impl HookTools for SnapshotTools<'_> {
     fn secret_add(&self, label: &str, content: &Bag) -> Result<String, HookToolError> {
         let uri = self.inner.secret_add(label, content)?;
         self.forget_secrets();
+        // Mirror it, like a relation write: a later pass of this hook reads what it created.
+        let mut snap = self.snap.borrow_mut();
+        for r in [SecretRef::Id(uri.clone()), SecretRef::Label(label.to_string())] {
+            snap.secrets.insert(secret_key(&r), Some(content.clone()));
+        }
         Ok(uri)
     }
 

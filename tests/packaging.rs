@@ -7,12 +7,15 @@
 //! 2. The systemd unit files the charm renders on real machines pass `systemd-analyze verify`.
 //! 3. Every end-to-end scenario file in `tests/` has a spread task (and no task points at a file
 //!    that is gone), so a new scenario cannot silently skip real Juju.
+//! 4. The README's "What is where" table names every top-level entry and every charm module.
 
 // Packaging checks run charmcraft, the build scripts and systemd-analyze; the charm's walls do not bind them.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "packaging/charmcraft.rs"]
 mod charmcraft;
+#[path = "packaging/layout.rs"]
+mod layout;
 #[path = "packaging/spread.rs"]
 mod spread;
 #[path = "packaging/systemd.rs"]
@@ -168,4 +171,9 @@ fn hook_links_cover_every_hook_the_charm_handles() {
         .collect();
     let missing: Vec<&String> = handled.difference(&hooks).collect();
     assert!(missing.is_empty(), "handled hooks without a hooks/ link: {missing:?}");
+}
+
+#[test]
+fn readme_layout_table_names_every_top_level_entry_and_charm_module() {
+    layout::check(&repo());
 }

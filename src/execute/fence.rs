@@ -3,13 +3,10 @@
 //! only once its link to the primary is up — a restarted node has lost its replication offset,
 //! so until it has resynced Sentinel cannot tell how much data it holds.
 
-use super::{need, ExecuteError, Outcome};
-use crate::execute::Effects;
+use super::{ExecuteError, Local, Outcome};
 use crate::juju::juju_exec;
-use crate::observe::Observed;
-use crate::switchover::poll;
-use crate::valkey::{Endpoint, Role};
-use crate::workload::{self, render_restarted_script, Detach, Paths, VALKEY_PORT};
+use crate::valkey::Role;
+use crate::workload::{self, render_restarted_script, Detach, Paths};
 use std::time::Duration;
 
 /// How long a fenced replica's link may take to come up (a resync) before this hook gives up.
@@ -19,15 +16,9 @@ pub const RESYNC_WAIT: Duration = Duration::from_secs(10);
 pub const STILL_FENCED: &str = "not promotable until it has resynced with the primary";
 
 /// Waits (bounded) for the local replica's link to the primary, then sets `priority`.
-pub(super) fn allow_promotion(
-    e: &Effects,
-    o: &Observed,
-    priority: u32,
-    out: &mut Outcome,
-) -> Result<(), ExecuteError> {
-    let host = need(o.announce_host.as_deref(), "allow promotion", "announce host")?;
-    let me = Endpoint::new(host, VALKEY_PORT);
-    let linked = poll(RESYNC_WAIT, || {
+pub(super) fn allow_promotion(l: &Local, priority: u32, out: &mut Outcome) -> Result<(), ExecuteError> {
+    let (e, me) = (l.e, l.me());
+    let linked = e.deadline.poll(RESYNC_WAIT, || {
         let r = e.connector.data(&me).ok()?.replication().ok()?;
         (r.role == Role::Replica && r.link_up).then_some(())
     });

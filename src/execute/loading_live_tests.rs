@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use super::*;
+use crate::switchover::poll;
 use crate::valkey::test_server::{poll_until, server_binary};
 use crate::valkey::TcpConnector;
 use std::net::TcpListener;

@@ -1,23 +1,32 @@
-//! Execute: carry out the [`Step`]s of a plan. Every step is idempotent; waits are bounded and
-//! polled. A step that cannot finish yet leaves a note (the unit's waiting status) instead of
-//! failing the hook, so the next hook simply tries again.
+//! Execute: carry out the [`Step`]s of a plan. Every step is idempotent; every wait is polled and
+//! draws from the hook's one [`Deadline`]. A step that cannot finish yet leaves a note (the unit's
+//! waiting status) instead of failing the hook, so a later hook simply continues.
+//!
+//! Steps on the local services run with a [`Ready`] context: the plan plans them only past its
+//! guards (storage, binary, peer relation, network address, passwords), so the paths, the
+//! supervisor, the host and the passwords are plain values here, not options each step re-checks.
 
+use crate::config::CharmConfig;
 use crate::juju::{Context, HookToolError, HookTools};
 use crate::observe::{retired_marker, Observed};
 use crate::peers;
 use crate::plan::Step;
-use crate::switchover::{poll, SwitchoverError};
+use crate::switchover::SwitchoverError;
 use crate::valkey::{Connector, Endpoint, ValkeyError};
-use crate::workload::{self, Paths, Service, Supervisor, WorkloadError, MONITOR_NAME, SENTINEL_PORT};
+use crate::workload::{
+    self, Credentials, Paths, Service, Supervisor, WorkloadError, MONITOR_NAME, SENTINEL_PORT,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod deadline;
 mod fence;
 mod rebind;
 mod restart;
 mod start;
 mod upkeep;
 
+pub use deadline::{Deadline, HOOK_BUDGET};
 use start::start_workload;
 use upkeep::{apply_settings, hand_over, still_answering, wait_for_departed_to_stop};
 
@@ -42,6 +51,69 @@ pub struct Effects<'a> {
     pub supervisor: Option<&'a dyn Supervisor>,
     /// The workload's paths; `None` until storage is attached.
     pub paths: Option<&'a Paths>,
+    /// The end of the hook's time budget: every wait draws from it.
+    pub deadline: &'a Deadline,
+}
+
+/// What a step on the local services relies on, established once per [`execute`] from what the
+/// plan's guards checked: storage attached (paths), binary installed (supervisor), the peer
+/// relation, the network address and the passwords.
+pub struct Local<'a> {
+    /// The world's handles and the deadline.
+    pub e: &'a Effects<'a>,
+    /// The observation the plan was made from.
+    pub o: &'a Observed,
+    /// The workload's paths.
+    pub paths: &'a Paths,
+    /// The service supervisor.
+    pub sup: &'a dyn Supervisor,
+    /// The host this unit announces.
+    pub host: &'a str,
+    /// The address its services bind to.
+    pub bind: &'a str,
+    /// The passwords.
+    pub credentials: &'a Credentials,
+}
+
+impl<'a> Local<'a> {
+    fn of(e: &'a Effects<'a>, o: &'a Observed) -> Option<Local<'a>> {
+        Some(Local {
+            e,
+            o,
+            paths: e.paths?,
+            sup: e.supervisor?,
+            host: o.announce_host.as_deref()?,
+            bind: o.bind_address.as_deref()?,
+            credentials: o.credentials.as_ref()?,
+        })
+    }
+
+    /// This unit's data node.
+    pub fn me(&self) -> Endpoint {
+        Endpoint::new(self.host, workload::VALKEY_PORT)
+    }
+
+    /// This unit's Sentinel.
+    pub fn my_sentinel(&self) -> Endpoint {
+        Endpoint::new(self.host, SENTINEL_PORT)
+    }
+}
+
+/// [`Local`] with a valid config: what every step that renders or changes settings relies on
+/// (the plan plans those only with a valid config; an invalid one only heals, see
+/// `plan::heal_only`).
+pub struct Ready<'a> {
+    /// The local context.
+    pub local: &'a Local<'a>,
+    /// The validated config.
+    pub config: &'a CharmConfig,
+}
+
+impl<'a> std::ops::Deref for Ready<'a> {
+    type Target = Local<'a>;
+    fn deref(&self) -> &Local<'a> {
+        self.local
+    }
 }
 
 /// Why a step failed.
@@ -59,12 +131,13 @@ pub enum ExecuteError {
     /// The hand-over before leaving failed.
     #[error("hand-over failed: {0}")]
     Switchover(#[from] SwitchoverError),
-    /// Something the step needs is not there (a plan bug if it happens).
-    #[error("cannot {step}: {missing} missing")]
-    Missing {
+    /// A step was planned without what the plan's guards promise (a plan bug): the hook fails
+    /// and Juju retries it, loudly, rather than waiting in silence.
+    #[error("plan bug: {step} was planned without {missing}")]
+    Unplanned {
         /// The step.
         step: &'static str,
-        /// What is missing.
+        /// What its guard should have established.
         missing: &'static str,
     },
 }
@@ -80,32 +153,47 @@ pub struct Outcome {
 /// loads its AOF, `BUSY`, …) before trying once more; past it the hook fails and is retried.
 pub const TRANSIENT_WAIT: Duration = Duration::from_secs(60);
 
-/// Runs `steps` in order; stops at the first error. A step that met a transient answer
-/// (`ValkeyError::transient_at`) waits until that node answers `PING` (bounded by
-/// [`TRANSIENT_WAIT`]) and runs once more. *Why:* a restarted old primary's `valkey-restarted`
-/// reconcile failed with `LOADING` while Valkey loaded a 4 MB AOF; that `juju-exec` run is not
-/// retried, so the node stayed fenced until update-status (issue 15).
+/// Note of a hook whose budget ran out before all its steps ran.
+pub fn out_of_time(left: usize) -> String {
+    format!(
+        "waiting: this hook's {} s were spent, {left} step(s) left for the next hook",
+        HOOK_BUDGET.as_secs()
+    )
+}
+
+/// Runs `steps` in order; stops at the first error, and before the next step once the deadline
+/// has passed (a note says how many were left: a later hook plans them again). A step that met a
+/// transient answer (`ValkeyError::transient_at`) waits until that node answers `PING` (bounded by
+/// [`TRANSIENT_WAIT`] and the deadline) and runs once more. *Why:* a restarted old primary's
+/// `valkey-restarted` reconcile failed with `LOADING` while Valkey loaded a 4 MB AOF; that
+/// `juju-exec` run is not retried, so the node stayed fenced until update-status (issue 15).
 pub fn execute(e: &Effects, o: &Observed, steps: &[Step]) -> Result<Outcome, ExecuteError> {
     let mut out = Outcome::default();
-    for step in steps {
-        run_patiently(e, o, step, &mut out, TRANSIENT_WAIT)?;
+    let local = Local::of(e, o);
+    for (i, step) in steps.iter().enumerate() {
+        if e.deadline.expired() {
+            out.notes.push(out_of_time(steps.len() - i));
+            break;
+        }
+        run_patiently(e, local.as_ref(), o, step, &mut out)?;
     }
     Ok(out)
 }
 
-/// Runs one step; after a transient answer waits (≤ `wait`) for that node, then runs it again.
+/// Runs one step; after a transient answer waits (≤ [`TRANSIENT_WAIT`]) for that node, then runs
+/// it again.
 fn run_patiently(
     e: &Effects,
+    local: Option<&Local>,
     o: &Observed,
     step: &Step,
     out: &mut Outcome,
-    wait: Duration,
 ) -> Result<(), ExecuteError> {
-    let Err(err) = run_step(e, o, step, out) else { return Ok(()) };
+    let Err(err) = run_step(e, local, o, step, out) else { return Ok(()) };
     let Some(node) = transient_at(&err) else { return Err(err) };
     tracing::info!("{err}: waiting for {node} to be ready, then trying again");
-    poll(wait, || e.connector.data(&node).ok()?.ping().ok());
-    run_step(e, o, step, out)
+    e.deadline.poll(TRANSIENT_WAIT, || e.connector.data(&node).ok()?.ping().ok());
+    run_step(e, local, o, step, out)
 }
 
 /// The node that gave a transient answer, if that is why `err` happened.
@@ -125,28 +213,55 @@ fn set_bag(e: &Effects, o: &Observed, app: bool, kv: &[(&str, Option<String>)]) 
     let rid = o
         .relation_id
         .as_deref()
-        .ok_or(ExecuteError::Missing { step: "write relation data", missing: "peer relation" })?;
+        .ok_or(ExecuteError::Unplanned { step: "a relation write", missing: "the peer relation" })?;
     let changes: BTreeMap<String, Option<String>> =
         kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     e.tools.relation_set(rid, app, &changes)?;
     Ok(())
 }
 
-fn need<'a, T: ?Sized>(
-    v: Option<&'a T>,
-    step: &'static str,
-    missing: &'static str,
-) -> Result<&'a T, ExecuteError> {
-    v.ok_or(ExecuteError::Missing { step, missing })
+/// The [`Local`] context, or the plan bug that planned `step` without it.
+fn local<'l>(local: Option<&'l Local<'l>>, step: &Step) -> Result<&'l Local<'l>, ExecuteError> {
+    local.ok_or(ExecuteError::Unplanned {
+        step: step.name(),
+        missing: "storage, binary, address and passwords",
+    })
 }
 
-fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result<(), ExecuteError> {
+/// The [`Ready`] context, or the plan bug that planned `step` without it.
+fn ready<'l>(l: Option<&'l Local<'l>>, step: &Step) -> Result<Ready<'l>, ExecuteError> {
+    let l = local(l, step)?;
+    let config =
+        l.o.config
+            .as_ref()
+            .map_err(|_| ExecuteError::Unplanned { step: step.name(), missing: "a valid config" })?;
+    Ok(Ready { local: l, config })
+}
+
+fn run_step(
+    e: &Effects,
+    l: Option<&Local>,
+    o: &Observed,
+    step: &Step,
+    out: &mut Outcome,
+) -> Result<(), ExecuteError> {
     match step {
         Step::Install => {
-            let paths = need(e.paths, "install", "storage")?;
+            let paths = e.paths.ok_or(ExecuteError::Unplanned { step: step.name(), missing: "storage" })?;
             paths.create_dirs()?;
             let installed = workload::install(e.tools, paths)?;
             e.tools.application_version_set(&installed.version)?;
+        }
+        Step::KeepPrivate(files) => {
+            for file in files {
+                workload::files::keep_private(file)?;
+            }
+        }
+        Step::RememberUnitHosts(hosts) => {
+            // Best effort: names then fall back to hosts, as before the file existed.
+            if let Some(etc) = e.paths.map(Paths::etc_dir).filter(|d| d.is_dir()) {
+                let _ = crate::history::names::write(&etc, hosts);
+            }
         }
         Step::PublishHost(h) => set_own(e, o, &[(peers::HOST, Some(h.clone()))])?,
         Step::PublishSwitchovers(records) => {
@@ -164,32 +279,41 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::MarkBootstrapped => set_bag(e, o, true, &[(peers::BOOTSTRAPPED, Some("true".into()))])?,
         Step::RecordMembers(hosts) => set_bag(e, o, true, &[(peers::MEMBERS, Some(hosts.join(" ")))])?,
-        Step::StartWorkload { primary, quorum } => start_workload(e, o, primary.as_ref(), *quorum, out)?,
-        Step::EnsureServices => restart::ensure_services(e, o, out)?,
+        Step::StartWorkload { primary, quorum } => {
+            start_workload(&ready(l, step)?, primary.as_ref(), *quorum, out)?
+        }
+        Step::EnsureServices => restart::ensure_services(local(l, step)?, out)?,
         Step::RestartAsReplica(primary) => {
-            start::write_valkey_conf(e, o, Some(primary))?;
-            restart::ensure_services(e, o, out)?;
+            start::write_valkey_conf(&ready(l, step)?, Some(primary))?;
+            restart::ensure_services(local(l, step)?, out)?;
         }
-        Step::KeepValkeyDown => restart::keep_valkey_down(e, o)?,
+        Step::KeepValkeyDown => restart::keep_valkey_down(local(l, step)?)?,
         Step::RefreshSupervision(delay) => {
-            let sup = need(e.supervisor, "refresh supervision", "supervisor")?;
-            sup.refresh(*delay)?;
+            let l = local(l, step)?;
+            l.sup.refresh(*delay)?;
             // The scripts the services run follow the supervisor too (how they detach juju-exec).
-            if let Some(paths) = e.paths {
-                fence::write_restarted_script(paths, &o.unit, sup.detach())?;
-                start::write_reconfig_script(paths, &o.unit, sup.detach())?;
-            }
+            fence::write_restarted_script(l.paths, &o.unit, l.sup.detach())?;
+            start::write_reconfig_script(l.paths, &o.unit, l.sup.detach())?;
         }
-        Step::ApplySettings(s) => apply_settings(e, o, s)?,
-        Step::Rebind(address) => rebind::rebind(e, o, address, out)?,
-        Step::FollowAddresses { moved, addresses, restart_sentinel, replicaof } => {
-            rebind::follow_addresses(e, o, moved, addresses, *restart_sentinel, replicaof.as_ref(), out)?
+        Step::TuneSentinel => {
+            let l = local(l, step)?;
+            workload::tuning::retune(l.sup, l.paths, e.connector, l.host);
         }
-        Step::AllowPromotion(priority) => fence::allow_promotion(e, o, *priority, out)?,
+        Step::ApplySettings { settings, priority } => apply_settings(&ready(l, step)?, settings, *priority)?,
+        Step::Rebind(address) => rebind::rebind(&ready(l, step)?, address, out)?,
+        Step::FollowAddresses { moved, addresses, restart_sentinel, replicaof } => rebind::follow_addresses(
+            &ready(l, step)?,
+            moved,
+            addresses,
+            *restart_sentinel,
+            replicaof.as_ref(),
+            out,
+        )?,
+        Step::AllowPromotion(priority) => fence::allow_promotion(local(l, step)?, *priority, out)?,
         Step::FollowPrimary(primary) => {
-            let host = need(o.announce_host.as_deref(), "follow the primary", "announce host")?;
-            e.connector.data(&Endpoint::new(host, workload::VALKEY_PORT))?.replicaof(Some(primary))?;
-            start::write_valkey_conf(e, o, Some(primary))?;
+            let r = ready(l, step)?;
+            e.connector.data(&r.me())?.replicaof(Some(primary))?;
+            start::write_valkey_conf(&r, Some(primary))?;
         }
         Step::SetQuorum { host, quorum, .. } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
@@ -197,9 +321,9 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         }
         Step::ResetSentinel { unit, host, expected_peers, expected_replicas } => {
             let mut s = e.connector.sentinel(&Endpoint::new(host.clone(), SENTINEL_PORT))?;
-            wait_for_departed_to_stop(o, s.as_mut());
+            wait_for_departed_to_stop(e, o, s.as_mut());
             s.reset(MONITOR_NAME)?;
-            let back = poll(RESET_WAIT, || {
+            let back = e.deadline.poll(RESET_WAIT, || {
                 let p = s.primary(MONITOR_NAME).ok()??;
                 // A unit leaving at the same time (its hooks still to commit) stops answering
                 // meanwhile: expect only what still answers, so its absence does not stall us.
@@ -214,12 +338,14 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
             }
         }
         Step::AnnounceUpkeep(n) => set_bag(e, o, true, &[(peers::SENTINEL_UPKEEP, Some(n.to_string()))])?,
-        Step::HandOver => hand_over(e, o)?,
+        Step::HandOver { sentinel, admit } => hand_over(e, o, sentinel, *admit)?,
         Step::StopServices => {
-            let sup = need(e.supervisor, "stop services", "supervisor")?;
-            // For good: a reboot of the machine must not bring a retired unit's services back.
-            sup.remove(Service::Sentinel)?;
-            sup.remove(Service::Valkey)?;
+            // No supervisor: nothing was ever started here, so nothing is left to stop.
+            if let Some(sup) = e.supervisor {
+                // For good: a reboot of the machine must not bring a retired unit's services back.
+                sup.remove(Service::Sentinel)?;
+                sup.remove(Service::Valkey)?;
+            }
         }
         Step::MarkRetired => {
             workload::write_file(&retired_marker(&e.ctx.charm_dir), "retired\n", 0o600)?;

@@ -3,11 +3,9 @@
 //! Sentinel and replica let go of a moved peer's old one.
 
 use super::start::write_valkey_conf;
-use super::{need, Effects, ExecuteError, Outcome, SERVICE_UP};
-use crate::observe::Observed;
-use crate::switchover::poll;
+use super::{ExecuteError, Outcome, Ready, SERVICE_UP};
 use crate::valkey::{Endpoint, Role};
-use crate::workload::{self, bound, Paths, Service, Supervisor, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
+use crate::workload::{self, bound, Service, MONITOR_NAME};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -22,19 +20,13 @@ pub const PEERS_WAIT: Duration = Duration::from_secs(3);
 
 /// [`crate::plan::Step::Rebind`]: idempotent — each service is moved only while its file still
 /// names another address, so a pass cut short finishes on the next hook.
-pub(super) fn rebind(
-    e: &Effects,
-    o: &Observed,
-    address: &str,
-    out: &mut Outcome,
-) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "rebind", "storage")?;
-    let sup = need(e.supervisor, "rebind", "supervisor")?;
+pub(super) fn rebind(r: &Ready, address: &str, out: &mut Outcome) -> Result<(), ExecuteError> {
+    let (paths, sup) = (r.paths, r.sup);
     let before = workload::read_bound(paths);
     if before.valkey.as_deref().is_some_and(|b| b != address) {
         if sup.is_running(Service::Valkey) {
             let old = before.valkey.as_deref().unwrap_or_default();
-            if !rebind_valkey(e, o, paths, old, address, out)? {
+            if !rebind_valkey(r, old, address, out)? {
                 return Ok(());
             }
         } else {
@@ -44,7 +36,7 @@ pub(super) fn rebind(
     }
     // Read again: moving Valkey without a local socket moves Sentinel first.
     if workload::read_bound(paths).sentinel.as_deref().is_some_and(|b| b != address) {
-        restart_sentinel(e, o, paths, sup, Some(address), out)?;
+        restart_sentinel(r, Some(address), out)?;
     }
     let from = before.valkey.or(before.sentinel).unwrap_or_default();
     tracing::info!("moved Valkey and Sentinel from {from} to {address}");
@@ -56,47 +48,39 @@ pub(super) fn rebind(
 /// only way in — then a replica reconnects to its primary from the new address, and valkey.conf
 /// is rendered again with the node's current replication source. False when it could not be
 /// reached (a note says why; the next hook tries again).
-fn rebind_valkey(
-    e: &Effects,
-    o: &Observed,
-    paths: &Paths,
-    old: &str,
-    address: &str,
-    out: &mut Outcome,
-) -> Result<bool, ExecuteError> {
+fn rebind_valkey(r: &Ready, old: &str, address: &str, out: &mut Outcome) -> Result<bool, ExecuteError> {
+    let (e, paths) = (r.e, r.paths);
     let socket = Endpoint::new(paths.valkey_socket().to_string_lossy(), 0);
     let mut node = match e.connector.data(&socket) {
         Ok(node) => node,
-        Err(_) => return restart_valkey_elsewhere(e, o, paths, address, out),
+        Err(_) => return restart_valkey_elsewhere(r, address, out),
     };
     let had = node.replication()?.replicas.len();
     node.config_set("bind", address)?;
     // Known by IP, it announces its address to its primary (and so to the Sentinels): the new
     // one. (By hostname this sets what it had.)
-    if let Some(host) = o.announce_host.as_deref() {
-        node.config_set("replica-announce-ip", host)?;
-    }
+    node.config_set("replica-announce-ip", r.host)?;
     // Whoever reached it at the old address holds a dead link (replicas of a primary included).
     node.drop_clients_at(old)?;
-    let r = node.replication()?;
-    if r.role == Role::Primary && had > 0 {
+    let repl = node.replication()?;
+    if repl.role == Role::Primary && had > 0 {
         // Its replicas reconnect in their own hooks (they follow the move); wait for them, so the
         // status this hook sets does not report a primary without replicas (best effort).
-        let _ = poll(RELINK_WAIT, || {
+        let _ = e.deadline.poll(RELINK_WAIT, || {
             let now = e.connector.data(&socket).ok()?.replication().ok()?;
             (now.replicas.iter().filter(|x| x.state == "online").count() >= had).then_some(())
         });
     }
-    let primary = match (r.role, r.master_host, r.master_port) {
+    let primary = match (repl.role, repl.master_host, repl.master_port) {
         (Role::Replica, Some(h), Some(p)) => Some(Endpoint::new(h, p)),
         _ => None,
     };
     if primary.is_some() {
         // Its link left from the old address: dead, silently, until repl-timeout.
         node.reconnect_to_primary()?;
-        wait_for_link(e, &socket);
+        wait_for_link(r, &socket);
     }
-    write_valkey_conf(e, o, primary.as_ref())?;
+    write_valkey_conf(r, primary.as_ref())?;
     Ok(true)
 }
 
@@ -108,21 +92,14 @@ fn rebind_valkey(
 /// another unit; until Sentinel has failed it over (it cannot reach the old address either),
 /// the unit waits, and the failover's `primary-changed` hook tries again. The restart goes
 /// through the supervisor, so the start-up fence holds it out of elections until it resynced.
-fn restart_valkey_elsewhere(
-    e: &Effects,
-    o: &Observed,
-    paths: &Paths,
-    address: &str,
-    out: &mut Outcome,
-) -> Result<bool, ExecuteError> {
-    let sup = need(e.supervisor, "rebind", "supervisor")?;
+fn restart_valkey_elsewhere(r: &Ready, address: &str, out: &mut Outcome) -> Result<bool, ExecuteError> {
+    let (e, o, paths, sup, host) = (r.e, r.o, r.paths, r.sup, r.host);
     if workload::read_bound(paths).sentinel.as_deref().is_some_and(|b| b != address) {
-        restart_sentinel(e, o, paths, sup, Some(address), out)?;
+        restart_sentinel(r, Some(address), out)?;
     }
-    let host = need(o.announce_host.as_deref(), "rebind", "announce host")?;
     let named = e
         .connector
-        .sentinel(&Endpoint::new(host, SENTINEL_PORT))
+        .sentinel(&r.my_sentinel())
         .ok()
         .and_then(|mut s| s.primary_addr(MONITOR_NAME).ok().flatten());
     let Some(primary) = named.filter(|p| p.host != host) else {
@@ -131,11 +108,11 @@ fn restart_valkey_elsewhere(
         ));
         return Ok(false);
     };
-    write_valkey_conf(e, o, Some(&primary))?;
+    write_valkey_conf(r, Some(&primary))?;
     super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
     sup.restart(Service::Valkey)?;
-    let me = Endpoint::new(host, VALKEY_PORT);
-    if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
+    let me = r.me();
+    if e.deadline.poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {
         out.notes.push("waiting for Valkey to answer after a restart".into());
     }
     Ok(true)
@@ -145,20 +122,19 @@ fn restart_valkey_elsewhere(
 /// reconnect this replica when its primary is among the moved (`REPLICAOF` its new address when
 /// known by IP), restart the local Sentinel with the old addresses replaced in its file, record.
 pub(super) fn follow_addresses(
-    e: &Effects,
-    o: &Observed,
+    r: &Ready,
     moved: &[String],
     addresses: &BTreeMap<String, String>,
     restart: bool,
     replicaof: Option<&Endpoint>,
     out: &mut Outcome,
 ) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "follow moved peers", "storage")?;
+    let (e, o, paths) = (r.e, r.o, r.paths);
     // Links from a moved peer's old address are dead; a primary would count that replica twice.
     let recorded = o.local.bound.peers.clone().unwrap_or_default();
     let old: Vec<&str> = moved.iter().filter_map(|u| recorded.get(u).map(String::as_str)).collect();
-    if let (false, true, Some(host)) = (old.is_empty(), o.local.valkey_running, o.announce_host.as_deref()) {
-        let mut node = e.connector.data(&Endpoint::new(host, VALKEY_PORT))?;
+    if !old.is_empty() && o.local.valkey_running {
+        let mut node = e.connector.data(&r.me())?;
         for ip in &old {
             node.drop_clients_at(ip)?;
         }
@@ -168,24 +144,22 @@ pub(super) fn follow_addresses(
     let follows_moved = o.local.replication.as_ref().is_some_and(|r| {
         r.role == Role::Replica && r.master_host.as_deref().is_some_and(|h| moved_hosts.contains(&h))
     });
-    let me =
-        Endpoint::new(need(o.announce_host.as_deref(), "follow moved peers", "announce host")?, VALKEY_PORT);
+    let me = r.me();
     // Writes wait on the replicas' links: first.
     if let Some(primary) = replicaof {
         // Known by IP: the old address leads nowhere. The same primary, so a partial resync.
         e.connector.data(&me)?.replicaof(Some(primary))?;
-        write_valkey_conf(e, o, Some(primary))?;
+        write_valkey_conf(r, Some(primary))?;
     } else if follows_moved {
         e.connector.data(&me)?.reconnect_to_primary()?;
     }
     // Soon: a Sentinel that holds the moved primary's old address calls it down after
     // down-after-milliseconds, and two of them would fail over a primary that is fine.
     if restart {
-        let sup = need(e.supervisor, "follow moved peers", "supervisor")?;
-        restart_sentinel(e, o, paths, sup, None, out)?;
+        restart_sentinel(r, None, out)?;
     }
     if follows_moved || replicaof.is_some() {
-        wait_for_link(e, &me);
+        wait_for_link(r, &me);
     }
     bound::write_peer_addresses(paths, addresses)?;
     if !moved.is_empty() {
@@ -198,14 +172,8 @@ pub(super) fn follow_addresses(
 /// this unit and its moved peers ([`crate::readdress::renames`]; the rest of the file is
 /// Sentinel's own, its config-epoch and run id included), and starts it again if it ran; then
 /// gives it the charm's INFO period (runtime only).
-fn restart_sentinel(
-    e: &Effects,
-    o: &Observed,
-    paths: &Paths,
-    sup: &dyn Supervisor,
-    bind: Option<&str>,
-    out: &mut Outcome,
-) -> Result<(), ExecuteError> {
+fn restart_sentinel(r: &Ready, bind: Option<&str>, out: &mut Outcome) -> Result<(), ExecuteError> {
+    let (e, o, paths, sup, host) = (r.e, r.o, r.paths, r.sup, r.host);
     let was_running = sup.is_running(Service::Sentinel);
     if was_running {
         sup.stop(Service::Sentinel)?;
@@ -222,15 +190,14 @@ fn restart_sentinel(
         return Ok(());
     }
     sup.start(Service::Sentinel)?;
-    let host = need(o.announce_host.as_deref(), "restart Sentinel", "announce host")?;
-    let me = Endpoint::new(host, SENTINEL_PORT);
-    if !workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP) {
+    let me = r.my_sentinel();
+    if !workload::tuning::tune_started(sup, paths, e.connector, host, e.deadline.cap(SERVICE_UP)) {
         out.notes.push("waiting for Sentinel to answer after a restart".into());
         return Ok(());
     }
     // It knows its peers from its file, but links them anew: give it a moment, so the status
     // this hook sets counts them (best effort; a peer that is down keeps it waiting no longer).
-    let _ = poll(PEERS_WAIT, || {
+    let _ = e.deadline.poll(PEERS_WAIT, || {
         let peers = e.connector.sentinel(&me).ok()?.sentinels(MONITOR_NAME).ok()?;
         peers.iter().all(|k| !k.is_down()).then_some(())
     });
@@ -238,8 +205,10 @@ fn restart_sentinel(
 }
 
 /// Waits (bounded by [`RELINK_WAIT`]) until the replica at `at` has its link up again.
-fn wait_for_link(e: &Effects, at: &Endpoint) {
-    let _ = poll(RELINK_WAIT, || e.connector.data(at).ok()?.replication().ok()?.link_up.then_some(()));
+fn wait_for_link(r: &Ready, at: &Endpoint) {
+    let e = r.e;
+    let _ =
+        e.deadline.poll(RELINK_WAIT, || e.connector.data(at).ok()?.replication().ok()?.link_up.then_some(()));
 }
 
 /// Replaces old addresses in a `sentinel.conf` (`bound::with_renamed`).

@@ -2,12 +2,10 @@
 //! discovered before reporting `started`.
 
 use super::upkeep::remember_applied;
-use super::{need, set_own, Effects, ExecuteError, Outcome, SERVICE_UP, START_WAIT};
+use super::{set_own, ExecuteError, Outcome, Ready, SERVICE_UP, START_WAIT};
 use crate::juju::juju_exec;
-use crate::observe::Observed;
 use crate::peers;
 use crate::plan::runtime_settings;
-use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};
 use crate::workload::{
     self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Detach, Paths, SentinelConf,
@@ -28,63 +26,43 @@ pub(super) fn write_reconfig_script(
 }
 
 /// Renders valkey.conf from the observed settings, replicating from `primary` (none: a primary).
-pub(super) fn write_valkey_conf(
-    e: &Effects,
-    o: &Observed,
-    primary: Option<&Endpoint>,
-) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "render valkey.conf", "storage")?;
-    let creds = need(o.credentials.as_ref(), "render valkey.conf", "passwords")?;
-    let config = o
-        .config
-        .as_ref()
-        .map_err(|_| ExecuteError::Missing { step: "render valkey.conf", missing: "valid config" })?;
+pub(super) fn write_valkey_conf(r: &Ready, primary: Option<&Endpoint>) -> Result<(), ExecuteError> {
     let conf = ValkeyConf {
-        bind: need(o.bind_address.as_deref(), "render valkey.conf", "bind address")?,
-        announce_host: need(o.announce_host.as_deref(), "render valkey.conf", "announce host")?,
+        bind: r.bind,
+        announce_host: r.host,
         port: VALKEY_PORT,
         primary: primary.map(|p| (p.host.as_str(), p.port)),
-        credentials: creds,
-        config,
-        min_replicas_to_write: config.min_replicas_for(o.live_count()).unwrap_or(0),
-        paths,
+        credentials: r.credentials,
+        config: r.config,
+        // The plan plans nothing that renders while min-replicas does not fit the deployment
+        // (`plan::runtime_settings` fails first and the unit only heals): 0 is never reached.
+        min_replicas_to_write: r.config.min_replicas_for(r.o.live_count()).unwrap_or(0),
+        paths: r.paths,
     };
     // Client users stay in the file (crate::client::carry): a Valkey started from it serves them.
-    let previous = std::fs::read_to_string(paths.valkey_conf()).ok();
+    let previous = std::fs::read_to_string(r.paths.valkey_conf()).ok();
     let text = crate::client::carry::keep_client_users(render_valkey_conf(&conf), previous.as_deref());
-    workload::write_private(&paths.valkey_conf(), &text)?;
+    workload::write_private(&r.paths.valkey_conf(), &text)?;
     Ok(())
 }
 
 /// Renders a fresh sentinel.conf monitoring `primary` with `quorum` (and its reconfig script).
 /// Only while Sentinel is stopped: a running Sentinel rewrites the file with what it learned.
-pub(super) fn write_sentinel_conf(
-    e: &Effects,
-    o: &Observed,
-    primary: &Endpoint,
-    quorum: u32,
-) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "render sentinel.conf", "storage")?;
-    let creds = need(o.credentials.as_ref(), "render sentinel.conf", "passwords")?;
-    let config = o
-        .config
-        .as_ref()
-        .map_err(|_| ExecuteError::Missing { step: "render sentinel.conf", missing: "valid config" })?;
-    let detach = need(e.supervisor, "render sentinel.conf", "supervisor")?.detach();
-    let script = write_reconfig_script(paths, &o.unit, detach)?;
+pub(super) fn write_sentinel_conf(r: &Ready, primary: &Endpoint, quorum: u32) -> Result<(), ExecuteError> {
+    let script = write_reconfig_script(r.paths, &r.o.unit, r.sup.detach())?;
     let conf = SentinelConf {
-        bind: need(o.bind_address.as_deref(), "render sentinel.conf", "bind address")?,
-        announce_host: need(o.announce_host.as_deref(), "render sentinel.conf", "announce host")?,
+        bind: r.bind,
+        announce_host: r.host,
         port: SENTINEL_PORT,
         primary_host: &primary.host,
         primary_port: primary.port,
         quorum,
-        credentials: creds,
-        config,
-        paths,
+        credentials: r.credentials,
+        config: r.config,
+        paths: r.paths,
         reconfig_script: Some(&script),
     };
-    workload::write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
+    workload::write_private(&r.paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
     Ok(())
 }
 
@@ -92,26 +70,20 @@ pub(super) fn write_sentinel_conf(
 /// on the next hook (running services are kept; sentinel.conf is only written while Sentinel is
 /// stopped, because Sentinel rewrites it with what it learned).
 pub(super) fn start_workload(
-    e: &Effects,
-    o: &Observed,
+    r: &Ready,
     primary: Option<&Endpoint>,
     quorum: u32,
     out: &mut Outcome,
 ) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "start", "storage")?;
-    let sup = need(e.supervisor, "start", "supervisor")?;
-    need(o.credentials.as_ref(), "start", "passwords")?;
-    let config =
-        o.config.as_ref().map_err(|_| ExecuteError::Missing { step: "start", missing: "valid config" })?;
-    let host = need(o.announce_host.as_deref(), "start", "announce host")?;
+    let (e, o, paths, sup, host) = (r.e, r.o, r.paths, r.sup, r.host);
     paths.create_dirs()?;
-    write_valkey_conf(e, o, primary)?;
-    let me = Endpoint::new(host, VALKEY_PORT);
+    write_valkey_conf(r, primary)?;
+    let me = r.me();
     if !sup.is_running(Service::Valkey) {
         super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
         sup.start(Service::Valkey)?;
     }
-    let answered = poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());
+    let answered = e.deadline.poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());
     if answered.is_none() {
         out.notes.push("waiting for Valkey to answer after start".into());
         return Ok(());
@@ -119,30 +91,30 @@ pub(super) fn start_workload(
     // A retry after the primary moved: point the running node at the current primary.
     if let Some(p) = primary {
         let mut node = e.connector.data(&me)?;
-        let r = node.replication()?;
-        if r.role != Role::Replica || r.master_host.as_deref() != Some(p.host.as_str()) {
+        let repl = node.replication()?;
+        if repl.role != Role::Replica || repl.master_host.as_deref() != Some(p.host.as_str()) {
             node.replicaof(Some(p))?;
         }
     }
     if !sup.is_running(Service::Sentinel) {
         let target = primary.cloned().unwrap_or_else(|| me.clone());
-        write_sentinel_conf(e, o, &target, quorum)?;
+        write_sentinel_conf(r, &target, quorum)?;
         sup.start(Service::Sentinel)?;
     }
     // Replica discovery and failover candidate checks ride on Sentinel's INFO period
     // (valkey::SENTINEL_INFO_PERIOD); best effort: the wait below reports a Sentinel that is down.
-    workload::tuning::tune_started(sup, paths, e.connector, host, SERVICE_UP);
+    workload::tuning::tune_started(sup, paths, e.connector, host, e.deadline.cap(SERVICE_UP));
     e.tools.open_port(VALKEY_PORT)?;
     e.tools.open_port(SENTINEL_PORT)?;
     if let Some(i) = &o.installed {
         e.tools.application_version_set(&i.version)?;
     }
-    if let Some(missing) = wait_until_joined(e, o, host, primary.is_some()) {
+    if let Some(missing) = wait_until_joined(r, primary.is_some()) {
         out.notes.push(missing);
         return Ok(());
     }
     set_own(e, o, &[(peers::STARTED, Some("true".into()))])?;
-    if let Ok(s) = runtime_settings(config, o.live_count()) {
+    if let Ok(s) = runtime_settings(r.config, o.live_count()) {
         remember_applied(paths, &s)?;
     }
     Ok(())
@@ -150,8 +122,9 @@ pub(super) fn start_workload(
 
 /// Waits (bounded) until this unit is linked to its primary and every other started Sentinel
 /// lists this unit's Sentinel; returns what is still missing when the time runs out.
-fn wait_until_joined(e: &Effects, o: &Observed, host: &str, replica: bool) -> Option<String> {
-    let me = Endpoint::new(host, VALKEY_PORT);
+fn wait_until_joined(r: &Ready, replica: bool) -> Option<String> {
+    let (e, o, host) = (r.e, r.o, r.host);
+    let me = r.me();
     let others: Vec<(&str, Endpoint)> = o
         .peers
         .iter()
@@ -159,7 +132,7 @@ fn wait_until_joined(e: &Effects, o: &Observed, host: &str, replica: bool) -> Op
         .filter_map(|p| Some((p.name.as_str(), Endpoint::new(p.host.clone()?, SENTINEL_PORT))))
         .collect();
     let mut missing = String::new();
-    let ok = poll(START_WAIT, || {
+    let ok = e.deadline.poll(START_WAIT, || {
         if replica {
             let linked = e
                 .connector

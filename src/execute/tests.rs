@@ -14,6 +14,8 @@ use std::rc::Rc;
 #[derive(Default, Clone)]
 struct Recorder {
     log: Rc<RefCell<Vec<String>>>,
+    /// The peers every Sentinel lists (`SENTINEL SENTINELS`).
+    known: Rc<RefCell<Vec<KnownSentinel>>>,
 }
 
 struct Node {
@@ -75,7 +77,7 @@ impl SentinelNode for Node {
         Ok(vec![])
     }
     fn sentinels(&mut self, _: &str) -> Result<Vec<KnownSentinel>, ValkeyError> {
-        Ok(vec![])
+        Ok(self.rec.known.borrow().clone())
     }
     fn primary_addr(&mut self, _: &str) -> Result<Option<Endpoint>, ValkeyError> {
         Ok(None)
@@ -120,7 +122,14 @@ fn protocol_steps_write_the_peer_bags() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0").leader(true);
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0).leader();
     let steps = [
         Step::PublishHost("valkey-0.test".into()),
@@ -150,13 +159,25 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     paths.create_dirs().unwrap();
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: Some(&paths) };
+    let sup = RecordingSupervisor::default();
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0);
     let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
     // A client user the client pass persisted (crate::client::carry).
     let client_user = "user relation-4-0123456789abcdef on #ab ~a:* resetchannels &a:* -@all +get";
     std::fs::write(paths.valkey_conf(), format!("port 6379\n{client_user}\n")).unwrap();
-    execute(&e, &o, &[Step::ApplySettings(settings.clone())]).unwrap();
+    let apply = |o: &Observed| Step::ApplySettings {
+        settings: settings.clone(),
+        priority: crate::plan::fence_lifted(o),
+    };
+    execute(&e, &o, &[apply(&o)]).unwrap();
     let log = rec.log.borrow().clone();
     assert!(
         log.contains(&"valkey-0.test:6379 CONFIG SET maxmemory-policy noeviction".to_string()),
@@ -172,7 +193,7 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     let mut admitted = o.clone();
     admitted.local.replication = Some(crate::observe::fixture::replica_info(1, 10, true));
     rec.log.borrow_mut().clear();
-    execute(&e, &admitted, &[Step::ApplySettings(settings.clone())]).unwrap();
+    execute(&e, &admitted, &[apply(&admitted)]).unwrap();
     assert!(rec.log.borrow().contains(&"valkey-0.test:6379 CONFIG SET replica-priority 100".to_string()));
     let remembered: RuntimeSettings =
         serde_json::from_str(&std::fs::read_to_string(applied_path(&paths)).unwrap()).unwrap();
@@ -189,7 +210,14 @@ fn quorum_and_reset_go_to_the_named_sentinel() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0").leader(true);
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let steps = [
         Step::ResetSentinel {
             unit: "valkey/2".into(),
@@ -219,20 +247,32 @@ fn retiring_leaves_a_marker() {
     let ctx = ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: None, paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     let mut o = Observed::test(0);
     o.me.started = true;
     execute(&e, &o, &[Step::MarkRetired]).unwrap();
     assert!(retired_marker(dir.path()).exists());
     assert!(!tools.own_bag_now().contains_key(peers::STARTED));
-    // A step that needs a supervisor says so instead of panicking.
-    let err = execute(&e, &o, &[Step::StopServices]).unwrap_err();
-    assert_eq!(err.to_string(), "cannot stop services: supervisor missing");
+    // Without a supervisor nothing was ever started here: nothing to stop, no error.
+    execute(&e, &o, &[Step::StopServices]).unwrap();
+    // A step planned without what the plan's guards promise is a plan bug, and says so.
+    let err = execute(&e, &o, &[Step::EnsureServices]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plan bug: ensure-services was planned without storage, binary, address and passwords"
+    );
 }
 
 /// A supervisor that records what it is asked and whose scripts detach through systemd-run.
 #[derive(Default)]
-struct RecordingSupervisor(RefCell<Vec<String>>);
+pub(super) struct RecordingSupervisor(pub(super) RefCell<Vec<String>>);
 
 impl Supervisor for RecordingSupervisor {
     fn start(&self, svc: Service) -> Result<(), WorkloadError> {
@@ -271,8 +311,14 @@ fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scr
     let paths = Paths::new(dir.path().join("data"));
     paths.create_dirs().unwrap();
     let sup = RecordingSupervisor::default();
-    let e =
-        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     let o = Observed::test(0).running(crate::observe::fixture::primary_info(0, &[]));
     execute(&e, &o, &[Step::RefreshSupervision(Duration::from_millis(8000))]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["refresh 8000 ms"], "no start, stop or restart");
@@ -289,7 +335,14 @@ fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
     let tools = FakeHookTools::new("valkey/0");
     let rec = Recorder::default();
     let sup = RecordingSupervisor::default();
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: None };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: None,
+        deadline: &Deadline::for_hook(),
+    };
     execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
 }
@@ -317,8 +370,14 @@ fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_wit
     let paths = Paths::new(dir.path().join("data"));
     paths.create_dirs().unwrap();
     let sup = RecordingSupervisor::default();
-    let e =
-        Effects { ctx: &ctx, tools: &tools, connector: &rec, supervisor: Some(&sup), paths: Some(&paths) };
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &Deadline::for_hook(),
+    };
     // valkey/0 (10.0.0.2) replicates from valkey/1, which moved from 10.0.0.3 to 10.0.0.13.
     let (old, new) = ("10.0.0.3", "10.0.0.13");
     let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]).running(replica_info(1, 10, true));
@@ -349,4 +408,90 @@ fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_wit
     assert_eq!(sup.0.borrow().clone(), ["stop sentinel", "start sentinel"]);
     let recorded = crate::workload::read_bound(&paths).peers.unwrap();
     assert_eq!(recorded.get("valkey/1").map(String::as_str), Some(new));
+}
+
+/// Issue 14: a hook whose work would outlast its deadline ends as waiting — no error, so the hook
+/// exits 0 — saying what it waits for; a later hook, with a fresh deadline, plans the same
+/// (idempotent) step again and completes it.
+#[test]
+fn a_start_that_outlasts_the_hook_deadline_ends_waiting_and_a_later_hook_completes_it() {
+    use crate::juju::StatusKind;
+    use crate::observe::fixture::{host, peer, sentinel};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let paths = Paths::new(dir.path().join("data"));
+    paths.create_dirs().unwrap();
+    let sup = RecordingSupervisor::default();
+    // valkey/0 holds the start lock and joins valkey/1, the primary, whose Sentinel has not
+    // discovered valkey/0's Sentinel yet.
+    let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]);
+    o.me.start_requested = Some(2);
+    o.app.bootstrapped = true;
+    o.app.start_lock = Some("valkey/0".into());
+    o.sentinels = vec![sentinel(1, 1, 1, 0, 0)];
+    let start = Step::StartWorkload { primary: Some(Endpoint::new(host(1), 6379)), quorum: 2 };
+    let plan = crate::plan::plan(&o);
+    assert!(plan.steps.contains(&start), "{plan:?}");
+
+    // The first hook has 300 ms left: the discovery wait (START_WAIT, 20 s) ends with it.
+    let hook_1 = Deadline::after(Duration::from_millis(300));
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &hook_1,
+    };
+    let t = Instant::now();
+    let out = execute(&e, &o, &plan.steps).expect("running out of time is not an error");
+    assert!(t.elapsed() < START_WAIT / 4, "the deadline bounded the wait: {:?}", t.elapsed());
+    assert_eq!(out.notes, ["waiting for valkey/1's sentinel to discover this unit"]);
+    assert!(!tools.own_bag_now().contains_key(peers::STARTED), "not reported started");
+    let status = crate::status::unit_status(&o, &plan, &out.notes);
+    assert_eq!(status.kind, StatusKind::Waiting, "{status:?}");
+    assert!(status.message.contains("valkey/1's sentinel to discover this unit"), "{status:?}");
+
+    // Meanwhile valkey/1's Sentinel discovers it. A later hook (valkey/1's relation-changed, or
+    // update-status at the latest) plans the same start and completes it.
+    rec.known.borrow_mut().push(KnownSentinel {
+        ip: host(0),
+        port: SENTINEL_PORT,
+        runid: "r0".into(),
+        flags: vec!["sentinel".into()],
+    });
+    let plan = crate::plan::plan(&o);
+    assert!(plan.steps.contains(&start), "{plan:?}");
+    let hook_2 = Deadline::for_hook();
+    let e = Effects { deadline: &hook_2, ..e };
+    let out = execute(&e, &o, &plan.steps).unwrap();
+    assert_eq!(out, Outcome::default());
+    assert_eq!(tools.own_bag_now().get(peers::STARTED).map(String::as_str), Some("true"));
+}
+
+/// Once the budget is spent no further step starts; a note says how many are left for the next
+/// hook (which plans them again).
+#[test]
+fn a_spent_budget_leaves_the_remaining_steps_to_the_next_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path());
+    let tools = FakeHookTools::new("valkey/0");
+    let rec = Recorder::default();
+    let spent = Deadline::after(Duration::ZERO);
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &rec,
+        supervisor: None,
+        paths: None,
+        deadline: &spent,
+    };
+    let steps = [Step::PublishHost("valkey-0.test".into()), Step::RequestStart];
+    let out = execute(&e, &Observed::test(0), &steps).unwrap();
+    assert_eq!(out.notes, [out_of_time(2)]);
+    assert!(tools.own_bag_now().is_empty(), "{:?}", tools.own_bag_now());
+    assert!(rec.log.borrow().is_empty());
 }

@@ -116,21 +116,43 @@ fn a_step_that_meets_loading_waits_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = super::tests::ctx(dir.path());
     let tools = FakeHookTools::new("valkey/0");
+    let paths = Paths::new(dir.path().join("data"));
+    paths.create_dirs().unwrap();
+    let sup = super::tests::RecordingSupervisor::default();
     // CONFIG SET meets LOADING, then two PINGs do, then the node is ready.
     let node = LoadingNode::default();
     node.loading.set(3);
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &node, supervisor: None, paths: None };
+    let budget = Deadline::for_hook();
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &node,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &budget,
+    };
     let o = Observed::test(0);
     let out = execute(&e, &o, &[Step::AllowPromotion(100)]).unwrap();
     assert_eq!(out, Outcome::default(), "the fence is lifted, nothing left waiting");
     assert_eq!(node.config_sets.get(), 1, "replica-priority set once the node was ready");
     // Still loading after the wait: the hook fails (and is retried), it does not pass silently.
+    // The wait is bounded by the hook's deadline (here 300 ms of it).
     let stuck = LoadingNode::default();
     stuck.loading.set(u32::MAX);
-    let e = Effects { ctx: &ctx, tools: &tools, connector: &stuck, supervisor: None, paths: None };
     let (wait, started) = (Duration::from_millis(300), std::time::Instant::now());
+    let budget = Deadline::after(wait);
+    let e = Effects {
+        ctx: &ctx,
+        tools: &tools,
+        connector: &stuck,
+        supervisor: Some(&sup),
+        paths: Some(&paths),
+        deadline: &budget,
+    };
     let step = Step::FollowPrimary(Endpoint::new("valkey-1.test", 6379));
-    let err = run_patiently(&e, &o, &step, &mut Outcome::default(), wait).unwrap_err();
+    let local = Local::of(&e, &o);
+    let err = run_patiently(&e, local.as_ref(), &o, &step, &mut Outcome::default()).unwrap_err();
     assert!(transient_at(&err).is_some(), "{err}");
     assert!(started.elapsed() >= wait, "gave up before the bound: {:?}", started.elapsed());
+    assert!(started.elapsed() < TRANSIENT_WAIT / 10, "the deadline bounds it: {:?}", started.elapsed());
 }

@@ -2,10 +2,10 @@
 //! a leaving primary.
 
 use super::start::write_valkey_conf;
-use super::{need, Effects, ExecuteError};
+use super::{Effects, ExecuteError, Ready};
 use crate::observe::{applied_path, Observed};
 use crate::plan::RuntimeSettings;
-use crate::switchover::{poll, switchover, SwitchoverError};
+use crate::switchover::{switchover, SwitchoverError};
 use crate::valkey::{probe, Endpoint, Role};
 use crate::workload::{self, Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
 
@@ -14,7 +14,7 @@ use super::DEPARTED_STOP_WAIT;
 /// Before a reset: wait (bounded) until the nodes this Sentinel knows but no live unit announces
 /// — departed units — stop answering. A departing unit stops its services in its own hooks, which
 /// may run after ours; resetting while they still run would only rediscover them.
-pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
+pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
     let live = live_names(o);
     let mut gone: Vec<Endpoint> = Vec::new();
     for k in s.sentinels(MONITOR_NAME).unwrap_or_default() {
@@ -27,7 +27,7 @@ pub(super) fn wait_for_departed_to_stop(o: &Observed, s: &mut dyn crate::valkey:
     if gone.is_empty() {
         return;
     }
-    let quiet = poll(DEPARTED_STOP_WAIT, || gone.iter().all(|g| !probe::answers(g)).then_some(()));
+    let quiet = e.deadline.poll(DEPARTED_STOP_WAIT, || gone.iter().all(|g| !probe::answers(g)).then_some(()));
     if quiet.is_none() {
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
         tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
@@ -70,37 +70,42 @@ pub(super) fn remember_applied(paths: &Paths, s: &RuntimeSettings) -> Result<(),
     Ok(())
 }
 
-pub(super) fn apply_settings(e: &Effects, o: &Observed, s: &RuntimeSettings) -> Result<(), ExecuteError> {
-    let paths = need(e.paths, "apply settings", "storage")?;
-    let host = need(o.announce_host.as_deref(), "apply settings", "announce host")?;
-    let mut node = e.connector.data(&Endpoint::new(host, VALKEY_PORT))?;
-    // replica-priority belongs to the start-up fence while it holds (0 on a replica that has not
-    // resynced, or on a primary): AllowPromotion sets it then. Only an admitted replica takes it.
-    let admitted = o.local.replication.as_ref().is_some_and(|r| r.priority.is_some_and(|p| p != 0));
+/// [`crate::plan::Step::ApplySettings`]: `CONFIG SET` and `SENTINEL SET`, then valkey.conf
+/// rendered again and the settings remembered. `priority`: the plan found the fence lifted, so
+/// `replica-priority` is set too.
+pub(super) fn apply_settings(r: &Ready, s: &RuntimeSettings, priority: bool) -> Result<(), ExecuteError> {
+    let mut node = r.e.connector.data(&r.me())?;
     for (k, v) in &s.valkey {
-        if k == "replica-priority" && !admitted {
+        if k == "replica-priority" && !priority {
             continue;
         }
         node.config_set(k, v)?;
     }
-    let mut sentinel = e.connector.sentinel(&Endpoint::new(host, SENTINEL_PORT))?;
+    let mut sentinel = r.e.connector.sentinel(&r.my_sentinel())?;
     for (k, v) in &s.sentinel {
         sentinel.set(MONITOR_NAME, k, v)?;
     }
-    // Re-render valkey.conf so a restart keeps the settings; keep its current replication source.
+    // Re-render valkey.conf so a restart keeps the settings, with the node's replication source as
+    // it is now: a step earlier in this pass may have changed it (a moved primary followed by IP).
     let repl = node.replication()?;
     let primary = match (repl.role, repl.master_host, repl.master_port) {
         (Role::Replica, Some(h), Some(p)) => Some(Endpoint::new(h, p)),
         _ => None,
     };
-    write_valkey_conf(e, o, primary.as_ref())?;
-    remember_applied(paths, s)
+    write_valkey_conf(r, primary.as_ref())?;
+    remember_applied(r.paths, s)
 }
 
-pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
-    let host = need(o.announce_host.as_deref(), "hand over", "announce host")?;
-    let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
-    match switchover(e.connector, &Endpoint::new(host, SENTINEL_PORT), None, admit, o.failover_limit()) {
+/// [`crate::plan::Step::HandOver`]: a switchover through this unit's own Sentinel, bounded by the
+/// failover timeout and the hook's deadline.
+pub(super) fn hand_over(
+    e: &Effects,
+    o: &Observed,
+    sentinel: &Endpoint,
+    admit: u32,
+) -> Result<(), ExecuteError> {
+    let limit = e.deadline.cap(o.failover_limit());
+    match switchover(e.connector, sentinel, None, admit, limit) {
         Ok(s) => {
             tracing::info!(
                 "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
@@ -119,7 +124,7 @@ pub(super) fn hand_over(e: &Effects, o: &Observed) -> Result<(), ExecuteError> {
         // The last unit, or every replica leaving at the same time (scale to 0): nobody is left
         // to take over, so there is nothing to hand over; stop (issue 15: the last primary's
         // storage-detaching failed with NOGOODSLAVE and was retried).
-        Err(err) if no_replica_left(e, host) => {
+        Err(err) if no_replica_left(e, &sentinel.host) => {
             tracing::warn!("leaving without hand-over: no replica is left to take over ({err})");
             Ok(())
         }
