@@ -139,7 +139,7 @@ fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<()
 /// A fully observed unit, with the handles execution needs (what actions act on).
 pub type Loaded = World;
 
-/// Observes everything ([`observe::observe`]; the leader creates the passwords when none exist).
+/// Observes everything ([`observe::observe`]).
 pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> {
     Ok(observe::observe(ctx, tools)?)
 }

@@ -3,9 +3,8 @@
 //! Everything the plan decides on is in [`Observed`]; nothing in it is a handle, so plan and status
 //! tests build it by hand (`observe::fixture`). [`observe`] alone builds it, from [`read_juju`],
 //! the unit's files and [`read_services`], and hands it over in a [`World`] with the handles
-//! execution needs. It changes nothing, with one exception: the leader creates the passwords
-//! when none exist (`secrets::ensure`), because Juju lets a hook read a secret it created only
-//! through the value it just generated.
+//! execution needs. It changes nothing (even the leader's first passwords are a step,
+//! `Step::CreatePasswords`, read back by the loop's next pass).
 
 use crate::config::{CharmConfig, ConfigError};
 use crate::juju::{Context, HookToolError, HookTools};
@@ -50,7 +49,7 @@ pub fn observe(ctx: &Context, tools: &dyn HookTools) -> Result<World, ObserveErr
     let paths = facts.storage.clone().map(Paths::new);
     let installed: Option<Installed> = paths.as_ref().and_then(workload::installed);
     let credentials: Option<Credentials> = match &facts.relation_id {
-        Some(rid) => secrets::ensure(tools, facts.leader, rid, &facts.app)?,
+        Some(_) => secrets::read(tools, facts.leader, &facts.app)?,
         None => None,
     };
     let connector = TcpConnector {

@@ -188,7 +188,13 @@ fn protocol(o: &Observed) -> Plan {
         steps.push(Step::PublishSwitchovers(switchovers));
     }
     if o.credentials.is_none() {
-        return Plan::wait(steps, "waiting for the leader to create the passwords");
+        return match (&o.relation_id, o.leader) {
+            (Some(rid), true) => {
+                steps.push(Step::CreatePasswords { relation_id: rid.clone() });
+                Plan::wait(steps, "creating the passwords")
+            }
+            _ => Plan::wait(steps, "waiting for the leader to create the passwords"),
+        };
     }
     let Ok(settings) = runtime_settings(config, o.live_count()) else {
         steps.extend(heal_only(o).steps);

@@ -15,33 +15,34 @@ use std::path::PathBuf;
 /// must plan it.
 fn position(s: &Step) -> usize {
     match s {
-        Step::Install => 0,
-        Step::KeepPrivate(_) => 1,
-        Step::RememberUnitHosts(_) => 2,
-        Step::PublishHost(_) => 3,
-        Step::PublishSwitchovers(_) => 4,
-        Step::RequestStart => 5,
-        Step::GrantLock(_) => 6,
-        Step::ReleaseLock => 7,
-        Step::MarkBootstrapped => 8,
-        Step::RecordMembers(_) => 9,
-        Step::StartWorkload { .. } => 10,
-        Step::EnsureServices => 11,
-        Step::TuneSentinel => 12,
-        Step::RefreshSupervision(_) => 13,
-        Step::RestartAsReplica(_) => 14,
-        Step::KeepValkeyDown => 15,
-        Step::ApplySettings { .. } => 16,
-        Step::Rebind(_) => 17,
-        Step::FollowAddresses { .. } => 18,
-        Step::FollowPrimary(_) => 19,
-        Step::AllowPromotion(_) => 20,
-        Step::SetQuorum { .. } => 21,
-        Step::ResetSentinel { .. } => 22,
-        Step::AnnounceUpkeep(_) => 23,
-        Step::HandOver { .. } => 24,
-        Step::StopServices => 25,
-        Step::MarkRetired => 26,
+        Step::CreatePasswords { .. } => 0,
+        Step::Install => 1,
+        Step::KeepPrivate(_) => 2,
+        Step::RememberUnitHosts(_) => 3,
+        Step::PublishHost(_) => 4,
+        Step::PublishSwitchovers(_) => 5,
+        Step::RequestStart => 6,
+        Step::GrantLock(_) => 7,
+        Step::ReleaseLock => 8,
+        Step::MarkBootstrapped => 9,
+        Step::RecordMembers(_) => 10,
+        Step::StartWorkload { .. } => 11,
+        Step::EnsureServices => 12,
+        Step::TuneSentinel => 13,
+        Step::RefreshSupervision(_) => 14,
+        Step::RestartAsReplica(_) => 15,
+        Step::KeepValkeyDown => 16,
+        Step::ApplySettings { .. } => 17,
+        Step::Rebind(_) => 18,
+        Step::FollowAddresses { .. } => 19,
+        Step::FollowPrimary(_) => 20,
+        Step::AllowPromotion(_) => 21,
+        Step::SetQuorum { .. } => 22,
+        Step::ResetSentinel { .. } => 23,
+        Step::AnnounceUpkeep(_) => 24,
+        Step::HandOver { .. } => 25,
+        Step::StopServices => 26,
+        Step::MarkRetired => 27,
     }
 }
 
@@ -49,6 +50,7 @@ fn position(s: &Step) -> usize {
 fn every_step() -> Vec<Step> {
     let ep = Endpoint::new(host(1), VALKEY_PORT);
     vec![
+        Step::CreatePasswords { relation_id: "valkey-peers:0".into() },
         Step::Install,
         Step::KeepPrivate(vec![]),
         Step::RememberUnitHosts(Default::default()),
@@ -133,6 +135,12 @@ fn cases() -> Vec<(&'static str, Observed, bool, &'static str)> {
         duration_ms: Some(300),
     };
     vec![
+        (
+            "the leader's first hook: no passwords yet",
+            with(Observed::test(0).leader(), |o| o.credentials = None),
+            false,
+            "create-passwords",
+        ),
         ("no binary yet", with(Observed::test(0), |o| o.installed = None), false, "install"),
         (
             "config files readable by others",
@@ -335,6 +343,7 @@ fn only_steps_that_change_what_observe_sees_call_for_another_pass() {
     assert_eq!(
         again,
         [
+            "create-passwords",
             "install",
             "start-workload",
             "ensure-services",

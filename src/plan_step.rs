@@ -12,6 +12,12 @@ use std::time::Duration;
 pub enum Step {
     /// Install the server binary (resource or apt).
     Install,
+    /// The leader's first hook: create the passwords' secret and publish its URI in the peer
+    /// app bag of this relation (`secrets::create`).
+    CreatePasswords {
+        /// The peer relation's id.
+        relation_id: String,
+    },
     /// Narrow these config files (they hold password hashes) back to 0600: something loosened
     /// them behind the charm's back.
     KeepPrivate(Vec<std::path::PathBuf>),
@@ -135,6 +141,7 @@ impl Step {
     pub fn name(&self) -> &'static str {
         match self {
             Step::Install => "install",
+            Step::CreatePasswords { .. } => "create-passwords",
             Step::KeepPrivate(_) => "keep-private",
             Step::RememberUnitHosts(_) => "remember-unit-hosts",
             Step::PublishHost(_) => "publish-host",
@@ -172,6 +179,7 @@ impl Step {
         matches!(
             self,
             Step::Install
+                | Step::CreatePasswords { .. }
                 | Step::StartWorkload { .. }
                 | Step::EnsureServices
                 | Step::RestartAsReplica(_)

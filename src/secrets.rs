@@ -83,14 +83,9 @@ pub fn password_of<'a>(c: &'a Credentials, user: &str) -> Option<&'a str> {
     }
 }
 
-/// Reads the passwords; the leader creates them when none exist yet (and publishes the URI).
-/// `Ok(None)` on a non-leader means "the leader has not created them yet".
-pub fn ensure(
-    tools: &dyn HookTools,
-    leader: bool,
-    relation_id: &str,
-    app: &AppData,
-) -> Result<Option<Credentials>, SecretError> {
+/// The passwords, if they exist and this unit can read them: through the URI the leader
+/// published in the peer app bag, or (the leader) by the secret's label. Changes nothing.
+pub fn read(tools: &dyn HookTools, leader: bool, app: &AppData) -> Result<Option<Credentials>, SecretError> {
     if let Some(uri) = &app.secret_id {
         if let Some(bag) = tools.secret_get(&SecretRef::Id(uri.clone()), false)? {
             return from_bag(uri, &bag).map(Some);
@@ -99,17 +94,39 @@ pub fn ensure(
     if !leader {
         return Ok(None);
     }
-    if let Some(bag) = tools.secret_get(&SecretRef::Label(SECRET_LABEL.into()), false)? {
-        let creds = from_bag(SECRET_LABEL, &bag)?;
-        // The URI is unknown here; a label lookup is enough for the leader, others need the URI,
-        // which only a fresh secret gives us. Recreate nothing: publish nothing new.
-        return Ok(Some(creds));
+    // The URI is unknown here; a label lookup is enough for the leader, others need the URI,
+    // which only a fresh secret gives us. Recreate nothing: publish nothing new.
+    match tools.secret_get(&SecretRef::Label(SECRET_LABEL.into()), false)? {
+        Some(bag) => from_bag(SECRET_LABEL, &bag).map(Some),
+        None => Ok(None),
     }
+}
+
+/// The leader's first hook: new passwords in a new secret owned by the application, its URI
+/// published in the peer app bag for the other units (`Step::CreatePasswords`). Juju lets the
+/// hook that created a secret read it only through the value it generated; the hook-tool layer
+/// (`crate::snapshot`) mirrors it, so the loop's next pass reads the passwords back.
+pub fn create(tools: &dyn HookTools, relation_id: &str) -> Result<Credentials, HookToolError> {
     let creds = generate();
     let uri = tools.secret_add(SECRET_LABEL, &to_bag(&creds))?;
     let changes = BTreeMap::from([(SECRET_ID.to_string(), Some(uri))]);
     tools.relation_set(relation_id, true, &changes)?;
-    Ok(Some(creds))
+    Ok(creds)
+}
+
+/// [`read`], or for the leader [`create`] when none exist (the `get-password` action, which
+/// may run before any hook created them).
+pub fn ensure(
+    tools: &dyn HookTools,
+    leader: bool,
+    relation_id: &str,
+    app: &AppData,
+) -> Result<Option<Credentials>, SecretError> {
+    match read(tools, leader, app)? {
+        Some(c) => Ok(Some(c)),
+        None if leader => Ok(Some(create(tools, relation_id)?)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

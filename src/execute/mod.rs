@@ -246,6 +246,9 @@ fn run_step(
     out: &mut Outcome,
 ) -> Result<(), ExecuteError> {
     match step {
+        Step::CreatePasswords { relation_id } => {
+            crate::secrets::create(e.tools, relation_id)?;
+        }
         Step::Install => {
             let paths = e.paths.ok_or(ExecuteError::Unplanned { step: step.name(), missing: "storage" })?;
             paths.create_dirs()?;
