@@ -29,7 +29,9 @@ use std::time::Duration;
 use common::prometheus::{self, Alert, Central};
 use common::substrate::Substrate;
 use common::{poll, Deployed};
+use valkey_harness::deployment::SENTINEL_PORT;
 use valkey_harness::juju::Juju;
+use valkey_harness::valkey::Endpoint;
 
 /// Deadline for the collectors to settle and for the first samples to arrive.
 const ARRIVE: Duration = Duration::from_secs(180);
@@ -278,6 +280,11 @@ fn assert_exporter_loopback_only(units: &[(String, String)]) {
     println!("exporter port 9121 refused on every unit's public address");
 }
 
+/// Whether `alert` is about `unit` (its `juju_unit`), or about the whole application (no unit).
+fn about(alert: &Alert, unit: &str) -> bool {
+    alert.label("juju_unit") == unit || alert.label("juju_unit").is_empty()
+}
+
 #[test]
 fn valkey_faults_fire_their_alerts() {
     let scenario = "observability";
@@ -295,5 +302,81 @@ fn valkey_faults_fire_their_alerts() {
     wait_series(&central, ".+", common::APP, &pairs, &model_uuid(&fixture.juju));
     assert_exporter_loopback_only(&units);
     assert_quiet(&central, groups, "healthy valkey ×3");
+    let deployment = fixture.deployment();
+    let admin = fixture.admin();
+
+    // 1. A frozen Sentinel (SIGSTOP): its exporter cannot read it. Thawed, it may report TILT.
+    let primary = deployment.primary().expect("get-primary");
+    let (frozen, address) = units.iter().find(|(u, _)| *u != primary.unit).cloned().expect("a replica");
+    let sentinel = Endpoint::new(address.clone(), SENTINEL_PORT);
+    let pid = deployment.kill_valkey(&frozen, &sentinel, &admin, "STOP").expect("kill -STOP sentinel");
+    let thaw = common::Thaw { juju: &fixture.juju, unit: frozen.clone(), pid };
+    wait_alert(
+        &central,
+        &format!("a Sentinel alert for the frozen Sentinel of {frozen}"),
+        |a| {
+            a.label("juju_unit") == frozen
+                && (a.name == "SentinelDown"
+                    || (a.name == "ValkeyUnitUnreachable" && a.label("process") == "sentinel"))
+        },
+        |a| {
+            a.label("juju_unit") == frozen && a.name.starts_with("Sentinel")
+                || a.name == "ValkeyUnitUnreachable" && a.label("juju_unit") == frozen
+        },
+    );
+    drop(thaw);
+    wait_clear(&central, "the thawed Sentinel", |a| {
+        a.name == "SentinelDown" || a.name == "ValkeyUnitUnreachable"
+    });
+
+    // 2. A replica cut off from the primary (`juju-local cut --from`): its replication link is down.
+    let primary = deployment.primary().expect("get-primary");
+    let replica = units
+        .iter()
+        .map(|(u, _)| u.clone())
+        .find(|u| *u != primary.unit && *u != frozen)
+        .expect("another replica");
+    fixture.cut(&replica, Some(&primary.unit));
+    wait_alert(
+        &central,
+        &format!("ValkeyReplicaLinkDown for {replica} cut from {}", primary.unit),
+        |a| a.name == "ValkeyReplicaLinkDown" && a.label("juju_unit") == replica,
+        |a| {
+            (a.name == "ValkeyReplicaLinkDown" && a.label("juju_unit") == replica)
+                || (a.name == "ValkeyReplicationLag" && a.label("juju_unit") == primary.unit)
+                || a.name == "SentinelTilt"
+        },
+    );
+    fixture.heal(&replica, Some(&primary.unit));
+    wait_clear(&central, "the healed replica", |a| {
+        a.name == "ValkeyReplicaLinkDown" || a.name == "ValkeyReplicationLag"
+    });
+
+    // 3. `kill -9` of the primary: the node-down or failover alert fires.
+    let primary = deployment.primary().expect("get-primary");
+    deployment.kill_valkey(&primary.unit, &primary.endpoint, &admin, "KILL").expect("kill -9 the primary");
+    wait_alert(
+        &central,
+        &format!("a node-down or failover alert after kill -9 of the primary {}", primary.unit),
+        |a| {
+            (a.name == "ValkeyNodeDown" && a.label("juju_unit") == primary.unit)
+                || a.name == "ValkeyFailover"
+                || a.name == "ValkeyFailoverRecorded"
+        },
+        |a| {
+            matches!(a.name.as_str(), "ValkeyFailover" | "ValkeyFailoverRecorded" | "SentinelTilt")
+                || (about(a, &primary.unit)
+                    && matches!(a.name.as_str(), "ValkeyNodeDown" | "ValkeyUnitUnreachable"))
+        },
+    );
     drop(central);
+}
+
+/// Waits until no alert `matches` is pending or firing any more (a fault undone).
+fn wait_clear(central: &Central, what: &str, matches: impl Fn(&Alert) -> bool) {
+    let (_, took) = poll(&format!("the alerts of {what} to clear"), FIRE, || {
+        let left: Vec<Alert> = central.alerts()?.into_iter().filter(|a| matches(a)).collect();
+        left.is_empty().then_some(()).ok_or(format!("still: {:?}", names(&left)))
+    });
+    println!("{what}: its alerts cleared after {took:?}");
 }
