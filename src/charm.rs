@@ -185,6 +185,7 @@ pub fn load(ctx: &Context, tools: &dyn HookTools) -> Result<Loaded, CharmError> 
         sentinels: Vec::new(),
         primary_info: None,
         unit_hosts: paths.as_ref().map(|p| history::names::read(&p.etc_dir())).unwrap_or_default(),
+        cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
     };
     remember_unit_hosts(paths.as_ref(), &mut observed);
     let supervisor = match (&paths, &installed) {
@@ -312,8 +313,10 @@ fn reconcile_with(
         // than in the next hook (docs/ha-protocol.md "Start-up fence").
         let lift: Vec<plan::Step> = plan::promotion_step(&seen).into_iter().collect();
         let after = execute(&effects(ctx, tools, &fresh), &seen, &lift)?;
+        crate::cos::execute::pass(&effects(ctx, tools, &fresh), &seen);
         return set_status(tools, &seen, &Plan::default(), &after);
     }
+    crate::cos::execute::pass(&effects(ctx, tools, &loaded), o);
     set_status(tools, o, &plan, &outcome)
 }
 

@@ -29,6 +29,7 @@ pub mod actions;
 pub mod charm;
 pub mod client;
 pub mod config;
+pub mod cos;
 pub mod execute;
 pub mod history;
 pub mod juju;

@@ -110,6 +110,9 @@ pub struct Observed {
     /// Host → unit of every unit this one has seen, removed ones included
     /// ([`crate::history::names`]), so a departed primary is still named by unit.
     pub unit_hosts: crate::history::names::UnitHosts,
+    /// The observability side: the `cos-agent` relation and the exporter services
+    /// (`crate::cos`).
+    pub cos: crate::cos::observe::CosObserved,
 }
 
 impl Observed {

@@ -120,6 +120,7 @@ impl Observed {
             sentinels: Vec::new(),
             primary_info: None,
             unit_hosts: Default::default(),
+            cos: Default::default(),
         }
     }
 

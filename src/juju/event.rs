@@ -9,6 +9,8 @@ use std::path::Path;
 pub const PEER_ENDPOINT: &str = "valkey-peers";
 /// The client relation endpoint (metadata.yaml `provides:`), see `crate::client`.
 pub const CLIENT_ENDPOINT: &str = "valkey-client";
+/// The observability endpoint (`cos_agent` interface, `crate::cos`).
+pub const COS_AGENT_ENDPOINT: &str = "cos-agent";
 /// The storage name (metadata.yaml `storage:`).
 pub const STORAGE_NAME: &str = "data";
 /// The custom hook Sentinel's client-reconfig script dispatches through `juju-exec`.
@@ -140,6 +142,9 @@ pub enum Event {
     SecretRemove,
     /// A `valkey-client-relation-*` hook (a client application's relation).
     ClientRelation(RelationHook),
+    /// A `cos-agent-relation-*` hook (the COS collector subordinate): an ordinary reconcile,
+    /// which publishes the unit's `config` (`crate::cos`).
+    CosAgentRelation(RelationHook),
     /// `primary-changed`: custom, dispatched by Sentinel's client-reconfig script via juju-exec.
     PrimaryChanged,
     /// `valkey-restarted`: custom, dispatched by Valkey's supervisor after a restart.
@@ -213,6 +218,10 @@ impl Event {
                 {
                     Event::ClientRelation(RelationHook::parse(kind)?)
                 } else if let Some(kind) =
+                    hook.strip_prefix(COS_AGENT_ENDPOINT).and_then(|r| r.strip_prefix("-relation-"))
+                {
+                    Event::CosAgentRelation(RelationHook::parse(kind)?)
+                } else if let Some(kind) =
                     hook.strip_prefix(STORAGE_NAME).and_then(|r| r.strip_prefix("-storage-"))
                 {
                     match kind {
@@ -253,6 +262,7 @@ impl Event {
             Event::PrimaryChanged => PRIMARY_CHANGED_HOOK,
             Event::ValkeyRestarted => VALKEY_RESTARTED_HOOK,
             Event::ClientRelation(kind) => return format!("{CLIENT_ENDPOINT}-relation-{}", kind.name()),
+            Event::CosAgentRelation(kind) => return format!("{COS_AGENT_ENDPOINT}-relation-{}", kind.name()),
             Event::Action(kind) => return format!("action {}", kind.name()),
             Event::Unknown(what) => return format!("unknown event {what}"),
         };
@@ -305,7 +315,12 @@ mod tests {
             ("install", Event::Install),
             ("actions/reboot", Event::Unknown("actions/reboot".into())),
             ("hooks/secret-expired", Event::Unknown("hooks/secret-expired".into())),
-            ("hooks/cos-agent-relation-joined", Event::Unknown("hooks/cos-agent-relation-joined".into())),
+            ("hooks/cos-agent-relation-joined", Event::CosAgentRelation(RelationHook::Joined)),
+            ("hooks/cos-agent-relation-broken", Event::CosAgentRelation(RelationHook::Broken)),
+            (
+                "hooks/grafana-dashboard-relation-joined",
+                Event::Unknown("hooks/grafana-dashboard-relation-joined".into()),
+            ),
             (
                 "hooks/valkey-peers-relation-exploded",
                 Event::Unknown("hooks/valkey-peers-relation-exploded".into()),

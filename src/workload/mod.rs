@@ -7,17 +7,20 @@
 pub mod apt;
 pub mod bound;
 pub mod direct;
+pub mod exporter_package;
 #[cfg(test)]
 mod failover_tests;
 pub mod files;
 pub mod held;
 pub mod install;
+pub mod metrics_serve;
 pub mod paths;
 pub mod pidfile;
 #[cfg(test)]
 mod rename_live_tests;
 pub mod render;
 pub mod service;
+pub mod sidecar;
 pub mod supervise;
 pub mod systemd;
 #[cfg(test)]
