@@ -320,8 +320,8 @@ fn valkey_faults_fire_their_alerts() {
                     || (a.name == "ValkeyUnitUnreachable" && a.label("process") == "sentinel"))
         },
         |a| {
-            a.label("juju_unit") == frozen && a.name.starts_with("Sentinel")
-                || a.name == "ValkeyUnitUnreachable" && a.label("juju_unit") == frozen
+            a.label("juju_unit") == frozen
+                && (a.name.starts_with("Sentinel") || a.name == "ValkeyUnitUnreachable")
         },
     );
     drop(thaw);
