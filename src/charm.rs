@@ -354,6 +354,12 @@ pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
     }
     let _ = tools.status_set(StatusKind::Maintenance, "leaving: handing over and stopping services", false);
     execute(&effects(ctx, tools, &loaded), &loaded.observed, &steps)?;
+    if let (Some(paths), true) = (&loaded.paths, steps.contains(&plan::Step::StopServices)) {
+        // The exporter and the charm's metrics go with Valkey (best effort: they hold no data).
+        if let Err(e) = crate::cos::execute::remove_services(ctx, paths) {
+            tracing::warn!("observability services not removed: {e}");
+        }
+    }
     tools.status_set(StatusKind::Maintenance, "stopped: this unit is leaving", false)?;
     Ok(())
 }

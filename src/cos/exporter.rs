@@ -71,15 +71,28 @@ pub fn targets(bind_address: &str) -> (String, String) {
 /// The password file's content: `{"<data node URI>": pw, "<Sentinel URI>": pw}`.
 pub fn password_file(bind_address: &str, password: &str) -> String {
     let (valkey, sentinel) = targets(bind_address);
-    serde_json::json!({ valkey: password, sentinel: password }).to_string()
+    password_file_for(&[&valkey, &sentinel], password)
+}
+
+/// A password file giving `password` for each of `uris`.
+pub fn password_file_for(uris: &[&str], password: &str) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        uris.iter().map(|u| (u.to_string(), serde_json::Value::String(password.to_string()))).collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 /// The exporter's arguments (after the program): no secret among them.
 pub fn args(listen_host: &str, bind_address: &str, password_file: &Path) -> Vec<String> {
     let (valkey, _) = targets(bind_address);
+    args_for(&format!("{listen_host}:{EXPORTER_PORT}"), &valkey, password_file)
+}
+
+/// The exporter's arguments for listening on `listen` (`host:port`) with `valkey_uri` as its
+/// own target (`/metrics`); other targets are scraped with `/scrape?target=<uri>`.
+pub fn args_for(listen: &str, valkey_uri: &str, password_file: &Path) -> Vec<String> {
     vec![
-        format!("--web.listen-address={listen_host}:{EXPORTER_PORT}"),
-        format!("--redis.addr={valkey}"),
+        format!("--web.listen-address={listen}"),
+        format!("--redis.addr={valkey_uri}"),
         format!("--redis.user={EXPORTER_USER}"),
         format!("--redis.password-file={}", password_file.display()),
         "--config-command=-".into(),

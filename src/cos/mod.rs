@@ -76,3 +76,6 @@ pub fn listen_host(bind_address: &str) -> String {
         _ => "127.0.0.1".to_string(),
     }
 }
+
+#[cfg(test)]
+mod live_tests;

@@ -77,6 +77,10 @@ pub fn charm_signals(o: &Observed) -> signals::CharmSignals {
 /// charm's metrics current.
 pub fn steps(o: &Observed) -> Vec<CosStep> {
     let mut steps = Vec::new();
+    if o.retired {
+        // A leaving unit removed its services; nothing brings them back.
+        return steps;
+    }
     let Some(inputs) = agent_inputs(o) else { return steps };
     if let Some(rid) = &o.cos.relation_id {
         match agent::render(&inputs) {

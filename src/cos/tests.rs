@@ -213,6 +213,10 @@ fn the_exporter_services_are_ensured_until_applied_running_and_persisted() {
     assert!(steps(&o).contains(&CosStep::EnsureServices(spec)), "a rotated password applies again");
     o.local.sentinel_answers = false;
     assert!(!steps(&o).iter().any(|s| matches!(s, CosStep::EnsureServices(_))), "waits for Sentinel");
+    o.local.sentinel_answers = true;
+    o.cos.relation_id = Some("cos-agent:1".into());
+    o.retired = true;
+    assert_eq!(steps(&o), [], "a retired unit runs and publishes nothing");
 }
 
 #[test]
