@@ -160,26 +160,33 @@ fn published_rules(driver: &Juju, sub: &str) -> String {
     out.stdout
 }
 
-/// Waits until series `up{job=…}` of every unit in `units` arrive with value 1 and the Juju
-/// topology labels of that unit.
-fn wait_series(central: &Central, job: &str, app: &str, units: &[(String, String)], model_uuid: &str) {
-    let query = format!("up{{job=~\"{job}\"}}");
-    let (_, took) = poll(&format!("{query} from every unit"), ARRIVE, || {
-        let series = central.query(&query)?;
+/// Waits until every scrape job's series `up` of every unit in `units` is 1, the same number of
+/// jobs for each, with the Juju topology labels of that unit.
+fn wait_series(central: &Central, app: &str, units: &[(String, String)], model_uuid: &str) {
+    let (jobs, took) = poll("every unit's scrape jobs up", ARRIVE, || {
+        let series = central.query(&format!("up{{juju_application=\"{app}\"}}"))?;
+        let mut jobs = None;
         for (unit, _) in units {
-            let found = series.iter().find(|s| s["metric"]["juju_unit"] == unit.as_str());
-            let Some(s) = found else { return Err(format!("no series of {unit} yet: {series:?}")) };
-            let m = &s["metric"];
-            assert_eq!(m["juju_application"], app, "{s}");
-            assert_eq!(m["juju_model_uuid"], model_uuid, "{s}");
-            assert!(m["juju_model"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
-            if s["value"][1] != "1" {
-                return Err(format!("{unit}: {s}"));
+            let mine: Vec<&serde_json::Value> =
+                series.iter().filter(|s| s["metric"]["juju_unit"] == unit.as_str()).collect();
+            if mine.is_empty() {
+                return Err(format!("no series of {unit} yet"));
+            }
+            for s in &mine {
+                let m = &s["metric"];
+                assert_eq!(m["juju_model_uuid"], model_uuid, "{s}");
+                assert!(m["juju_model"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
+                if s["value"][1] != "1" {
+                    return Err(format!("{unit}: {s}"));
+                }
+            }
+            if *jobs.get_or_insert(mine.len()) != mine.len() {
+                return Err(format!("{unit} has {} jobs up, another unit {jobs:?}", mine.len()));
             }
         }
-        Ok(())
+        Ok(jobs.unwrap_or(0))
     });
-    println!("{query}: every unit's series arrived, labelled, in {took:?}");
+    println!("{jobs} scrape jobs up on each of {} units, labelled, after {took:?}", units.len());
 }
 
 /// Asserts that `rounds` evaluation rounds pass with no alert at all, pending or firing.
@@ -242,10 +249,10 @@ fn collector_path_with_a_fake_principal() {
     driver.deploy(&fixture(FAKE), FAKE, 2, &[], &[]).expect("deploy the fake principal");
     let status = driver.wait_idle_active(FAKE, 2, common::SETTLE).expect("fake principal active");
     let first = status.units(FAKE)[0].1.public_address.clone().expect("address");
-    let central = Central::start(central_address(&first));
+    let central = Central::start(central_address(&first), None);
     let pairs = add_collector(&driver, FAKE, 2, &central);
     let groups = central.load_rules(&[published_rules(&driver, &pairs[0].1)]);
-    wait_series(&central, "fake-workload", FAKE, &pairs, &model_uuid(&driver));
+    wait_series(&central, FAKE, &pairs, &model_uuid(&driver));
     assert_quiet(&central, groups, "healthy fake principals");
 
     let (victim, _) = &pairs[1];
@@ -295,11 +302,16 @@ fn valkey_faults_fire_their_alerts() {
         return skip(scenario, "the charm does not provide cos-agent yet (metadata.yaml)");
     }
     let Some(fixture) = Deployed::new_hosts(scenario, 3, &[]) else { return };
+    // Juju's default update-status interval, not the scenarios' 10 s: the charm repairs a hung
+    // Sentinel at its next reconcile, and the alerts (`for: 1m`) are what an operator sees of a
+    // fault between two reconciles.
+    fixture.juju.model_config(&[("update-status-hook-interval", "5m")]).expect("model-config");
     let units = fixture.units();
-    let central = Central::start(central_address(&units[0].1));
+    let run = Run::from_env();
+    let central = Central::start(central_address(&units[0].1), run.tsdb().as_deref());
     let pairs = add_collector(&fixture.juju, common::APP, 3, &central);
     let groups = central.load_rules(&[published_rules(&fixture.juju, &pairs[0].1)]);
-    wait_series(&central, ".+", common::APP, &pairs, &model_uuid(&fixture.juju));
+    wait_series(&central, common::APP, &pairs, &model_uuid(&fixture.juju));
     assert_exporter_loopback_only(&units);
     assert_quiet(&central, groups, "healthy valkey ×3");
     let deployment = fixture.deployment();
@@ -310,6 +322,7 @@ fn valkey_faults_fire_their_alerts() {
     let (frozen, address) = units.iter().find(|(u, _)| *u != primary.unit).cloned().expect("a replica");
     let sentinel = Endpoint::new(address.clone(), SENTINEL_PORT);
     let pid = deployment.kill_valkey(&frozen, &sentinel, &admin, "STOP").expect("kill -STOP sentinel");
+    run.mark(&format!("Sentinel of {frozen} frozen"));
     let thaw = common::Thaw { juju: &fixture.juju, unit: frozen.clone(), pid };
     wait_alert(
         &central,
@@ -325,6 +338,7 @@ fn valkey_faults_fire_their_alerts() {
         },
     );
     drop(thaw);
+    run.mark("thawed");
     wait_clear(&central, "the thawed Sentinel", |a| {
         a.name == "SentinelDown" || a.name == "ValkeyUnitUnreachable"
     });
@@ -337,6 +351,7 @@ fn valkey_faults_fire_their_alerts() {
         .find(|u| *u != primary.unit && *u != frozen)
         .expect("another replica");
     fixture.cut(&replica, Some(&primary.unit));
+    run.mark(&format!("{replica} cut from the primary"));
     wait_alert(
         &central,
         &format!("ValkeyReplicaLinkDown for {replica} cut from {}", primary.unit),
@@ -348,6 +363,7 @@ fn valkey_faults_fire_their_alerts() {
         },
     );
     fixture.heal(&replica, Some(&primary.unit));
+    run.mark("healed");
     wait_clear(&central, "the healed replica", |a| {
         a.name == "ValkeyReplicaLinkDown" || a.name == "ValkeyReplicationLag"
     });
@@ -355,6 +371,7 @@ fn valkey_faults_fire_their_alerts() {
     // 3. `kill -9` of the primary: the node-down or failover alert fires.
     let primary = deployment.primary().expect("get-primary");
     deployment.kill_valkey(&primary.unit, &primary.endpoint, &admin, "KILL").expect("kill -9 the primary");
+    run.mark(&format!("kill -9 primary {}", primary.unit));
     wait_alert(
         &central,
         &format!("a node-down or failover alert after kill -9 of the primary {}", primary.unit),
@@ -369,7 +386,54 @@ fn valkey_faults_fire_their_alerts() {
                     && matches!(a.name.as_str(), "ValkeyNodeDown" | "ValkeyUnitUnreachable"))
         },
     );
+
+    // 4. For the picture (`VALKEY_OBS_RUN`): once settled, a switchover, and a minute of metrics.
+    if run.dir.is_some() {
+        fixture.wait_settled(3, "after the crash");
+        run.mark("switchover");
+        let outcome =
+            fixture.juju.run_action(&format!("{}/leader", common::APP), "failover", &[]).expect("failover");
+        assert!(outcome.completed(), "failover action: {outcome:?}");
+        fixture.wait_settled(3, "after the switchover");
+        central.wait_rounds(60, groups);
+    }
     drop(central);
+    run.save();
+}
+
+/// Where a run keeps its central TSDB and its marks (`VALKEY_OBS_RUN`, for `bench/panels`).
+struct Run {
+    dir: Option<PathBuf>,
+    marks: std::cell::RefCell<Vec<serde_json::Value>>,
+}
+
+impl Run {
+    fn from_env() -> Run {
+        let dir = std::env::var_os("VALKEY_OBS_RUN").filter(|d| !d.is_empty()).map(PathBuf::from);
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir).expect("VALKEY_OBS_RUN directory");
+            println!("keeping the central TSDB and the marks in {}", dir.display());
+        }
+        Run { dir, marks: Default::default() }
+    }
+
+    fn tsdb(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join("tsdb"))
+    }
+
+    /// Records that `label` happens now.
+    fn mark(&self, label: &str) {
+        let at =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64();
+        self.marks.borrow_mut().push(serde_json::json!({"label": label, "at": at}));
+    }
+
+    fn save(&self) {
+        if let Some(dir) = &self.dir {
+            let text = serde_json::to_string_pretty(&*self.marks.borrow()).expect("marks");
+            std::fs::write(dir.join("marks.json"), text).expect("write marks.json");
+        }
+    }
 }
 
 /// Waits until no alert `matches` is pending or firing any more (a fault undone).

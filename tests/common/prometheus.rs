@@ -51,14 +51,17 @@ pub fn unavailable() -> Option<String> {
 }
 
 impl Central {
-    /// Starts Prometheus on `address` with no rules and waits until it is ready.
-    pub fn start(address: SocketAddr) -> Central {
+    /// Starts Prometheus on `address` with no rules and waits until it is ready. Its TSDB goes
+    /// to `keep` when given (kept after the run, e.g. for `bench/panels`), else to its temporary
+    /// directory.
+    pub fn start(address: SocketAddr, keep: Option<&Path>) -> Central {
         let dir = tempfile::Builder::new().prefix("central-prometheus-").tempdir().expect("temp dir");
         write_config(dir.path(), &[]);
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
+        let tsdb = keep.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
         let child = Command::new(PROMETHEUS)
             .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
             .arg(format!("--web.listen-address={address}"))
             .arg("--web.enable-remote-write-receiver")
             .arg("--web.enable-lifecycle")
