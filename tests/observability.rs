@@ -16,9 +16,10 @@
 //!    deadline and nothing unrelated fires; the exporter's port refuses connections on the
 //!    unit's public address (it listens on the machine's loopback only).
 //!
-//! Units must be separate hosts (machine mode, or host mode with `VALKEY_E2E_SUBSTRATE=hosts`):
-//! in loopback mode every unit shares the host's loopback, where the exporters' port would
-//! collide. Without root, Prometheus or the machines' packages, the scenarios print why they skip.
+//! The charm scenario needs separate hosts (machine mode, or host mode with
+//! `VALKEY_E2E_SUBSTRATE=hosts`): `cut` exists there only, and in loopback mode a unit's public
+//! address is a loopback one. The fake-principal scenario also runs in loopback mode (any user).
+//! Without root, Prometheus or the machines' packages, a scenario prints why it skips.
 
 mod common;
 
@@ -51,11 +52,11 @@ fn skip(scenario: &str, why: &str) {
     println!("skipped: {why} ({scenario})");
 }
 
-/// Why this machine cannot run the scenarios, if it cannot: root (separate hosts), Debian's
-/// prometheus and jq on the host (central Prometheus; the collector in host mode), and the same
-/// in the machines' root filesystem (machine mode).
-fn unavailable() -> Option<String> {
-    if !common::hosts::running_as_root() {
+/// Why this machine cannot run a scenario on `substrate`, if it cannot: root for separate hosts,
+/// Debian's prometheus and jq on the host (central Prometheus; the collector outside machines),
+/// and the same in the machines' root filesystem (machine mode).
+fn unavailable(substrate: Substrate) -> Option<String> {
+    if substrate != Substrate::Loopback && !common::hosts::running_as_root() {
         return Some("separate hosts (machine or host mode) need root".into());
     }
     if let Some(why) = prometheus::unavailable() {
@@ -64,14 +65,11 @@ fn unavailable() -> Option<String> {
     if !Path::new("/usr/bin/jq").is_file() {
         return Some("jq is missing on the host (scripts/setup installs it)".into());
     }
-    if Substrate::pinned() == Some(Substrate::Loopback) {
-        return Some("loopback units share the host's loopback, where the exporters' ports collide".into());
-    }
-    if Substrate::pinned() != Some(Substrate::Hosts) {
+    if substrate == Substrate::Machines {
         let rootfs = std::env::var_os("JUJU_LOCAL_ROOTFS")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/var/cache/juju-local/rootfs/current"));
-        for tool in ["usr/bin/prometheus", "usr/bin/jq"] {
+        for tool in ["usr/bin/prometheus", "usr/bin/jq", "usr/bin/prometheus-redis-exporter"] {
             if !rootfs.join(tool).is_file() {
                 return Some(format!(
                     "the machines' root filesystem {} has no /{tool}: run scripts/setup-machines",
@@ -83,9 +81,9 @@ fn unavailable() -> Option<String> {
     None
 }
 
-/// Skips (printing why) or, in CI, fails when the scenarios cannot run here.
-fn can_run(scenario: &str) -> bool {
-    match unavailable() {
+/// Skips (printing why) or, in CI as root, fails when the scenario cannot run here.
+fn can_run(scenario: &str, substrate: Substrate) -> bool {
+    match unavailable(substrate) {
         None => true,
         Some(why) if std::env::var_os("CI").is_some() && common::hosts::running_as_root() => {
             panic!("{scenario} cannot run in CI: {why}")
@@ -98,7 +96,8 @@ fn can_run(scenario: &str) -> bool {
 }
 
 /// The host's address on the model's bridge (`198.18.K.1`), from a unit's address, and a free
-/// port there for the central Prometheus.
+/// port there for the central Prometheus. In loopback mode (`127.0.K.x`) the same rule gives
+/// `127.0.K.1`, a loopback address no unit has.
 fn central_address(unit_address: &str) -> SocketAddr {
     let unit: std::net::Ipv4Addr = unit_address.parse().expect("a unit's IPv4 address");
     let [a, b, c, _] = unit.octets();
@@ -235,14 +234,16 @@ fn model_uuid(driver: &Juju) -> String {
 #[test]
 fn collector_path_with_a_fake_principal() {
     let scenario = "observability-fake";
-    if !can_run(scenario) {
+    let root = common::hosts::running_as_root();
+    let substrate =
+        Substrate::pinned().unwrap_or(if root { Substrate::Machines } else { Substrate::Loopback });
+    if !can_run(scenario, substrate) {
         return;
     }
     let mut driver = Juju::from_env().expect("juju CLI");
     if driver.local_home().is_none() {
         return skip(scenario, "the fake principal and the bridge address need juju-local");
     }
-    let substrate = Substrate::pinned().unwrap_or(Substrate::Machines);
     let model = format!("e2e-{scenario}-{}", std::process::id());
     driver.add_model_with(&model, &[("network-mode", substrate.mode())]).expect("add-model");
     println!("substrate: {}", substrate.mode());
@@ -295,7 +296,11 @@ fn about(alert: &Alert, unit: &str) -> bool {
 #[test]
 fn valkey_faults_fire_their_alerts() {
     let scenario = "observability";
-    if !can_run(scenario) {
+    let substrate = Substrate::pinned().unwrap_or(Substrate::Machines);
+    if substrate == Substrate::Loopback {
+        return skip(scenario, "a replica cut off and the exporters' loopback-only port need separate hosts");
+    }
+    if !can_run(scenario, substrate) {
         return;
     }
     if !charm_publishes() {
