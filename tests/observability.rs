@@ -395,6 +395,7 @@ fn valkey_faults_fire_their_alerts() {
     // 4. For the picture (`VALKEY_OBS_RUN`): once settled, a switchover, and a minute of metrics.
     if run.dir.is_some() {
         fixture.wait_settled(3, "after the crash");
+        central.wait_rounds(40, groups);
         run.mark("switchover");
         let outcome =
             fixture.juju.run_action(&format!("{}/leader", common::APP), "failover", &[]).expect("failover");

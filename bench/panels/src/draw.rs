@@ -14,6 +14,8 @@ pub struct Panel {
     pub y_label: String,
     /// The lines.
     pub series: Vec<Series>,
+    /// Where the legend goes (where the lines leave room).
+    pub legend: SeriesLabelPosition,
 }
 
 /// A labelled moment of the run (unix seconds).
@@ -33,8 +35,16 @@ const COLOURS: [RGBColor; 5] = [
     RGBColor(255, 127, 14),
 ];
 
-/// Draws `panels` over `span` (unix seconds) into `out` (PNG, `width` × 300 px per panel).
-pub fn draw(out: &Path, width: u32, span: (f64, f64), panels: &[Panel], marks: &[Mark]) -> Result<()> {
+/// Draws `panels` over `span` (unix seconds, points `step` seconds apart) into `out` (PNG,
+/// `width` × 300 px per panel).
+pub fn draw(
+    out: &Path,
+    width: u32,
+    span: (f64, f64),
+    step: f64,
+    panels: &[Panel],
+    marks: &[Mark],
+) -> Result<()> {
     let height = 300 * panels.len() as u32;
     let root = BitMapBackend::new(out, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
@@ -57,25 +67,34 @@ pub fn draw(out: &Path, width: u32, span: (f64, f64), panels: &[Panel], marks: &
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        for mark in marks {
+        for (i, mark) in marks.iter().enumerate() {
             let x = mark.at - span.0;
             let line = LineSeries::new([(x, 0.0), (x, top)], BLACK.mix(0.4).stroke_width(1));
             chart.draw_series(line).map_err(|e| anyhow!("{e}"))?;
-            let text = Text::new(mark.label.clone(), (x + end * 0.005, top * 0.97), ("sans-serif", 13));
+            // Staggered, so marks close in time stay readable.
+            let y = top * (0.97 - 0.08 * (i % 3) as f64);
+            let text = Text::new(mark.label.clone(), (x + end * 0.004, y), ("sans-serif", 13));
             chart.draw_series(std::iter::once(text)).map_err(|e| anyhow!("{e}"))?;
         }
         for (i, s) in panel.series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
-            let points = s.points.iter().map(|(t, v)| (t - span.0, *v));
-            chart
-                .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-                .map_err(|e| anyhow!("{e}"))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+            let mut first = true;
+            // A missing sample (the target down, or not scraped) is a gap, not a straight line.
+            for segment in segments(&s.points, step) {
+                let points = segment.iter().map(|(t, v)| (t - span.0, *v));
+                let drawn = chart
+                    .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                    .map_err(|e| anyhow!("{e}"))?;
+                if std::mem::take(&mut first) {
+                    drawn.label(s.label.clone()).legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2))
+                    });
+                }
+            }
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(panel.legend.clone())
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK.mix(0.3))
             .draw()
@@ -83,4 +102,29 @@ pub fn draw(out: &Path, width: u32, span: (f64, f64), panels: &[Panel], marks: &
     }
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// The runs of `points` without a gap longer than one and a half `step`s.
+pub fn segments(points: &[(f64, f64)], step: f64) -> Vec<&[(f64, f64)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=points.len() {
+        if i == points.len() || points[i].0 - points[i - 1].0 > step * 1.5 {
+            out.push(&points[start..i]);
+            start = i;
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_sample_splits_the_line() {
+        let points = [(0.0, 1.0), (2.0, 1.0), (8.0, 0.0), (10.0, 0.0)];
+        let parts = super::segments(&points, 2.0);
+        assert_eq!(parts, [&points[..2], &points[2..]]);
+        assert!(super::segments(&[], 2.0).is_empty());
+    }
 }

@@ -14,6 +14,7 @@ mod prometheus;
 use anyhow::{Context, Result};
 use clap::Parser;
 use draw::{Mark, Panel};
+use plotters::chart::SeriesLabelPosition::{LowerRight, UpperRight};
 use std::path::PathBuf;
 
 /// Command-line arguments.
@@ -59,10 +60,15 @@ fn main() -> Result<()> {
         for p in &mut s.points {
             p.1 = p.1 * 0.8 + 0.2 + 1.2 * i as f64;
         }
-        s.label = format!("{} (high: primary)", s.label);
+        s.label = format!("{}: primary when high", s.label);
     }
     let panels = [
-        Panel { title: "Role per unit".into(), y_label: "unit band".into(), series: roles },
+        Panel {
+            title: "Role per unit (one band each: high = primary, low = replica)".into(),
+            y_label: "".into(),
+            series: roles,
+            legend: LowerRight,
+        },
         Panel {
             title: "Replication: seconds since each replica last heard from its primary".into(),
             y_label: "seconds".into(),
@@ -70,6 +76,7 @@ fn main() -> Result<()> {
                 "max by (juju_unit) (redis_master_last_io_seconds_ago{process=\"valkey\"})",
                 "juju_unit",
             )?,
+            legend: UpperRight,
         },
         Panel {
             title: "Sentinel quorum: Sentinels each Sentinel sees up (itself included)".into(),
@@ -78,10 +85,11 @@ fn main() -> Result<()> {
                 "max by (juju_unit) (redis_sentinel_master_ok_sentinels{process=\"sentinel\"})",
                 "juju_unit",
             )?,
+            legend: LowerRight,
         },
     ];
     let marks = read_marks(&args.run.join("marks.json"))?;
-    draw::draw(&args.out, args.width, span, &panels, &marks)?;
+    draw::draw(&args.out, args.width, span, args.step, &panels, &marks)?;
     drop(server);
     println!(
         "{}: {:.0} s of metrics, {} marks, {} series",
