@@ -55,7 +55,7 @@ pub fn read(
     let (services_applied, services_running, acl_persisted) = match paths {
         Some(p) => {
             let sup = SideSupervisor::for_unit(ctx, p);
-            let running = super::execute::SERVICES.iter().all(|name| sup.is_running(name));
+            let running = sup.all_running(&super::execute::SERVICES);
             (
                 std::fs::read_to_string(applied_path(p)).ok(),
                 running,

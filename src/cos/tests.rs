@@ -265,3 +265,11 @@ fn the_side_service_units_run_the_exporter_with_no_secret() {
     assert!(unit.contains("Restart=always") && unit.contains("WantedBy=multi-user.target"));
     assert_eq!(metrics.args[..3], ["metrics-serve", "--listen", "127.0.0.1:9122"]);
 }
+
+#[test]
+fn side_services_count_as_running_only_when_every_unit_is_active() {
+    use crate::workload::sidecar::all_active;
+    assert!(all_active("ActiveState=active\n\nActiveState=active\n", 2));
+    assert!(!all_active("ActiveState=active\n\nActiveState=activating\n", 2), "one is waiting to restart");
+    assert!(!all_active("ActiveState=active\n", 2));
+}

@@ -95,7 +95,8 @@ impl SideSupervisor {
         format!("{prefix}-{name}.service")
     }
 
-    /// The unit file of `svc` for Juju unit `unit`. Read-only file system, no privilege gain.
+    /// The unit file of `svc` for Juju unit `unit`. Read-only file system, no privilege gain. (No
+    /// `PrivateTmp`: a unit's charm and storage directories may live under /tmp, as a local model's do.)
     pub fn render_unit(unit: &str, svc: &SideService) -> String {
         let exec: Vec<String> =
             std::iter::once(svc.program.display().to_string()).chain(svc.args.iter().cloned()).collect();
@@ -115,7 +116,6 @@ impl SideSupervisor {
              NoNewPrivileges=yes\n\
              ProtectSystem=strict\n\
              ProtectHome=yes\n\
-             PrivateTmp=yes\n\
              \n\
              [Install]\n\
              WantedBy=multi-user.target\n",
@@ -162,6 +162,21 @@ impl SideSupervisor {
         }
     }
 
+    /// Whether every one of `names` runs: one `systemctl show` for all of them (each call costs a
+    /// hook milliseconds; this one runs in every hook). Not `is-active a b`: that succeeds when
+    /// *any* of them is active.
+    pub fn all_running(&self, names: &[&str]) -> bool {
+        match self {
+            SideSupervisor::Systemd { prefix, .. } => {
+                let units: Vec<String> = names.iter().map(|n| Self::unit_name(prefix, n)).collect();
+                let mut args = vec!["show", "--property=ActiveState"];
+                args.extend(units.iter().map(String::as_str));
+                systemctl(&args).is_ok_and(|text| all_active(&text, names.len()))
+            }
+            SideSupervisor::Direct { .. } => names.iter().all(|n| self.is_running(n)),
+        }
+    }
+
     /// Stops `name` for good (systemd: the unit stopped, disabled and removed).
     pub fn remove(&self, name: &str) -> Result<(), WorkloadError> {
         match self {
@@ -178,6 +193,11 @@ impl SideSupervisor {
             SideSupervisor::Direct { paths, .. } => direct_stop(paths, name),
         }
     }
+}
+
+/// Whether `systemctl show --property=ActiveState` of `count` units says every one is active.
+pub fn all_active(show: &str, count: usize) -> bool {
+    show.lines().filter(|l| l.trim() == "ActiveState=active").count() == count
 }
 
 /// Runs `systemctl args…`; its stdout when it succeeds.
