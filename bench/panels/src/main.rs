@@ -14,7 +14,7 @@ mod prometheus;
 use anyhow::{Context, Result};
 use clap::Parser;
 use draw::{Mark, Panel};
-use plotters::chart::SeriesLabelPosition::{LowerRight, UpperRight};
+use plotters::chart::SeriesLabelPosition::{LowerLeft, LowerRight, UpperRight};
 use std::path::PathBuf;
 
 /// Command-line arguments.
@@ -67,7 +67,7 @@ fn main() -> Result<()> {
             title: "Role per unit (one band each: high = primary, low = replica)".into(),
             y_label: "".into(),
             series: roles,
-            legend: LowerRight,
+            legend: LowerLeft,
         },
         Panel {
             title: "Replication: seconds since each replica last heard from its primary".into(),
