@@ -143,6 +143,8 @@ fn status_shows_subordinates_under_their_principal_unit() {
     let app = &st["applications"]["subordinate-charm"];
     assert!(app.get("units").is_none(), "{app}");
     assert_eq!(app["subordinate-to"], serde_json::json!(["test-charm"]));
+    assert_eq!(app["relations"]["host"][0]["scope"], "container", "{app}");
+    assert_eq!(st["applications"]["test-charm"]["relations"]["source"][0]["scope"], "container");
     for (principal, sub) in ["test-charm/0", "test-charm/1"].iter().zip(&subs) {
         let unit = &st["applications"]["test-charm"]["units"][principal];
         let entry = &unit["subordinates"][sub];

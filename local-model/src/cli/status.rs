@@ -217,7 +217,8 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
         for rel in state.relations.values().filter(|r| !r.is_peer() && r.applications.contains(name)) {
             let Some(end) = rel.ends.get(name) else { continue };
             let remote = rel.applications.iter().find(|o| *o != name).cloned().unwrap_or_default();
-            let entry = json!({"related-application": remote, "interface": end.interface, "scope": "global"});
+            let scope = if rel.container { "container" } else { "global" };
+            let entry = json!({"related-application": remote, "interface": end.interface, "scope": scope});
             match relations.entry(end.endpoint.clone()).or_insert_with(|| json!([])) {
                 Value::Array(list) => list.push(entry),
                 _ => unreachable!("relation lists are arrays"),
