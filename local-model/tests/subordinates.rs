@@ -284,3 +284,32 @@ fn machine_mode_subordinate_runs_on_the_principal_machine() {
     });
     assert_eq!(m.exec("test-charm/0", "systemctl is-system-running || true"), "running");
 }
+
+/// `remove-application` of the subordinate destroys its relations first (`state/application.go`,
+/// `removeOps`), so its units go as with remove-relation and the principals stay; of the
+/// principal, each subordinate goes before its principal's machine.
+#[test]
+fn remove_application_of_either_side() {
+    let m = TestModel::new("sub-remove-app");
+    principal_and_subordinate(&m, 2);
+    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
+    m.wait();
+    subordinate_on(&m, "test-charm/1");
+    m.wait();
+    m.ok(&["remove-application", "subordinate-charm"]);
+    assert!(units_of(&m, "subordinate-charm").is_empty());
+    assert!(!m.state().applications.contains_key("subordinate-charm"));
+    assert_eq!(units_of(&m, "test-charm").len(), 2);
+    m.ok(&["deploy", subordinate_charm().to_str().unwrap()]);
+    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
+    m.wait();
+    let sub = subordinate_on(&m, "test-charm/0");
+    m.wait();
+    m.clear_events();
+    m.ok(&["remove-application", "test-charm"]);
+    assert!(m.state().units.is_empty(), "{:?}", m.state().units.keys().collect::<Vec<_>>());
+    let events: Vec<String> = m.events().iter().map(|e| format!("{} {}", e.unit, e.short())).collect();
+    let at =
+        |what: &str| events.iter().position(|e| e == what).unwrap_or_else(|| panic!("{what} in {events:?}"));
+    assert!(at(&format!("{sub} remove")) < at("test-charm/0 remove"), "{events:?}");
+}
