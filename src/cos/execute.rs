@@ -11,7 +11,8 @@ use crate::valkey::{Auth, Endpoint, TcpConnector, ValkeyError};
 use crate::workload::sidecar::{SideService, SideSupervisor};
 use crate::workload::{self, Paths, WorkloadError, SENTINEL_PORT, VALKEY_PORT};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The side services' names.
 pub const EXPORTER: &str = "exporter";
@@ -108,11 +109,56 @@ pub fn side_services(
     ]
 }
 
+/// How long after finding no exporter package apt is asked again: a base without it must not
+/// pay an `apt-get update` in every hook.
+pub const UNAVAILABLE_RETRY: Duration = Duration::from_secs(3600);
+
+/// `etc/exporter-unavailable`: when apt last found no exporter package.
+pub fn unavailable_path(paths: &Paths) -> PathBuf {
+    paths.etc_dir().join("exporter-unavailable")
+}
+
+/// The exporter binary: installed where missing, except within [`UNAVAILABLE_RETRY`] of finding
+/// no package (`Ok(None)` then, quietly).
+fn exporter_binary(paths: &Paths) -> Result<Option<PathBuf>, CosError> {
+    let marker = unavailable_path(paths);
+    let recent = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age < UNAVAILABLE_RETRY));
+    if recent && !Path::new(workload::exporter_package::BINARY).exists() {
+        return Ok(None);
+    }
+    match workload::exporter_package::ensure_installed()? {
+        Some(binary) => {
+            let _ = std::fs::remove_file(&marker);
+            Ok(Some(binary))
+        }
+        None => {
+            workload::write_file(&marker, "no prometheus-redis-exporter package on this base\n", 0o600)?;
+            Err(CosError::NotReady(
+                "this base has no prometheus-redis-exporter package (asked again in an hour)",
+            ))
+        }
+    }
+}
+
 /// Sets the exporter's ACL user on the local Valkey and Sentinel (and persists it), writes its
 /// password file, runs both side services, and records the definition applied.
 fn ensure_services(e: &Effects, o: &Observed, spec: &ServiceSpec) -> Result<(), CosError> {
     let paths = e.paths.ok_or(CosError::NotReady("no storage"))?;
     let creds = o.credentials.as_ref().ok_or(CosError::NotReady("no passwords"))?;
+    let sup = SideSupervisor::for_unit(e.ctx, paths);
+    let [exporter_svc, metrics_svc] = side_services(
+        PathBuf::from(workload::exporter_package::BINARY),
+        e.ctx.charm_dir.join("dispatch"),
+        paths,
+        spec,
+    );
+    // The charm's own metrics need no package.
+    sup.ensure(&metrics_svc)?;
+    if exporter_binary(paths)?.is_none() {
+        return Ok(());
+    }
     let password = exporter::exporter_password(&creds.admin);
     let auth = Auth { user: workload::ADMIN_USER.into(), password: creds.admin.clone() };
     let connector = TcpConnector { auth: Some(auth), ..Default::default() };
@@ -125,17 +171,6 @@ fn ensure_services(e: &Effects, o: &Observed, spec: &ServiceSpec) -> Result<(), 
         &password_file_path(paths),
         &exporter::password_file(&spec.bind_address, &password),
     )?;
-    let sup = SideSupervisor::for_unit(e.ctx, paths);
-    let [exporter_svc, metrics_svc] = side_services(
-        PathBuf::from(workload::exporter_package::BINARY),
-        e.ctx.charm_dir.join("dispatch"),
-        paths,
-        spec,
-    );
-    sup.ensure(&metrics_svc)?;
-    if workload::exporter_package::ensure_installed()?.is_none() {
-        return Err(CosError::NotReady("this base has no prometheus-redis-exporter package"));
-    }
     let restarted = sup.ensure(&exporter_svc)?;
     let applied = o.cos.services_applied.as_deref() == Some(spec.marker(&creds.admin).as_str());
     if !restarted && !applied && sup.is_running(EXPORTER) {

@@ -256,3 +256,33 @@ fn the_exporter_scrapes_valkey_and_sentinel_as_its_own_user_and_exports_what_rul
     assert!(missing.is_empty(), "metrics the exporter 1.45 does not export: {missing:?}");
     drop(exporter_proc);
 }
+
+#[test]
+fn dashboards_decode_with_pythons_lzma_as_the_requirer_does() {
+    // The requirer (cosl's LZMABase64) runs json.loads(lzma.decompress(base64.b64decode(s))).
+    let encoded = super::dashboard::dashboards("valkey").unwrap().remove(0);
+    let script = "import base64, json, lzma, sys\n\
+                  d = json.loads(lzma.decompress(base64.b64decode(sys.stdin.read())))\n\
+                  print(d['uid'], d['title'], len(d['panels']))\n";
+    let child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        assert!(std::env::var_os("CI").is_none(), "python3 missing in CI");
+        eprintln!("skipped: python3 not installed");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(encoded.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let panels = serde_json::from_str::<serde_json::Value>(super::dashboard::DASHBOARD_FILES[0].1).unwrap()
+        ["panels"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("valkey-valkey Valkey {panels}"));
+}

@@ -48,3 +48,66 @@ pub fn install_with(apt: &dyn Packages) -> Result<Option<PathBuf>, WorkloadError
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::apt::AptRun;
+    use std::cell::RefCell;
+
+    /// apt that answers from a script and records what it was asked.
+    struct ScriptedApt {
+        answers: RefCell<Vec<AptRun>>,
+        asked: RefCell<Vec<String>>,
+    }
+
+    impl ScriptedApt {
+        fn new(answers: &[(bool, &str)]) -> Self {
+            let answers = answers.iter().rev().map(|(ok, e)| AptRun { success: *ok, stderr: e.to_string() });
+            ScriptedApt { answers: RefCell::new(answers.collect()), asked: RefCell::new(Vec::new()) }
+        }
+        fn next(&self, what: String) -> AptRun {
+            self.asked.borrow_mut().push(what);
+            self.answers.borrow_mut().pop().expect("an answer")
+        }
+    }
+
+    impl Packages for ScriptedApt {
+        fn install(&self, package: &str) -> AptRun {
+            self.next(format!("install {package}"))
+        }
+        fn update(&self) -> AptRun {
+            self.next("update".into())
+        }
+        fn binary(&self) -> PathBuf {
+            PathBuf::from("/unused")
+        }
+        fn disable_service(&self, package: &str) {
+            self.asked.borrow_mut().push(format!("disable {package}"));
+        }
+    }
+
+    #[test]
+    fn installs_then_disables_the_packaged_service() {
+        let apt = ScriptedApt::new(&[(true, "")]);
+        assert_eq!(install_with(&apt).unwrap(), Some(PathBuf::from(BINARY)));
+        assert_eq!(
+            *apt.asked.borrow(),
+            ["install prometheus-redis-exporter", "disable prometheus-redis-exporter"]
+        );
+    }
+
+    #[test]
+    fn a_missing_package_is_looked_for_once_more_after_an_update() {
+        let missing = "E: Unable to locate package prometheus-redis-exporter\n";
+        let apt = ScriptedApt::new(&[(false, missing), (true, ""), (false, missing)]);
+        assert_eq!(install_with(&apt).unwrap(), None);
+        assert_eq!(
+            *apt.asked.borrow(),
+            ["install prometheus-redis-exporter", "update", "install prometheus-redis-exporter"]
+        );
+        let busy = "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 9 (apt)\n";
+        let apt = ScriptedApt::new(&[(false, busy)]);
+        assert!(matches!(install_with(&apt), Err(WorkloadError::PackagesBusy { .. })));
+    }
+}

@@ -99,3 +99,37 @@ pub fn main(args: &[String]) -> i32 {
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_parsed_and_bad_ones_refused() {
+        let args: Vec<String> =
+            ["dispatch", "metrics-serve", "--listen", "127.0.0.1:9122", "--file", "/m.prom"]
+                .map(String::from)
+                .into();
+        assert_eq!(
+            parse_args(&args).unwrap(),
+            ServeArgs { listen: "127.0.0.1:9122".into(), file: PathBuf::from("/m.prom") }
+        );
+        let no_file: Vec<String> = ["metrics-serve", "--listen", "x"].map(String::from).into();
+        assert_eq!(parse_args(&no_file).unwrap_err(), "--file is required");
+        let odd: Vec<String> = ["metrics-serve", "--port", "1"].map(String::from).into();
+        assert!(parse_args(&odd).unwrap_err().contains("--port"));
+    }
+
+    #[test]
+    fn the_body_is_the_file_plus_its_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.prom");
+        assert_eq!(body(&file, SystemTime::now()), None, "no file yet");
+        std::fs::write(&file, "valkey_charm_started 1\n").unwrap();
+        let later = SystemTime::now() + Duration::from_secs(90);
+        let text = body(&file, later).unwrap();
+        assert!(text.starts_with("valkey_charm_started 1\n# HELP valkey_charm_metrics_file_age_seconds"));
+        let age: f64 = text.lines().last().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((89.0..=91.0).contains(&age), "{age}");
+    }
+}

@@ -322,3 +322,7 @@ fn direct_stop(paths: &Paths, name: &str) -> Result<(), WorkloadError> {
         Err(WorkloadError::Timeout { service: name.to_string(), what: "stop", seconds: WAIT.as_secs() + 5 })
     }
 }
+
+#[cfg(test)]
+#[path = "sidecar_tests.rs"]
+mod tests;
