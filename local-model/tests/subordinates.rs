@@ -313,3 +313,44 @@ fn remove_application_of_either_side() {
         |what: &str| events.iter().position(|e| e == what).unwrap_or_else(|| panic!("{what} in {events:?}"));
     assert!(at(&format!("{sub} remove")) < at("test-charm/0 remove"), "{events:?}");
 }
+
+/// jubilant (Canonical's Python client) reads the status as it reads Juju's: a subordinate
+/// application's units are found through `subordinate-to` and each principal's `subordinates`
+/// (`Status.get_units`), and `wait` with `jubilant.all_active` sees them.
+#[test]
+fn jubilant_finds_subordinate_units() {
+    let Some(python) = common::pyenv_python() else {
+        println!("skipped: no .cache/pyenv (run scripts/setup to install jubilant and ops)");
+        return;
+    };
+    let m = TestModel::new("sub-jubilant");
+    principal_and_subordinate(&m, 2);
+    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
+    m.wait();
+    subordinate_on(&m, "test-charm/1");
+    m.wait();
+    let script = r#"
+import sys, jubilant
+juju = jubilant.Juju(model=sys.argv[2], cli_binary=sys.argv[1])
+status = juju.wait(lambda s: jubilant.all_active(s, "test-charm", "subordinate-charm"), timeout=60)
+subs = status.get_units("subordinate-charm")
+assert sorted(subs) == ["subordinate-charm/0", "subordinate-charm/1"], subs
+assert status.apps["subordinate-charm"].subordinate_to == ["test-charm"], status.apps["subordinate-charm"]
+for name, unit in status.apps["test-charm"].units.items():
+    assert len(unit.subordinates) == 1, (name, unit)
+    (sub,) = unit.subordinates.values()
+    assert sub.workload_status.message == "beside " + name, sub
+    assert sub.public_address == unit.public_address, (sub, unit)
+print("jubilant subordinates: ok")
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, common::JUJU_LOCAL, &m.name])
+        .env("JUJU_LOCAL_HOME", m.home.path())
+        .env("JUJU_LOCAL_OWNER_PID", std::process::id().to_string())
+        .env_remove("JUJU_MODEL")
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "jubilant: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("jubilant subordinates: ok"), "{stdout}");
+}
