@@ -139,6 +139,10 @@ pub struct Application {
     /// `requires:` endpoints from metadata.yaml, by name.
     #[serde(default)]
     pub requires: BTreeMap<String, EndpointSpec>,
+    /// `subordinate: true` in metadata.yaml: deploying it creates no unit; each principal unit
+    /// that enters a container-scoped relation with it gets one (see [`Unit::principal`]).
+    #[serde(default)]
+    pub subordinate: bool,
 }
 
 /// A `provides:` or `requires:` endpoint as metadata.yaml declares it.
@@ -149,6 +153,10 @@ pub struct EndpointSpec {
     /// `limit:`, the most relations the endpoint may take part in (none: unlimited).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// `scope: container`: the relation joins only units on the same machine (a principal unit
+    /// and its subordinate); the default `global` joins every unit of both sides.
+    #[serde(default)]
+    pub container: bool,
 }
 
 /// One application's end of a cross-application relation.
@@ -241,6 +249,10 @@ pub struct Unit {
     /// `scheduleForceCleanup`). Its hooks run until then.
     #[serde(default)]
     pub force_deadline: Option<f64>,
+    /// For a subordinate unit: the principal unit it was deployed onto. It shares that unit's
+    /// machine (number, address, network namespace, systemd machine) and is removed before it.
+    #[serde(default)]
+    pub principal: Option<String>,
 }
 
 impl Default for Unit {
@@ -267,7 +279,17 @@ impl Default for Unit {
             machine_down: false,
             relation_cache: BTreeMap::new(),
             force_deadline: None,
+            principal: None,
         }
+    }
+}
+
+impl Unit {
+    /// The principal unit whose machine this unit is on: its own name for a principal. Two
+    /// units share a container-scoped relation's scope only when this matches (Juju's relation
+    /// scope key ends in the principal's name: `state/relation.go`, `Relation.Unit`).
+    pub fn container(&self) -> &str {
+        self.principal.as_deref().unwrap_or(&self.name)
     }
 }
 
@@ -343,6 +365,10 @@ pub struct Relation {
     /// and `-broken`, and it is deleted once every unit has left it.
     #[serde(default)]
     pub dying: bool,
+    /// Container-scoped (either endpoint says `scope: container`): each unit joins only the
+    /// remote units of its own container, a principal unit and its subordinate.
+    #[serde(default)]
+    pub container: bool,
     /// Applications taking part (one for a peer relation).
     pub applications: BTreeSet<String>,
     /// Application bags by application name.
@@ -407,6 +433,11 @@ impl ModelState {
         let mut units: Vec<&Unit> = self.units.values().filter(|u| u.application == app).collect();
         units.sort_by_key(|u| unit_number(&u.name));
         units
+    }
+
+    /// The subordinate units deployed onto `principal`, in name order.
+    pub fn subordinates_of(&self, principal: &str) -> Vec<&Unit> {
+        self.units.values().filter(|u| u.principal.as_deref() == Some(principal)).collect()
     }
 
     /// The peer relation of `app` on `endpoint`, if it exists.

@@ -19,6 +19,7 @@
 
 pub mod hosts;
 pub mod nodes;
+pub mod prometheus;
 pub mod settle;
 pub mod substrate;
 

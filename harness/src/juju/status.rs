@@ -46,6 +46,9 @@ pub struct UnitStatus {
     /// The machine it runs on.
     #[serde(default)]
     pub machine: Option<String>,
+    /// The subordinate units deployed onto it, by name (Juju 3.6: `subordinates`).
+    #[serde(default)]
+    pub subordinates: BTreeMap<String, UnitStatus>,
 }
 
 /// A status value and its message.

@@ -88,7 +88,7 @@ pub fn environment(
         ("JUJU_AGENT_SOCKET_ADDRESS".into(), format!("@{}/agent.socket", model_dir.display())),
         ("JUJU_AGENT_SOCKET_NETWORK".into(), "unix".into()),
         ("JUJU_API_ADDRESSES".into(), "127.0.0.1:17070".into()),
-        ("JUJU_PRINCIPAL_UNIT".into(), String::new()),
+        ("JUJU_PRINCIPAL_UNIT".into(), u.principal.clone().unwrap_or_default()),
         ("JUJU_CHARM_HTTP_PROXY".into(), String::new()),
         ("JUJU_CHARM_HTTPS_PROXY".into(), String::new()),
         ("JUJU_CHARM_NO_PROXY".into(), String::new()),

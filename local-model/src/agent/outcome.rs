@@ -95,6 +95,13 @@ pub fn complete(store: &Store, state: &mut ModelState, launch: &Launch, outcome:
                 name if name.ends_with("-relation-created") => {
                     if let Some(rel) = h.relation_id {
                         lifecycle::enter_scope(state, &launch.unit, rel);
+                        if let Some(app) = lifecycle::subordinate_due(state, &launch.unit, rel) {
+                            let made =
+                                crate::model::units::add_subordinate(store.dir(), state, &app, &launch.unit);
+                            if let Err(e) = made {
+                                eprintln!("cannot deploy a unit of {app} onto {}: {e}", launch.unit);
+                            }
+                        }
                     }
                 }
                 name if name.ends_with("-relation-broken") => {

@@ -49,10 +49,23 @@ fn update_status_interval(state: &ModelState) -> f64 {
 /// exclusive lock).
 pub fn anything_due(state: &ModelState, now: f64) -> bool {
     let interval = update_status_interval(state);
-    state
-        .units
-        .values()
-        .any(|u| schedule::update_status_due(u, interval, now) || schedule::pick(u, now).is_some())
+    state.units.values().any(|u| {
+        schedule::update_status_due(u, interval, now)
+            || schedule::pick(u, now).is_some_and(|p| !waits_for_subordinates(state, u, p))
+    })
+}
+
+/// Whether the event `pick` names is a principal's `remove` hook while a subordinate of it is
+/// still there: a principal is removed only after its subordinates (the uniter's `terminate`
+/// waits until `HasSubordinates` is false, `internal/worker/uniter/uniter.go`), so its machine
+/// outlives them.
+fn waits_for_subordinates(state: &ModelState, unit: &crate::state::Unit, pick: Pick) -> bool {
+    let event = match pick {
+        Pick::Queued(i) => unit.queue.get(i),
+        Pick::Retry => unit.failed.as_ref().map(|f| &f.event),
+    };
+    matches!(event, Some(QueuedEvent::Hook(h)) if h.name == "remove")
+        && !state.subordinates_of(&unit.name).is_empty()
 }
 
 /// The earliest time a timer fires without any change to the state: a failed hook's retry or an
@@ -87,7 +100,12 @@ pub fn take_due(state: &mut ModelState, model_dir: &Path, now: f64) -> Vec<Launc
             // Its machine is down: nothing runs there, update-status included (agent lost).
             continue;
         }
-        let event = match schedule::pick(unit, now) {
+        let picked = schedule::pick(unit, now);
+        if picked.is_some_and(|p| waits_for_subordinates(state, &state.units[&name], p)) {
+            continue;
+        }
+        let unit = state.units.get_mut(&name).expect("listed");
+        let event = match picked {
             None => continue,
             Some(Pick::Retry) => unit.failed.as_ref().expect("retry of a failed hook").event.clone(),
             Some(Pick::Queued(i)) => unit.queue.remove(i).expect("picked index"),

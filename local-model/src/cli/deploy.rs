@@ -64,6 +64,15 @@ pub fn deploy(home: &Home, model: &str, args: DeployArgs) -> Result<()> {
     let meta = charm::read_metadata(&charm_dir)?;
     let options = charm::read_config(&charm_dir)?;
     charm::read_actions(&charm_dir)?;
+    // A subordinate's units come from its container-scoped relations, never from `-n`
+    // (`cmd/juju/application/deployer/charm.go`: a subordinate deploys with 0 units).
+    let n = match (meta.subordinate, args.n) {
+        (false, n) => n,
+        (true, 1) => 0,
+        (true, _) => {
+            return Err(CliError::Usage("cannot use --num-units or --to with subordinate application".into()))
+        }
+    };
     let app = args.app.clone().unwrap_or_else(|| meta.name.clone());
     validate_app_name(&app)?;
     let config = parse_deploy_config(&args.config, &app, &options)?;
@@ -105,13 +114,14 @@ pub fn deploy(home: &Home, model: &str, args: DeployArgs) -> Result<()> {
                 storage_names: meta.storage.clone(),
                 provides: meta.provides.clone(),
                 requires: meta.requires.clone(),
+                subordinate: meta.subordinate,
                 ..Application::default()
             },
         );
         lifecycle::create_peer_relations(s, &app);
         Ok(())
     })?;
-    units::add_units(&store, &app, args.n)?;
+    units::add_units(&store, &app, n)?;
     spawn::ensure_running(&store)?;
     eprintln!("Deployed \"{app}\" from local charm \"{}\", revision 0", meta.name);
     Ok(())
@@ -142,6 +152,13 @@ pub fn remove_unit(home: &Home, model: &str, args: RemoveArgs) -> Result<()> {
             }
             match s.units.get(unit) {
                 None => return Err(CliError::Usage(format!("unit \"{unit}\" not found"))),
+                Some(u) if u.principal.is_some() => {
+                    // `apiserver/facades/client/application/application.go`, `DestroyUnit`.
+                    return Err(CliError::Usage(format!(
+                        "unit \"{unit}\" is a subordinate, to remove use remove-relation. Note: this will remove all units of \"{}\"",
+                        u.application
+                    )));
+                }
                 Some(u) if u.life == Life::Dying && !args.force => {
                     return Err(CliError::Usage(format!("unit \"{unit}\" is already being removed")))
                 }

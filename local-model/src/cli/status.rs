@@ -130,6 +130,37 @@ pub fn application_status(state: &ModelState, app: &str) -> StatusRecord {
         .unwrap_or(StatusRecord { status: "unknown".into(), ..set })
 }
 
+/// A unit's entry in status: statuses, leadership, address and ports (a principal's also has its
+/// machine and subordinates).
+fn unit_json(state: &ModelState, u: &Unit) -> Value {
+    let (workload, agent) = unit_statuses(u);
+    let mut entry = json!({"workload-status": status_json(&workload, false),
+        "juju-status": status_json(&agent, true), "public-address": u.address.to_string()});
+    let leads =
+        state.applications.get(&u.application).and_then(|a| a.leader.as_deref()) == Some(u.name.as_str());
+    if leads {
+        entry["leader"] = json!(true);
+    }
+    if !u.opened_ports.is_empty() {
+        entry["open-ports"] = json!(u.opened_ports.iter().collect::<Vec<_>>());
+    }
+    entry
+}
+
+/// The principal applications a subordinate application is related to by container scope.
+fn subordinate_to(state: &ModelState, app: &str) -> Vec<String> {
+    let mut principals: Vec<String> = state
+        .relations
+        .values()
+        .filter(|r| r.container && r.applications.contains(app))
+        .flat_map(|r| r.applications.iter().filter(|a| *a != app).cloned())
+        .filter(|a| state.applications.get(a).is_some_and(|a| !a.subordinate))
+        .collect();
+    principals.sort();
+    principals.dedup();
+    principals
+}
+
 /// The `juju status --format json` document for the model; `charms` gives each application's
 /// relation interfaces.
 pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Value {
@@ -137,7 +168,7 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
         state.units.values().map(|u| u.agent_status.since).fold(crate::model::clock::now(), f64::min);
     let mut machines = Map::new();
     let mut applications = Map::new();
-    for u in state.units.values() {
+    for u in state.units.values().filter(|u| u.principal.is_none()) {
         let addr = u.address.to_string();
         let state_word = if u.machine_down { "down" } else { "started" };
         let started = StatusRecord {
@@ -160,15 +191,15 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
     for (name, a) in &state.applications {
         let mut units = Map::new();
         for u in state.units_of(name) {
-            let (workload, agent) = unit_statuses(u);
-            let mut entry = json!({"workload-status": status_json(&workload, false),
-                "juju-status": status_json(&agent, true), "machine": u.machine.to_string(),
-                "public-address": u.address.to_string()});
-            if a.leader.as_deref() == Some(u.name.as_str()) {
-                entry["leader"] = json!(true);
-            }
-            if !u.opened_ports.is_empty() {
-                entry["open-ports"] = json!(u.opened_ports.iter().collect::<Vec<_>>());
+            let mut entry = unit_json(state, u);
+            entry["machine"] = json!(u.machine.to_string());
+            let subordinates: Map<String, Value> = state
+                .subordinates_of(&u.name)
+                .into_iter()
+                .map(|s| (s.name.clone(), unit_json(state, s)))
+                .collect();
+            if !subordinates.is_empty() {
+                entry["subordinates"] = Value::Object(subordinates);
             }
             units.insert(u.name.clone(), entry);
         }
@@ -186,7 +217,8 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
         for rel in state.relations.values().filter(|r| !r.is_peer() && r.applications.contains(name)) {
             let Some(end) = rel.ends.get(name) else { continue };
             let remote = rel.applications.iter().find(|o| *o != name).cloned().unwrap_or_default();
-            let entry = json!({"related-application": remote, "interface": end.interface, "scope": "global"});
+            let scope = if rel.container { "container" } else { "global" };
+            let entry = json!({"related-application": remote, "interface": end.interface, "scope": scope});
             match relations.entry(end.endpoint.clone()).or_insert_with(|| json!([])) {
                 Value::Array(list) => list.push(entry),
                 _ => unreachable!("relation lists are arrays"),
@@ -195,7 +227,15 @@ pub fn document(state: &ModelState, charms: &BTreeMap<String, CharmMeta>) -> Val
         let mut entry = json!({"charm": charm_url(a), "base": {"name": "ubuntu", "channel": "24.04"},
             "charm-origin": "local", "charm-name": a.charm_name, "charm-rev": a.charm_revision,
             "exposed": false, "application-status": status_json(&application_status(state, name), false),
-            "relations": relations, "units": units});
+            "relations": relations});
+        if a.subordinate {
+            // Juju lists a subordinate's units under their principals only, and names the
+            // principal applications (`cmd/juju/status/formatted.go`, `applicationStatus`:
+            // `subordinate-to`, `units` omitted when empty).
+            entry["subordinate-to"] = json!(subordinate_to(state, name));
+        } else {
+            entry["units"] = Value::Object(units);
+        }
         if !a.workload_version.is_empty() {
             entry["version"] = json!(a.workload_version);
         }
@@ -261,6 +301,21 @@ pub fn tabular(state: &ModelState) -> String {
     for (name, a) in &state.applications {
         let st = application_status(state, name);
         let scale = state.units_of(name).len().to_string();
+        if a.subordinate {
+            // Shown under their principals below.
+            apps.push(row(&[
+                name,
+                &a.workload_version,
+                &st.status,
+                &scale,
+                &a.charm_name,
+                "",
+                &a.charm_revision.to_string(),
+                "no",
+                &st.message,
+            ]));
+            continue;
+        }
         apps.push(row(&[
             name,
             &a.workload_version,
@@ -285,9 +340,25 @@ pub fn tabular(state: &ModelState) -> String {
                 &ports,
                 &w.message,
             ]));
+            // Juju indents each subordinate under its principal, with no machine of its own.
+            for sub in state.subordinates_of(&u.name) {
+                let (w, ag) = unit_statuses(sub);
+                let leads = state.applications.get(&sub.application).and_then(|a| a.leader.as_deref())
+                    == Some(sub.name.as_str());
+                let ports = sub.opened_ports.iter().cloned().collect::<Vec<_>>().join(",");
+                units.push(row(&[
+                    &format!("  {}{}", sub.name, if leads { "*" } else { "" }),
+                    &w.status,
+                    &ag.status,
+                    "",
+                    &sub.address.to_string(),
+                    &ports,
+                    &w.message,
+                ]));
+            }
         }
     }
-    for u in state.units.values() {
+    for u in state.units.values().filter(|u| u.principal.is_none()) {
         machines.push(row(&[
             &u.machine.to_string(),
             if u.machine_down { "down" } else { "started" },

@@ -151,7 +151,7 @@ pub fn destroy_block(k: u8) {
 pub fn write_hosts(model_dir: &Path, state: &ModelState, leaving: Option<&str>) -> Result<(), HostsError> {
     let k = plan::block_of(state);
     let text = plan::hosts_file(state, leaving);
-    for u in state.units.values().filter(|u| Some(u.name.as_str()) != leaving) {
+    for u in state.units.values().filter(|u| Some(u.name.as_str()) != leaving && u.principal.is_none()) {
         let dir = Path::new(NETNS_ETC).join(plan::netns(k, u.machine));
         write_in_place(&dir, &text)?;
     }

@@ -141,7 +141,8 @@ pub fn hosts_file(state: &ModelState, leaving: Option<&str>) -> String {
     let mut text = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     for app in state.applications.keys() {
         for u in state.units_of(app) {
-            if Some(u.name.as_str()) == leaving || u.hostname.is_empty() {
+            // A subordinate is on its principal's machine: that machine's line names it.
+            if Some(u.name.as_str()) == leaving || u.hostname.is_empty() || u.principal.is_some() {
                 continue;
             }
             // A dying unit keeps its name until its machine is gone, as DNS would.
@@ -183,6 +184,11 @@ pub fn readdress_unit(state: &mut ModelState, unit: &str, address: Ipv4Addr) {
         }
     }
     lifecycle::enqueue_hook(state, unit, lifecycle::hook("config-changed"));
+    // Its subordinates are on the same machine: they move with it.
+    let subordinates: Vec<String> = state.subordinates_of(unit).iter().map(|s| s.name.clone()).collect();
+    for sub in subordinates {
+        readdress_unit(state, &sub, address);
+    }
 }
 
 /// The block octet K of a host-mode model (its third address octet).

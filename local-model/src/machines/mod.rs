@@ -44,7 +44,8 @@ fn boot_of(model_dir: &Path, state: &ModelState, unit: &str, dirs: &MachineDirs)
     Ok(Boot {
         root: dirs.root(),
         name: ns.clone(),
-        hostname: net_plan::hostname(unit),
+        // The machine is named after the principal unit it was made for.
+        hostname: net_plan::hostname(u.container()),
         netns_path: PathBuf::from("/run/netns").join(&ns),
         hosts_file: Path::new(crate::hosts::net::NETNS_ETC).join(&ns).join("hosts"),
         model_dir: model_dir.to_path_buf(),
@@ -103,8 +104,12 @@ pub fn remove_all(model_dir: &Path, state: &ModelState) {
     if state.network_mode != NetworkMode::Machines {
         return;
     }
-    let mut all: Vec<MachineDirs> =
-        state.units.values().map(|u| MachineDirs::new(model_dir, u.machine)).collect();
+    let mut all: Vec<MachineDirs> = state
+        .units
+        .values()
+        .filter(|u| u.principal.is_none())
+        .map(|u| MachineDirs::new(model_dir, u.machine))
+        .collect();
     // Machines of units already gone from the state (a crashed teardown) are cleared too.
     let listed = std::fs::read_dir(model_dir.join("machines")).into_iter().flatten().filter_map(|e| e.ok());
     for entry in listed {
@@ -139,11 +144,19 @@ fn machine_of(store: &Store, unit: &str) -> Result<(ModelState, MachineDirs), Ho
 /// Marks the unit's machine down or up.
 fn set_down(store: &Store, unit: &str, down: bool) -> Result<(), HostsError> {
     store.update(|s: &mut ModelState| -> Result<(), HostsError> {
-        if let Some(u) = s.units.get_mut(unit) {
-            u.machine_down = down;
+        for u in on_same_machine(s, unit) {
+            if let Some(u) = s.units.get_mut(&u) {
+                u.machine_down = down;
+            }
         }
         Ok(())
     })
+}
+
+/// `unit` and the subordinates on its machine (a subordinate's principal and its siblings).
+fn on_same_machine(state: &ModelState, unit: &str) -> Vec<String> {
+    let Some(container) = state.units.get(unit).map(|u| u.container().to_string()) else { return Vec::new() };
+    state.units.values().filter(|u| u.container() == container).map(|u| u.name.clone()).collect()
 }
 
 /// `kill-machine UNIT`: the machine vanishes — PID 1 is killed, so every process on it dies at
@@ -162,11 +175,13 @@ pub fn boot_again(store: &Store, unit: &str) -> Result<(), HostsError> {
     let (state, _) = machine_of(store, unit)?;
     start(store.dir(), &state, unit)?;
     store.update(|s: &mut ModelState| -> Result<(), HostsError> {
-        if let Some(u) = s.units.get_mut(unit) {
-            u.machine_down = false;
-        }
-        if s.units.get(unit).is_some_and(|u| u.started) {
-            crate::model::lifecycle::enqueue_hook(s, unit, crate::model::lifecycle::hook("start"));
+        for name in on_same_machine(s, unit) {
+            if let Some(u) = s.units.get_mut(&name) {
+                u.machine_down = false;
+            }
+            if s.units.get(&name).is_some_and(|u| u.started) {
+                crate::model::lifecycle::enqueue_hook(s, &name, crate::model::lifecycle::hook("start"));
+            }
         }
         Ok(())
     })

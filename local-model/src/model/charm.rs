@@ -26,6 +26,9 @@ pub struct CharmMeta {
     pub provides: BTreeMap<String, EndpointSpec>,
     /// `requires:` endpoints with their interface and limit.
     pub requires: BTreeMap<String, EndpointSpec>,
+    /// `subordinate: true`: units are deployed onto principal units by container-scoped
+    /// relations, never by `deploy -n` or `add-unit`.
+    pub subordinate: bool,
 }
 
 /// One option from `config.yaml`.
@@ -50,6 +53,8 @@ struct RawMeta {
     storage: Option<BTreeMap<String, serde_yaml::Value>>,
     #[serde(default)]
     resources: Option<BTreeMap<String, serde_yaml::Value>>,
+    #[serde(default)]
+    subordinate: bool,
 }
 
 /// Parses `metadata.yaml` text; `path` is only used in error messages.
@@ -72,11 +77,19 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
             .map(|(name, spec)| {
                 let interface = spec.get("interface").and_then(serde_yaml::Value::as_str).unwrap_or_default();
                 let limit = spec.get("limit").and_then(serde_yaml::Value::as_u64).map(|l| l as u32);
-                (name.clone(), EndpointSpec { interface: interface.to_string(), limit })
+                let container = spec.get("scope").and_then(serde_yaml::Value::as_str) == Some("container");
+                (name.clone(), EndpointSpec { interface: interface.to_string(), limit, container })
             })
             .collect()
     };
     let (provides, requires) = (specs(&raw.provides), specs(&raw.requires));
+    if raw.subordinate && !requires.values().any(|spec| spec.container) {
+        // Juju's charm validation (`internal/charm/meta.go`, `Meta.Check`).
+        return Err(ModelError::Charm(format!(
+            "{}: subordinate charm \"{name}\" lacks \"requires\" relation with container scope",
+            path.display()
+        )));
+    }
     let keys = |m: Option<BTreeMap<String, serde_yaml::Value>>| -> Vec<String> {
         m.map(|m| m.into_keys().collect()).unwrap_or_default()
     };
@@ -93,6 +106,7 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
         interfaces,
         provides,
         requires,
+        subordinate: raw.subordinate,
     })
 }
 

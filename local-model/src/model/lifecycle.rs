@@ -65,32 +65,78 @@ pub fn add_unit(
     storage_dir: impl Fn(&str, &str) -> PathBuf,
     now: f64,
 ) -> Result<String, ModelError> {
+    if state.applications.get(app).is_some_and(|a| a.subordinate) {
+        // `state/application.go`, `AddUnit`: subordinate units come only from relations.
+        return Err(ModelError::Usage(format!(
+            "cannot directly add units to subordinate application \"{app}\""
+        )));
+    }
+    place_unit(state, app, None, storage_dir, now)
+}
+
+/// Adds a unit of the subordinate application `app` onto `principal`'s machine (same machine
+/// number, address and hostname), with the same initial queue as any new unit. Juju creates it
+/// when the principal unit enters the scope of a container-scoped relation with `app`
+/// (`state/relationunit.go`, `EnterScope` → `subordinateOps`).
+pub fn add_subordinate(
+    state: &mut ModelState,
+    app: &str,
+    principal: &str,
+    storage_dir: impl Fn(&str, &str) -> PathBuf,
+    now: f64,
+) -> Result<String, ModelError> {
+    place_unit(state, app, Some(principal), storage_dir, now)
+}
+
+fn place_unit(
+    state: &mut ModelState,
+    app: &str,
+    principal: Option<&str>,
+    storage_dir: impl Fn(&str, &str) -> PathBuf,
+    now: f64,
+) -> Result<String, ModelError> {
+    let host = match principal {
+        Some(p) => {
+            let p = state.units.get(p).ok_or_else(|| ModelError::Usage(format!("unit \"{p}\" not found")))?;
+            Some((p.machine, p.address, p.hostname.clone()))
+        }
+        None => None,
+    };
     let application = state
         .applications
         .get_mut(app)
         .ok_or_else(|| ModelError::Usage(format!("application \"{app}\" not found")))?;
     let name = format!("{app}/{}", application.next_unit);
-    let machine = state.counters.machine;
-    let address = machine_address(state.address_block, machine)?;
+    let (machine, address, hostname) = match host {
+        Some(on_principal) => on_principal,
+        None => {
+            let machine = state.counters.machine;
+            let address = machine_address(state.address_block, machine)?;
+            state.counters.machine += 1;
+            let hostname = match state.network_mode {
+                crate::hosts::NetworkMode::Hosts => crate::hosts::plan::hostname(&name),
+                crate::hosts::NetworkMode::Machines if state.unit_hostnames => {
+                    crate::hosts::plan::hostname(&name)
+                }
+                crate::hosts::NetworkMode::Machines => String::new(),
+                crate::hosts::NetworkMode::Loopback => String::new(),
+            };
+            (machine, address, hostname)
+        }
+    };
     application.next_unit += 1;
-    state.counters.machine += 1;
     let leads = application.leader.is_none();
     if leads {
         application.leader = Some(name.clone());
     }
     let storage_names = application.storage_names.clone();
-    let hostname = match state.network_mode {
-        crate::hosts::NetworkMode::Hosts => crate::hosts::plan::hostname(&name),
-        crate::hosts::NetworkMode::Machines if state.unit_hostnames => crate::hosts::plan::hostname(&name),
-        crate::hosts::NetworkMode::Machines => String::new(),
-        crate::hosts::NetworkMode::Loopback => String::new(),
-    };
     let mut unit = Unit {
         name: name.clone(),
         application: app.to_string(),
         machine,
         address,
         hostname,
+        principal: principal.map(str::to_string),
         workload_status: StatusRecord {
             status: "waiting".into(),
             message: "waiting for machine".into(),
@@ -110,8 +156,16 @@ pub fn add_unit(
     // Every live relation of the application, peer or not: the newcomer runs relation-created for
     // each before it starts, and only then enters its scope (Juju's created-relations resolver,
     // `internal/worker/uniter/relation/resolver.go`, `NewCreatedRelationResolver`).
-    let relations: Vec<u32> =
-        state.relations.values().filter(|r| r.applications.contains(app) && !r.dying).map(|r| r.id).collect();
+    // A subordinate takes part in a container-scoped relation only with its own principal's
+    // application (`state/relationunit.go`, `RelationUnit.Valid`).
+    let principal_app = principal.map(application_of);
+    let relations: Vec<u32> = state
+        .relations
+        .values()
+        .filter(|r| r.applications.contains(app) && !r.dying)
+        .filter(|r| !r.container || principal_app.is_none_or(|p| r.applications.contains(p)))
+        .map(|r| r.id)
+        .collect();
     for rel in relations {
         let relation = state.relations.get_mut(&rel).expect("listed relation");
         let remote = crate::tools::relation::remote_app(relation, &name);
@@ -181,11 +235,16 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
     let app_written = relation.app_bags.get(&remote_app).is_some_and(|bag| !bag.is_empty());
     // The members this unit joins: its peers in a peer relation, else the remote application's
     // units (a unit never sees its own application's units in a cross-application relation).
+    // In a container-scoped relation only the units of the same container meet: a principal
+    // unit and its own subordinate (the scope key ends in the principal's name,
+    // `state/relation.go`, `Relation.Unit`).
+    let container = me.container().to_string();
     let mut others: Vec<String> = state
         .units
         .values()
         .filter(|u| u.name != unit && u.life == Life::Alive && u.relation_views.contains_key(&rel))
         .filter(|u| u.application == remote_app && relation.applications.contains(&u.application))
+        .filter(|u| !relation.container || u.container() == container)
         .map(|u| u.name.clone())
         .collect();
     others.sort_by_key(|u| unit_number(u));
@@ -202,6 +261,22 @@ pub fn enter_scope(state: &mut ModelState, unit: &str, rel: u32) {
             enqueue_hook(state, unit, relation_hook(&endpoint, kind, rel, Some(other), &their_app));
         }
     }
+}
+
+/// The subordinate application a unit that just entered relation `rel`'s scope must get a unit
+/// of, if any: the relation is container-scoped, the unit is a live principal, the other side is
+/// a subordinate application, and no unit of it is on this principal yet. Juju creates that unit
+/// in the same transaction as the scope entry (`state/relationunit.go`, `EnterScope` →
+/// `subordinateOps`: "there's no point having a principal in scope if there is no corresponding
+/// subordinate to join it").
+pub fn subordinate_due(state: &ModelState, unit: &str, rel: u32) -> Option<String> {
+    let relation = state.relations.get(&rel).filter(|r| r.container && !r.dying)?;
+    let me = state.units.get(unit).filter(|u| u.life == Life::Alive && u.principal.is_none())?;
+    let other = relation.applications.iter().find(|a| **a != me.application)?;
+    state.applications.get(other).filter(|a| a.subordinate)?;
+    let present =
+        state.units.values().any(|u| u.application == *other && u.principal.as_deref() == Some(unit));
+    (!present).then(|| other.clone())
 }
 
 /// Bookkeeping done when a hook *starts*: -joined adds the remote unit to the unit's view of the
@@ -258,6 +333,21 @@ pub fn elect_leader(state: &mut ModelState, app: &str) {
 /// forcing a unit already dying only sets that bound. Juju's forced cleanup does the same
 /// (`state/cleanup.go`, `scheduleForceCleanup`).
 pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) -> Result<(), ModelError> {
+    // A principal's subordinates go first: they become Dying with it, and the principal is not
+    // removed while any is left (the uniter's `terminate` waits for `HasSubordinates` to be false
+    // before `EnsureDead`, `internal/worker/uniter/uniter.go`; a forced removal destroys them
+    // with force, `state/cleanup.go`, `cleanupForceDestroyedUnit`).
+    let subordinates: Vec<String> = state
+        .subordinates_of(unit)
+        .into_iter()
+        .filter(|s| s.life == Life::Alive || force_by.is_some())
+        .map(|s| s.name.clone())
+        .collect();
+    if state.units.get(unit).is_some_and(|u| u.life == Life::Alive || force_by.is_some()) {
+        for sub in subordinates {
+            begin_removal(state, &sub, force_by)?;
+        }
+    }
     let storage_first = state.teardown_order.storage_first(unit);
     let me =
         state.units.get_mut(unit).ok_or_else(|| ModelError::Usage(format!("unit \"{unit}\" not found")))?;
@@ -317,7 +407,13 @@ pub fn begin_removal(state: &mut ModelState, unit: &str, force_by: Option<f64>) 
                 !matches!(e, QueuedEvent::Hook(h) if h.remote_unit.as_deref() == Some(unit)
                 && (h.name.ends_with("-relation-joined") || h.name.ends_with("-relation-changed")))
             });
-            if o.relation_views.get(rel).is_some_and(|v| v.contains(unit)) {
+            // A unit already dying (a subordinate removed with its principal) departs on its own.
+            let departs_itself = o.life == Life::Dying
+                && o.queue.iter().any(|e| {
+                    matches!(e, QueuedEvent::Hook(h) if h.relation_id == Some(*rel)
+                        && h.remote_unit.as_deref() == Some(unit) && h.name.ends_with("-relation-departed"))
+                });
+            if o.relation_views.get(rel).is_some_and(|v| v.contains(unit)) && !departs_itself {
                 let mut e = relation_hook(&remote_endpoint, "departed", *rel, Some(unit), &app);
                 e.departing_unit = Some(unit.to_string());
                 enqueue(o, QueuedEvent::Hook(e));

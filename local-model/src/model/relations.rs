@@ -110,6 +110,31 @@ pub fn integrate(state: &mut ModelState, a: &str, b: &str) -> Result<u32, ModelE
              Use 'juju status --relations' to view the current relations."
         )));
     }
+    let spec_of = |side: &Candidate| {
+        let app = &state.applications[&side.app];
+        let specs = if side.role == "provider" { &app.provides } else { &app.requires };
+        specs[&side.endpoint].clone()
+    };
+    let container = pair.iter().any(|side| spec_of(side).container);
+    if container && !pair.iter().any(|side| state.applications[&side.app].subordinate) {
+        // Two principals cannot share a container: Juju refuses it when it would place the
+        // subordinate (`state/relationunit.go`, `subordinateOps` finds no subordinate to create).
+        return Err(ModelError::Usage(format!(
+            "cannot add relation \"{wanted}\": a container-scoped relation needs a subordinate application"
+        )));
+    }
+    let mut created = Vec::new();
+    for side in &pair {
+        let remote = &pair.iter().find(|c| c.app != side.app).expect("two sides").app;
+        // Subordinate units join only through their principal: one on a principal of another
+        // application is not in this container relation (`RelationUnit.Valid`).
+        for unit in state.units_of(&side.app).into_iter().filter(|u| u.life == Life::Alive) {
+            if container && unit.principal.as_deref().is_some_and(|p| application_of(p) != remote.as_str()) {
+                continue;
+            }
+            created.push((unit.name.clone(), unit.address, side.endpoint.clone(), remote.clone()));
+        }
+    }
     for side in &pair {
         let spec = &state.applications[&side.app];
         let limit =
@@ -130,6 +155,9 @@ pub fn integrate(state: &mut ModelState, a: &str, b: &str) -> Result<u32, ModelE
     state.counters.relation += 1;
     let provider = pair.iter().find(|c| c.role == "provider").expect("one provider");
     let mut relation = Relation { id, endpoint: provider.endpoint.clone(), ..Relation::default() };
+    // "If either endpoint has container scope, so must the other" (`state/state.go`,
+    // `AddRelation`).
+    relation.container = container;
     for side in &pair {
         relation.applications.insert(side.app.clone());
         relation.app_bags.insert(side.app.clone(), Bag::new());
@@ -140,17 +168,12 @@ pub fn integrate(state: &mut ModelState, a: &str, b: &str) -> Result<u32, ModelE
         };
         relation.ends.insert(side.app.clone(), end);
     }
-    let mut created = Vec::new();
-    for side in &pair {
-        let remote = &pair.iter().find(|c| c.app != side.app).expect("two sides").app;
-        for unit in state.units_of(&side.app).into_iter().filter(|u| u.life == Life::Alive) {
-            relation.unit_bags.insert(unit.name.clone(), address_bag(unit.address));
-            created.push((unit.name.clone(), relation_hook(&side.endpoint, "created", id, None, remote)));
-        }
+    for (unit, address, _, _) in &created {
+        relation.unit_bags.insert(unit.clone(), address_bag(*address));
     }
     state.relations.insert(id, relation);
-    for (unit, event) in created {
-        enqueue_hook(state, &unit, event);
+    for (unit, _, endpoint, remote) in created {
+        enqueue_hook(state, &unit, relation_hook(&endpoint, "created", id, None, &remote));
     }
     Ok(id)
 }
@@ -232,8 +255,35 @@ pub fn remove_relation(state: &mut ModelState, rel: u32, leaving: Option<&str>) 
         }
         enqueue_hook(state, &name, relation_hook(&endpoint, "broken", rel, None, &remote_app));
     }
+    if relation.container {
+        for sub in orphaned_subordinates(state, &relation) {
+            super::lifecycle::begin_removal(state, &sub, None)?;
+        }
+    }
     forget_finished(state);
     Ok(())
+}
+
+/// The live subordinate units of a dying container-scoped relation that no other live
+/// container-scoped relation ties to their principal's application: they are destroyed once the
+/// relation is broken (`internal/worker/uniter/relation/statetracker.go`,
+/// `maybeSetSubordinateDying`; `doc/death-and-destruction.md`, remove-relation).
+fn orphaned_subordinates(state: &ModelState, relation: &Relation) -> Vec<String> {
+    state
+        .units
+        .values()
+        .filter(|u| u.life == Life::Alive && relation.applications.contains(&u.application))
+        .filter_map(|u| Some((u, application_of(u.principal.as_deref()?))))
+        .filter(|(u, principal_app)| {
+            !state.relations.values().any(|r| {
+                r.container
+                    && !r.dying
+                    && r.applications.contains(&u.application)
+                    && r.applications.contains(*principal_app)
+            })
+        })
+        .map(|(u, _)| u.name.clone())
+        .collect()
 }
 
 /// Deletes the dying relations no unit is in any more, and revokes the secret grants made over

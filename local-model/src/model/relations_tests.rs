@@ -6,7 +6,7 @@ use crate::model::lifecycle::create_peer_relations;
 use crate::state::{Application, EndpointSpec};
 
 fn spec(interface: &str, limit: Option<u32>) -> EndpointSpec {
-    EndpointSpec { interface: interface.into(), limit }
+    EndpointSpec { interface: interface.into(), limit, container: false }
 }
 
 fn model() -> ModelState {

@@ -78,6 +78,36 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
     Ok(added)
 }
 
+/// Creates the unit of subordinate application `app` on `principal`'s machine, inside a state
+/// update (the agent calls it once the principal entered a container-scoped relation): the unit
+/// directory, charm copy and storage first, then the record with its queued hooks. Nothing of the
+/// machine is created: the subordinate shares the principal's (address, namespace, container).
+pub fn add_subordinate(
+    model_dir: &Path,
+    state: &mut ModelState,
+    app: &str,
+    principal: &str,
+) -> Result<String, ModelError> {
+    let units_dir = model_dir.join("units");
+    let charm_source = model_dir.join("charms").join(app);
+    let mut draft = state.clone();
+    let name = lifecycle::add_subordinate(
+        &mut draft,
+        app,
+        principal,
+        |unit, id| units_dir.join(unit.replace('/', "-")).join("storage").join(id.replace('/', "-")),
+        super::clock::now(),
+    )?;
+    let unit_dir = units_dir.join(name.replace('/', "-"));
+    for dir in draft.units[&name].storage.values() {
+        std::fs::create_dir_all(dir).map_err(ModelError::io(format!("cannot create {}", dir.display())))?;
+    }
+    copy_charm(&charm_source, &unit_dir.join("charm"))?;
+    std::fs::create_dir_all(unit_dir.join("logs")).map_err(ModelError::io("cannot create unit logs dir"))?;
+    *state = draft;
+    Ok(name)
+}
+
 /// Stops a removed unit's processes and deletes its machine directory; in host mode also its
 /// namespace, its partitions and its line in every hosts file; in machine mode its machine
 /// (shut down cleanly first). `removed` is the unit's last
@@ -85,6 +115,12 @@ pub fn add_units(store: &Store, app: &str, n: u32) -> Result<Vec<String>, ModelE
 pub fn tear_down(store: &Store, uuid: &str, unit: &str, removed: Option<&Unit>) -> Result<(), ModelError> {
     let state = store.read()?;
     let record = removed.or_else(|| state.units.get(unit));
+    if record.is_some_and(|u| u.principal.is_some()) {
+        // A subordinate leaves its principal's machine as it was: only its own processes and
+        // directory go.
+        processes::stop(uuid, Some(unit), Some(&store.unit_dir(unit)));
+        return remove_unit_dir(store, unit);
+    }
     if let (NetworkMode::Machines, Some(u)) = (state.network_mode, record) {
         // The machine goes with the unit: its systemd stops the services, then it is deleted.
         machines::container::remove(&machines::plan::MachineDirs::new(store.dir(), u.machine));
@@ -102,6 +138,10 @@ pub fn tear_down(store: &Store, uuid: &str, unit: &str, removed: Option<&Unit>) 
             Ok(net::write_hosts(store.dir(), s, Some(unit))?)
         })?;
     }
+    remove_unit_dir(store, unit)
+}
+
+fn remove_unit_dir(store: &Store, unit: &str) -> Result<(), ModelError> {
     let dir = store.unit_dir(unit);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(ModelError::io(format!("cannot remove {}", dir.display())))?;
