@@ -91,6 +91,12 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
             tracing::info!("valkey-restarted: the supervisor restarted Valkey; reconciled");
             result
         }
+        Event::ServicesChanged => {
+            let result = reconcile_with(ctx, tools, plan::for_exec_context);
+            // In debug-log, so the wake-up between update-status hooks can be seen (and tested).
+            tracing::info!("services-changed: a service or a link went down or came back; reconciled");
+            result
+        }
         _ => reconcile(ctx, tools),
     };
     let result = result.and_then(|()| client_pass(ctx, event, tools));

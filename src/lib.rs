@@ -35,6 +35,7 @@ pub mod juju;
 pub mod observe;
 pub mod peers;
 pub mod plan;
+pub mod plan_drift;
 pub mod readdress;
 pub mod secrets;
 pub mod snapshot;

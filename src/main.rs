@@ -1,5 +1,6 @@
 //! `dispatch`: the charm's one binary. Environment → [`Context`] + [`Event`] → [`charm::run`] →
-//! exit code; `dispatch supervise …` runs the direct service supervisor instead.
+//! exit code; `dispatch supervise …` runs the direct service supervisor instead, `dispatch relay …`
+//! the root-side relay of the services' requests (`workload::relay`).
 
 use valkey_charm::charm;
 use valkey_charm::juju::{Context, Event, ProcessHookTools};
@@ -9,6 +10,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("supervise") {
         std::process::exit(supervise_main(&args));
+    }
+    if args.get(1).map(String::as_str) == Some("relay") {
+        std::process::exit(valkey_charm::workload::relay::main(&args));
     }
     let ctx = match Context::from_process_env() {
         Ok(ctx) => ctx,

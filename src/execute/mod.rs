@@ -174,10 +174,11 @@ fn run_step(e: &Effects, o: &Observed, step: &Step, out: &mut Outcome) -> Result
         Step::RefreshSupervision(delay) => {
             let sup = need(e.supervisor, "refresh supervision", "supervisor")?;
             sup.refresh(*delay)?;
-            // The scripts the services run follow the supervisor too (how they detach juju-exec).
+            // The scripts the services run follow the charm too (a new revision's requests).
             if let Some(paths) = e.paths {
-                fence::write_restarted_script(paths, &o.unit, sup.detach())?;
-                start::write_reconfig_script(paths, &o.unit, sup.detach())?;
+                workload::files::create_private_dir(&paths.spool_dir())?;
+                fence::write_restarted_script(paths)?;
+                start::write_reconfig_script(paths)?;
             }
         }
         Step::ApplySettings(s) => apply_settings(e, o, s)?,

@@ -132,7 +132,7 @@ fn restart_valkey_elsewhere(
         return Ok(false);
     };
     write_valkey_conf(e, o, Some(&primary))?;
-    super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+    super::fence::write_restarted_script(paths)?;
     sup.restart(Service::Valkey)?;
     let me = Endpoint::new(host, VALKEY_PORT);
     if poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {

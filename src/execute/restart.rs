@@ -16,7 +16,7 @@ pub(super) fn ensure_services(e: &Effects, o: &Observed, out: &mut Outcome) -> R
     // it may be the primary-changed hook the status waits for.
     let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
     if let Some(paths) = e.paths {
-        fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+        fence::write_restarted_script(paths)?;
     }
     if !sup.is_running(Service::Valkey) {
         sup.start(Service::Valkey)?;

@@ -3,28 +3,25 @@
 
 use super::upkeep::remember_applied;
 use super::{need, set_own, Effects, ExecuteError, Outcome, SERVICE_UP, START_WAIT};
-use crate::juju::juju_exec;
 use crate::observe::Observed;
 use crate::peers;
 use crate::plan::runtime_settings;
 use crate::switchover::poll;
 use crate::valkey::{Endpoint, Role};
 use crate::workload::{
-    self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Detach, Paths, SentinelConf,
-    Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+    self, render_notify_script, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Paths,
+    SentinelConf, Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
 };
 use std::path::PathBuf;
 
-/// Writes the script Sentinel runs at `+switch-master` (it queues `primary-changed`); returns
-/// its path.
-pub(super) fn write_reconfig_script(
-    paths: &Paths,
-    unit: &str,
-    detach: Detach,
-) -> Result<PathBuf, ExecuteError> {
+/// Writes the scripts Sentinel runs: at `+switch-master` (it asks for `primary-changed`) and at
+/// every warning-level event (it asks for `services-changed`); returns their paths.
+pub(super) fn write_reconfig_script(paths: &Paths) -> Result<(PathBuf, PathBuf), ExecuteError> {
     let script = paths.reconfig_script();
-    workload::write_file(&script, &render_reconfig_script(&juju_exec(), unit, detach), 0o700)?;
-    Ok(script)
+    workload::write_file(&script, &render_reconfig_script(&paths.spool_dir()), 0o700)?;
+    let notify = paths.notify_script();
+    workload::write_file(&notify, &render_notify_script(&paths.spool_dir()), 0o700)?;
+    Ok((script, notify))
 }
 
 /// Renders valkey.conf from the observed settings, replicating from `primary` (none: a primary).
@@ -67,8 +64,7 @@ pub(super) fn write_sentinel_conf(
         .config
         .as_ref()
         .map_err(|_| ExecuteError::Missing { step: "render sentinel.conf", missing: "valid config" })?;
-    let detach = need(e.supervisor, "render sentinel.conf", "supervisor")?.detach();
-    let script = write_reconfig_script(paths, &o.unit, detach)?;
+    let (script, notify) = write_reconfig_script(paths)?;
     let conf = SentinelConf {
         bind: need(o.bind_address.as_deref(), "render sentinel.conf", "bind address")?,
         announce_host: need(o.announce_host.as_deref(), "render sentinel.conf", "announce host")?,
@@ -80,6 +76,7 @@ pub(super) fn write_sentinel_conf(
         config,
         paths,
         reconfig_script: Some(&script),
+        notification_script: Some(&notify),
     };
     workload::write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
     Ok(())
@@ -105,7 +102,7 @@ pub(super) fn start_workload(
     write_valkey_conf(e, o, primary)?;
     let me = Endpoint::new(host, VALKEY_PORT);
     if !sup.is_running(Service::Valkey) {
-        super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+        super::fence::write_restarted_script(paths)?;
         sup.start(Service::Valkey)?;
     }
     let answered = poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());
