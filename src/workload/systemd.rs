@@ -66,10 +66,10 @@ pub const STATE_TTL: Duration = Duration::from_millis(500);
 /// systemd-nspawn container, where some namespaces and mounts are restricted): Valkey and Sentinel
 /// start, fail over and rewrite their files under all of them. `ProtectSystem=strict` makes every
 /// path read-only but the unit's data, config, run and log directories (`ReadWritePaths=`).
+/// `PrivateTmp=yes` is added by [`private_tmp`] where it fits.
 pub const HARDENING: &str = "NoNewPrivileges=yes\n\
      ProtectSystem=strict\n\
      ProtectHome=yes\n\
-     PrivateTmp=yes\n\
      PrivateDevices=yes\n\
      ProtectKernelTunables=yes\n\
      ProtectKernelModules=yes\n\
@@ -188,7 +188,8 @@ impl Systemd {
             }
             None => String::new(),
         };
-        format!("{user}{chown}UMask=0077\n{HARDENING}ReadWritePaths={}\n", writable.join(" "))
+        let tmp = if private_tmp(p.root()) { "PrivateTmp=yes\n" } else { "" };
+        format!("{user}{chown}UMask=0077\n{HARDENING}{tmp}ReadWritePaths={}\n", writable.join(" "))
     }
 
     /// Both units' state: one `systemctl show`, reused for [`STATE_TTL`].
@@ -368,6 +369,14 @@ impl Systemd {
     fn is_failed(&self, svc: Service) -> bool {
         self.systemctl(&["is-failed", "--quiet", &self.unit_name(svc)]).is_ok()
     }
+}
+
+/// Whether the services may get a private `/tmp`: not when the unit's storage itself lives under
+/// `/tmp` or `/var/tmp` (a temporary storage location), which a private one would hide — the
+/// services would fail at the NAMESPACE step (measured on a systemd machine of the local model,
+/// whose storage sits under the model's temp directory).
+pub fn private_tmp(storage: &Path) -> bool {
+    !(storage.starts_with("/tmp") || storage.starts_with("/var/tmp"))
 }
 
 /// The number of milliseconds in a `RestartSec=<n>ms` line of `unit`.

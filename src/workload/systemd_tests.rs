@@ -277,6 +277,8 @@ fn both_services_run_as_the_service_user_in_a_sandbox() {
             assert!(unit.contains(line), "{svc}: {line:?} missing in\n{unit}");
         }
     }
+    assert!(!private_tmp(Path::new("/tmp/model/units/valkey-0/storage/data-0")), "it would hide the storage");
+    assert!(private_tmp(Path::new("/var/lib/juju/storage/data/0")));
     let root = Systemd { user: None, ..s };
     let unit = root.render_unit(Service::Valkey);
     assert!(!unit.contains("User=") && !unit.contains("chown"), "no service user: none named\n{unit}");
