@@ -42,4 +42,5 @@ pub mod snapshot;
 pub mod status;
 pub mod switchover;
 pub mod valkey;
+pub mod wake;
 pub mod workload;
