@@ -7,8 +7,8 @@
 //! lets root run it, and under systemd the services run as the unsprivileged service user
 //! ([`super::user`]). Something running with the charm's own rights picks the request up:
 //!
-//! - under systemd, a path unit watches the spool (`DirectoryNotEmpty=`) and starts a oneshot
-//!   service running `dispatch relay` as root ([`render_path_unit`], [`render_service_unit`]);
+//! - under systemd, a path unit watches the spool (`DirectoryNotEmpty=`) and starts a service
+//!   running `dispatch relay` as root ([`render_path_unit`], [`render_service_unit`]);
 //! - under the direct supervisor, each `dispatch supervise` process runs the same loop in a thread
 //!   ([`spawn`]).
 //!
@@ -138,7 +138,7 @@ pub fn spawn(args: RelayArgs) {
 }
 
 /// `dispatch relay --spool S --unit U --juju-exec J` (the whole argv): drains the spool once
-/// (systemd's oneshot relay service); returns the exit code.
+/// (systemd's relay service); returns the exit code.
 pub fn main(args: &[String]) -> i32 {
     let start = args.iter().position(|a| a == "relay").map_or(0, |i| i + 1);
     let mut rest = args[start..].iter();
@@ -182,7 +182,10 @@ pub fn render_path_unit(unit: &str, spool: &Path, service: &str) -> String {
     )
 }
 
-/// The oneshot service (as root: it runs `juju-exec`) that relays the spool's requests.
+/// The service (as root: it runs `juju-exec`) that relays the spool's requests. `Type=exec`, not
+/// `oneshot`: its start job ends once `dispatch relay` runs, so a request left in the spool at a
+/// reboot never holds the boot (a oneshot's job lasts until `juju-exec` returns, which waits for
+/// the unit agent — seen on a systemd machine of the local model: the boot never finished).
 pub fn render_service_unit(unit: &str, dispatch: &Path, relay: &RelayArgs) -> String {
     let args: Vec<String> = relay.to_args().iter().map(|a| super::systemd::exec_word(Path::new(a))).collect();
     format!(
@@ -191,7 +194,7 @@ pub fn render_service_unit(unit: &str, dispatch: &Path, relay: &RelayArgs) -> St
          Description=Relay of Juju unit {unit}'s service requests to juju-exec\n\
          \n\
          [Service]\n\
-         Type=oneshot\n\
+         Type=exec\n\
          ExecStart={dispatch} relay {args}\n",
         dispatch = super::systemd::exec_word(dispatch),
         args = args.join(" "),

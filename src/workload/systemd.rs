@@ -13,7 +13,7 @@
 //! ([`super::user`]) in a sandbox ([`HARDENING`]: read-only system, private /tmp and devices, no
 //! privilege gain, no capabilities), writing only the unit's own directories. They ask the charm for
 //! hooks through a spool that a third, root pair of units relays to `juju-exec`
-//! ([`super::relay`]): a path unit watching the spool and the oneshot service it starts.
+//! ([`super::relay`]): a path unit watching the spool and the service it starts.
 
 use super::files::{io_err, write_file};
 use super::relay::{self, RelayArgs};

@@ -295,7 +295,7 @@ fn the_relay_runs_as_root_when_the_spool_is_not_empty() {
         "{path}"
     );
     assert!(!service.contains("User="), "juju-exec needs root:\n{service}");
-    assert!(service.contains("Type=oneshot\n"));
+    assert!(service.contains("Type=exec\n"), "no oneshot: its job would hold a boot:\n{service}");
 }
 
 /// `systemd-analyze verify` accepts the rendered units (when the tool is installed; CI has it).
