@@ -62,11 +62,14 @@ pub fn write_file(path: &Path, contents: &str, mode: u32) -> Result<bool, Worklo
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // The directory may belong to the service user (`super::user`): a link planted under the temp
+    // name must not make root write through it, so the temp file is created new (`O_EXCL` follows
+    // no link) after whatever had its name is gone.
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut f = fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(mode)
             .open(&tmp)
             .map_err(io_err("create", &tmp))?;
@@ -143,6 +146,19 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(write_file(&path, "#!/bin/sh\n", 0o700).unwrap());
         assert_eq!(mode(&path), 0o700);
+    }
+
+    #[test]
+    fn a_link_planted_under_the_temp_name_is_not_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, "untouched").unwrap();
+        let path = tmp.path().join("valkey.conf");
+        let planted = tmp.path().join(format!(".valkey.conf.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        assert!(write_private(&path, "port 1\n").unwrap());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "port 1\n");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! failover, `valkey-restarted` after a restart, `services-changed` when a node, a Sentinel or a
 //! link went down or came back) by creating an empty file named after the hook in the unit's
 //! spool directory ([`super::Paths::spool_dir`]). They cannot run `juju-exec` themselves: Juju only
-//! lets root run it, and under systemd the services run as the unsprivileged service user
+//! lets root run it, and under systemd the services run as the unprivileged service user
 //! ([`super::user`]). Something running with the charm's own rights picks the request up:
 //!
 //! - under systemd, a path unit watches the spool (`DirectoryNotEmpty=`) and starts a service

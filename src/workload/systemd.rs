@@ -10,7 +10,7 @@
 //! journal holds only systemd's lines about the units.
 //!
 //! Least privilege (issue 15): when the charm runs as root, both services run as the service user
-//! ([`super::user`]) in a sandbox ([`HARDENING`]: read-only system, private /tmp and devices, no
+//! ([`super::user`]) in a sandbox ([`HARDENING`]: read-only system, private devices, no
 //! privilege gain, no capabilities), writing only the unit's own directories. They ask the charm for
 //! hooks through a spool that a third, root pair of units relays to `juju-exec`
 //! ([`super::relay`]): a path unit watching the spool and the service it starts.
