@@ -98,6 +98,21 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
             tracing::info!("valkey-restarted: the supervisor restarted Valkey; reconciled");
             result
         }
+        Event::ServicesChanged => {
+            let mut result = reconcile_with(ctx, tools, plan::for_exec_context);
+            // Replicas that came back but have not resynced: look again until they have (bounded).
+            let deadline = std::time::Instant::now() + crate::wake::SETTLE;
+            while result.is_ok()
+                && std::time::Instant::now() < deadline
+                && load(ctx, tools).is_ok_and(|l| crate::wake::catching_up(&l.observed))
+            {
+                std::thread::sleep(crate::wake::RECHECK);
+                result = reconcile_with(ctx, tools, plan::for_exec_context);
+            }
+            // In debug-log, so the wake-up between update-status hooks can be seen (and tested).
+            tracing::info!("services-changed: a service or a link went down or came back; reconciled");
+            result
+        }
         _ => reconcile(ctx, tools),
     };
     let result = result.and_then(|()| client_pass(ctx, event, tools));

@@ -1,6 +1,7 @@
 //! `dispatch`: the charm's one binary. Environment → [`Context`] + [`Event`] → [`charm::run`] →
-//! exit code; `dispatch supervise …` runs the direct service supervisor instead, and
-//! `dispatch metrics-serve …` the charm's metrics server (`workload::metrics_serve`).
+//! exit code; `dispatch supervise …` runs the direct service supervisor instead, `dispatch relay …`
+//! the root-side relay of the services' requests (`workload::relay`), and `dispatch metrics-serve …`
+//! the charm's metrics server (`workload::metrics_serve`).
 
 use valkey_charm::charm;
 use valkey_charm::juju::{Context, Event, ProcessHookTools};
@@ -13,6 +14,9 @@ fn main() {
     }
     if args.get(1).map(String::as_str) == Some("metrics-serve") {
         std::process::exit(valkey_charm::workload::metrics_serve::main(&args));
+    }
+    if args.get(1).map(String::as_str) == Some("relay") {
+        std::process::exit(valkey_charm::workload::relay::main(&args));
     }
     let ctx = match Context::from_process_env() {
         Ok(ctx) => ctx,

@@ -38,13 +38,13 @@ pub struct RuntimeSettings {
 pub const DRIFT_KEYS: [&str; 5] =
     ["min-replicas-to-write", "min-replicas-max-lag", "maxmemory", "maxmemory-policy", "appendonly"];
 
-/// Whether a live value of the local Valkey differs from the wanted one (only values actually read
+/// Whether a live value of the local Valkey (or its Sentinel: [`crate::plan_drift`]) differs from the wanted one (only values actually read
 /// count: a node that did not answer is not "drifted").
 pub fn drifted(o: &Observed, wanted: &RuntimeSettings) -> bool {
     DRIFT_KEYS.iter().any(|k| match (o.local.live_settings.get(*k), wanted.valkey.get(*k)) {
         (Some(live), Some(want)) => live != want,
         _ => false,
-    })
+    }) || crate::plan_drift::sentinel_drifted(o, wanted)
 }
 
 /// The runtime settings a valid config implies for a deployment of `units` units.

@@ -1,8 +1,8 @@
 //! Scenario: the `failover` action under a continuous writer (`WAIT 1`). The primary moves to a
 //! replica, `failover target=valkey/N` moves it to that unit, each switch raises `config-epoch`
 //! by exactly one, an unknown target is refused, every unit's `failover-history` shows both
-//! switchovers with the durations the actions measured, and no acknowledged write is lost on any
-//! node.
+//! switchovers with the durations the actions measured, Sentinel's client-reconfig script reaches
+//! every unit's charm (`primary-changed`), and no acknowledged write is lost on any node.
 //! The longest write gap is printed, never asserted.
 
 mod common;
@@ -47,6 +47,18 @@ fn failover_action_moves_the_primary_without_losing_acknowledged_writes() {
     assert_eq!(unit_at(&units, &primary), moved_to);
     let acked = probe.acked();
     assert!(probe.wait_acked(acked + WRITES_PER_PHASE, CONVERGE), "writes did not resume after the failover");
+    // Sentinel's client-reconfig script reached every unit's charm (through the root relay where
+    // the services run as the service user): `primary-changed` ran everywhere.
+    let (_, took) = common::poll("primary-changed on every unit", CONVERGE, || {
+        let log = fixture.juju.debug_log().map_err(|e| e.to_string())?;
+        let missing: Vec<&String> = units
+            .iter()
+            .map(|(unit, _)| unit)
+            .filter(|unit| !log.lines().any(|l| l.contains(unit.as_str()) && l.contains("primary-changed:")))
+            .collect();
+        missing.is_empty().then_some(()).ok_or(format!("no primary-changed on {missing:?}"))
+    });
+    println!("primary-changed ran on every unit, the last {took:?} after settling");
 
     // 2. failover to a named unit: the one that has not been primary yet (not the best-placed
     //    candidate by Sentinel's own choice, so the target really steers it).

@@ -8,6 +8,8 @@
 //! 3. a retired unit's services do not come back when its machine reboots;
 //! 4. the primary's whole machine vanishes: one failover, no acknowledged write lost, and when the
 //!    machine comes back its node rejoins as a replica;
+//! 6. Valkey and Sentinel run as the `valkey` system user in a systemd sandbox, their files stay
+//!    the user's and private after `CONFIG REWRITE`, and the root relay of their requests runs.
 //! 5. the primary's Valkey dies, its data files are lost and its machine reboots: the boot does
 //!    not start its
 //!    Valkey (it would be an empty primary its replicas copy); the charm keeps it down until a
@@ -83,6 +85,61 @@ fn the_restart_delay_follows_the_deployment_and_the_config_into_systemd() {
     let after: Vec<String> =
         units.iter().map(|u| property(&fixture, u, &valkey_service(u), "MainPID")).collect();
     assert_eq!(after, pids, "a new restart delay must not restart Valkey");
+}
+
+/// The unit's data storage location, as its hooks see it.
+const STORAGE: &str =
+    "$(storage-get -s \"$(storage-list --format=json data | tr -d '[]\" ' | cut -d, -f1)\" location)";
+
+#[test]
+fn the_services_run_as_the_service_user_in_a_sandbox() {
+    let Some(fixture) = on_machines("service-user", 1, &[]) else { return };
+    let unit = fixture.units()[0].0.clone();
+    let sentinel = format!("{APP}-{}-sentinel.service", unit.replace('/', "-"));
+    for service in [valkey_service(&unit), sentinel] {
+        for (key, want) in [
+            ("User", "valkey"),
+            ("Group", "valkey"),
+            ("UMask", "0077"),
+            ("NoNewPrivileges", "yes"),
+            ("ProtectSystem", "strict"),
+            ("ProtectHome", "yes"),
+            ("ProtectKernelTunables", "yes"),
+            ("RestrictSUIDSGID", "yes"),
+            ("CapabilityBoundingSet", ""),
+        ] {
+            assert_eq!(property(&fixture, &unit, &service, key), want, "{service} {key}");
+        }
+        assert_eq!(fixture.on_unit(&unit, &format!("systemctl is-active {service}")), "active");
+    }
+    let users = fixture.on_unit(&unit, "ps -o user= -C valkey-server | sort -u");
+    assert_eq!(users, "valkey", "every valkey-server process runs as the service user");
+    // Valkey rewrites its own file (as Sentinel does after a failover): still the user's, 0600.
+    let admin = fixture.admin();
+    let node = common::nodes::data(&fixture.units()[0].1);
+    let _: () =
+        common::nodes::query(&node, &admin, redis::cmd("CONFIG").arg("REWRITE")).expect("CONFIG REWRITE");
+    let modes = fixture.on_unit(
+        &unit,
+        &format!("cd {STORAGE} && stat -c '%n %U %a' etc/valkey.conf etc/sentinel.conf db etc run log bin"),
+    );
+    assert_eq!(
+        modes,
+        "etc/valkey.conf valkey 600\netc/sentinel.conf valkey 600\ndb valkey 700\netc valkey 700\n\
+         run valkey 700\nlog valkey 700\nbin root 755",
+    );
+    // The service user cannot write the system, nor run juju-exec (hence the root relay).
+    let denied = fixture.on_unit(
+        &unit,
+        &format!(
+            "j=$(command -v juju-exec); setpriv --reuid valkey --regid valkey --clear-groups sh -c \
+             'touch /etc/x 2>/dev/null && echo wrote; '\"$j\"' {unit} -- true >/dev/null 2>&1 && echo ran; true'"
+        ),
+    );
+    assert_eq!(denied, "", "the service user wrote /etc or ran juju-exec");
+    // The root relay is waiting for the services' requests.
+    let relay = format!("{APP}-{}-relay.path", unit.replace('/', "-"));
+    assert_eq!(fixture.on_unit(&unit, &format!("systemctl is-active {relay}")), "active");
 }
 
 #[test]

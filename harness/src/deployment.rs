@@ -165,15 +165,19 @@ impl CharmDeployment<'_> {
     /// Kills every workload process of `unit` with SIGKILL — supervisors first, so nothing is
     /// restarted, then Valkey and Sentinel — and leaves them down until the charm's next hook
     /// starts them again: the "power cut" of a cold start. Runs through `juju exec`; on real Juju
-    /// (systemd services) the units are killed, then stopped so systemd does not restart them.
+    /// (systemd services) the units are killed, then stopped so systemd does not restart them, with
+    /// the charm's relay paused meanwhile and the services' requests it would have relayed dropped
+    /// (in a power cut nothing would have run them).
     pub fn kill_workload(&self, unit: &str) -> Result<(), DeploymentError> {
         let name = unit.replace('/', "-");
         let script = format!(
             "set -u; id=$(storage-list --format=json data | tr -d '[]\" ' | cut -d, -f1); \
              root=$(storage-get -s \"$id\" location); \
              if [ -e /etc/systemd/system/valkey-{name}.service ]; then \
+               systemctl stop valkey-{name}-relay.path 2>/dev/null; \
                systemctl kill -s KILL valkey-{name}.service valkey-{name}-sentinel.service; \
-               systemctl stop valkey-{name}.service valkey-{name}-sentinel.service; exit 0; fi; \
+               systemctl stop valkey-{name}.service valkey-{name}-sentinel.service; \
+               rm -f \"$root\"/run/events/*; systemctl start valkey-{name}-relay.path 2>/dev/null; exit 0; fi; \
              for f in valkey.supervisor.pid sentinel.supervisor.pid valkey.supervisor.pid.child \
                       sentinel.supervisor.pid.child valkey.pid sentinel.pid; do \
                [ -s \"$root/run/$f\" ] && kill -9 $(cut -d' ' -f1 \"$root/run/$f\") 2>/dev/null; \

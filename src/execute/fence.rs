@@ -4,9 +4,8 @@
 //! so until it has resynced Sentinel cannot tell how much data it holds.
 
 use super::{ExecuteError, Local, Outcome};
-use crate::juju::juju_exec;
 use crate::valkey::Role;
-use crate::workload::{self, render_restarted_script, Detach, Paths};
+use crate::workload::{self, render_restarted_script, Paths};
 use std::time::Duration;
 
 /// How long a fenced replica's link may take to come up (a resync) before this hook gives up.
@@ -30,9 +29,12 @@ pub(super) fn allow_promotion(l: &Local, priority: u32, out: &mut Outcome) -> Re
     Ok(())
 }
 
-/// Writes the script Valkey's supervisor runs after a restart (it queues `valkey-restarted`).
-pub(super) fn write_restarted_script(paths: &Paths, unit: &str, detach: Detach) -> Result<(), ExecuteError> {
-    let script = paths.restarted_script();
-    workload::write_file(&script, &render_restarted_script(&juju_exec(), unit, detach), 0o700)?;
+/// Writes the scripts Valkey's supervision runs after a restart (it asks for `valkey-restarted`)
+/// and after a stop (it asks for `services-changed` when nobody asked for the stop).
+pub(super) fn write_restarted_script(paths: &Paths) -> Result<(), ExecuteError> {
+    let spool = paths.spool_dir();
+    workload::write_file(&paths.restarted_script(), &render_restarted_script(&spool), 0o700)?;
+    // systemd's ExecStopPost: a stop nobody asked for asks for services-changed.
+    workload::write_file(&paths.exited_script(), &workload::render_exited_script(&spool), 0o700)?;
     Ok(())
 }

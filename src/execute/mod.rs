@@ -294,9 +294,10 @@ fn run_step(
         Step::RefreshSupervision(delay) => {
             let l = local(l, step)?;
             l.sup.refresh(*delay)?;
-            // The scripts the services run follow the supervisor too (how they detach juju-exec).
-            fence::write_restarted_script(l.paths, &o.unit, l.sup.detach())?;
-            start::write_reconfig_script(l.paths, &o.unit, l.sup.detach())?;
+            // The scripts the services run follow the charm too (a new revision's requests).
+            workload::files::create_private_dir(&l.paths.spool_dir())?;
+            fence::write_restarted_script(l.paths)?;
+            start::write_reconfig_script(l.paths)?;
         }
         Step::TuneSentinel => {
             let l = local(l, step)?;

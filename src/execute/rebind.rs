@@ -93,7 +93,7 @@ fn rebind_valkey(r: &Ready, old: &str, address: &str, out: &mut Outcome) -> Resu
 /// the unit waits, and the failover's `primary-changed` hook tries again. The restart goes
 /// through the supervisor, so the start-up fence holds it out of elections until it resynced.
 fn restart_valkey_elsewhere(r: &Ready, address: &str, out: &mut Outcome) -> Result<bool, ExecuteError> {
-    let (e, o, paths, sup, host) = (r.e, r.o, r.paths, r.sup, r.host);
+    let (e, paths, sup, host) = (r.e, r.paths, r.sup, r.host);
     if workload::read_bound(paths).sentinel.as_deref().is_some_and(|b| b != address) {
         restart_sentinel(r, Some(address), out)?;
     }
@@ -109,7 +109,7 @@ fn restart_valkey_elsewhere(r: &Ready, address: &str, out: &mut Outcome) -> Resu
         return Ok(false);
     };
     write_valkey_conf(r, Some(&primary))?;
-    super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+    super::fence::write_restarted_script(paths)?;
     sup.restart(Service::Valkey)?;
     let me = r.me();
     if e.deadline.poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok()).is_none() {

@@ -9,12 +9,12 @@ use crate::workload::{self, Service};
 
 /// Starts whichever of Valkey and Sentinel is down, from their files.
 pub(super) fn ensure_services(l: &Local, out: &mut Outcome) -> Result<(), ExecuteError> {
-    let (e, o, sup) = (l.e, l.o, l.sup);
+    let (e, sup) = (l.e, l.sup);
     // A crashed Valkey whose supervisor waits out the restart delay (a crashed primary must not
     // return before Sentinel replaced it) will not answer now: say so and do not hold the hook —
     // it may be the primary-changed hook the status waits for.
     let delayed = !sup.is_running(Service::Valkey) && sup.is_supervised(Service::Valkey);
-    fence::write_restarted_script(l.paths, &o.unit, sup.detach())?;
+    fence::write_restarted_script(l.paths)?;
     if !sup.is_running(Service::Valkey) {
         sup.start(Service::Valkey)?;
     }

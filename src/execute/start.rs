@@ -3,26 +3,23 @@
 
 use super::upkeep::remember_applied;
 use super::{set_own, ExecuteError, Outcome, Ready, SERVICE_UP, START_WAIT};
-use crate::juju::juju_exec;
 use crate::peers;
 use crate::plan::runtime_settings;
 use crate::valkey::{Endpoint, Role};
 use crate::workload::{
-    self, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Detach, Paths, SentinelConf,
-    Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
+    self, render_notify_script, render_reconfig_script, render_sentinel_conf, render_valkey_conf, Paths,
+    SentinelConf, Service, ValkeyConf, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT,
 };
 use std::path::PathBuf;
 
-/// Writes the script Sentinel runs at `+switch-master` (it queues `primary-changed`); returns
-/// its path.
-pub(super) fn write_reconfig_script(
-    paths: &Paths,
-    unit: &str,
-    detach: Detach,
-) -> Result<PathBuf, ExecuteError> {
+/// Writes the scripts Sentinel runs: at `+switch-master` (it asks for `primary-changed`) and at
+/// every warning-level event (it asks for `services-changed`); returns their paths.
+pub(super) fn write_reconfig_script(paths: &Paths) -> Result<(PathBuf, PathBuf), ExecuteError> {
     let script = paths.reconfig_script();
-    workload::write_file(&script, &render_reconfig_script(&juju_exec(), unit, detach), 0o700)?;
-    Ok(script)
+    workload::write_file(&script, &render_reconfig_script(&paths.spool_dir()), 0o700)?;
+    let notify = paths.notify_script();
+    workload::write_file(&notify, &render_notify_script(&paths.spool_dir()), 0o700)?;
+    Ok((script, notify))
 }
 
 /// Renders valkey.conf from the observed settings, replicating from `primary` (none: a primary).
@@ -49,7 +46,7 @@ pub(super) fn write_valkey_conf(r: &Ready, primary: Option<&Endpoint>) -> Result
 /// Renders a fresh sentinel.conf monitoring `primary` with `quorum` (and its reconfig script).
 /// Only while Sentinel is stopped: a running Sentinel rewrites the file with what it learned.
 pub(super) fn write_sentinel_conf(r: &Ready, primary: &Endpoint, quorum: u32) -> Result<(), ExecuteError> {
-    let script = write_reconfig_script(r.paths, &r.o.unit, r.sup.detach())?;
+    let (script, notify) = write_reconfig_script(r.paths)?;
     let conf = SentinelConf {
         bind: r.bind,
         announce_host: r.host,
@@ -61,6 +58,7 @@ pub(super) fn write_sentinel_conf(r: &Ready, primary: &Endpoint, quorum: u32) ->
         config: r.config,
         paths: r.paths,
         reconfig_script: Some(&script),
+        notification_script: Some(&notify),
     };
     workload::write_private(&r.paths.sentinel_conf(), &render_sentinel_conf(&conf))?;
     Ok(())
@@ -80,7 +78,7 @@ pub(super) fn start_workload(
     write_valkey_conf(r, primary)?;
     let me = r.me();
     if !sup.is_running(Service::Valkey) {
-        super::fence::write_restarted_script(paths, &o.unit, sup.detach())?;
+        super::fence::write_restarted_script(paths)?;
         sup.start(Service::Valkey)?;
     }
     let answered = e.deadline.poll(SERVICE_UP, || e.connector.data(&me).ok()?.ping().ok());

@@ -270,7 +270,7 @@ fn retiring_leaves_a_marker() {
     );
 }
 
-/// A supervisor that records what it is asked and whose scripts detach through systemd-run.
+/// A supervisor that records what it is asked.
 #[derive(Default)]
 pub(super) struct RecordingSupervisor(pub(super) RefCell<Vec<String>>);
 
@@ -297,9 +297,6 @@ impl Supervisor for RecordingSupervisor {
     fn pid(&self, _: Service) -> Option<u32> {
         Some(1)
     }
-    fn detach(&self) -> workload::Detach {
-        workload::Detach::SystemdRun
-    }
 }
 
 #[test]
@@ -322,9 +319,16 @@ fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scr
     let o = Observed::test(0).running(crate::observe::fixture::primary_info(0, &[]));
     execute(&e, &o, &[Step::RefreshSupervision(Duration::from_millis(8000))]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["refresh 8000 ms"], "no start, stop or restart");
-    for script in [paths.restarted_script(), paths.reconfig_script()] {
+    let spool = paths.spool_dir();
+    for (script, hook) in [
+        (paths.restarted_script(), "valkey-restarted"),
+        (paths.reconfig_script(), "primary-changed"),
+        (paths.notify_script(), "services-changed"),
+        (paths.exited_script(), "services-changed"),
+    ] {
         let text = std::fs::read_to_string(&script).unwrap();
-        assert!(text.contains("systemd-run --no-block --collect --quiet"), "{}: {text}", script.display());
+        let request = format!(": > '{}'", spool.join(hook).display());
+        assert!(text.contains(&request), "{}: {text}", script.display());
     }
 }
 

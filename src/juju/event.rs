@@ -17,6 +17,10 @@ pub const STORAGE_NAME: &str = "data";
 pub const PRIMARY_CHANGED_HOOK: &str = "primary-changed";
 /// The custom hook Valkey's supervisor dispatches through `juju-exec` after it restarted Valkey.
 pub const VALKEY_RESTARTED_HOOK: &str = "valkey-restarted";
+/// The custom hook the services ask for when something went down or came back between
+/// update-status hooks: a Sentinel notification (`+sdown`, `+odown`, ...) or a service that exited
+/// on its own. Its reconcile refreshes the status at once.
+pub const SERVICES_CHANGED_HOOK: &str = "services-changed";
 
 /// The actions declared in actions.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -149,6 +153,9 @@ pub enum Event {
     PrimaryChanged,
     /// `valkey-restarted`: custom, dispatched by Valkey's supervisor after a restart.
     ValkeyRestarted,
+    /// `services-changed`: custom, dispatched when a Sentinel saw something go down or come back,
+    /// or a service exited on its own ([`SERVICES_CHANGED_HOOK`]).
+    ServicesChanged,
     /// An action declared in actions.yaml.
     Action(ActionKind),
     /// Anything else, with the dispatch path (or hook name) as received.
@@ -201,6 +208,7 @@ impl Event {
             "secret-remove" => Event::SecretRemove,
             PRIMARY_CHANGED_HOOK => Event::PrimaryChanged,
             VALKEY_RESTARTED_HOOK => Event::ValkeyRestarted,
+            SERVICES_CHANGED_HOOK => Event::ServicesChanged,
             _ => {
                 if let Some(kind) =
                     hook.strip_prefix(PEER_ENDPOINT).and_then(|r| r.strip_prefix("-relation-"))
@@ -261,6 +269,7 @@ impl Event {
             Event::SecretRemove => "secret-remove",
             Event::PrimaryChanged => PRIMARY_CHANGED_HOOK,
             Event::ValkeyRestarted => VALKEY_RESTARTED_HOOK,
+            Event::ServicesChanged => SERVICES_CHANGED_HOOK,
             Event::ClientRelation(kind) => return format!("{CLIENT_ENDPOINT}-relation-{}", kind.name()),
             Event::CosAgentRelation(kind) => return format!("{COS_AGENT_ENDPOINT}-relation-{}", kind.name()),
             Event::Action(kind) => return format!("action {}", kind.name()),
@@ -299,6 +308,7 @@ mod tests {
             ("hooks/primary-changed", Event::PrimaryChanged),
             ("./hooks/primary-changed", Event::PrimaryChanged),
             ("hooks/valkey-restarted", Event::ValkeyRestarted),
+            ("hooks/services-changed", Event::ServicesChanged),
             ("hooks/valkey-client-relation-joined", Event::ClientRelation(RelationHook::Joined)),
             ("hooks/valkey-client-relation-changed", Event::ClientRelation(RelationHook::Changed)),
             ("hooks/valkey-client-relation-departed", Event::ClientRelation(RelationHook::Departed)),

@@ -16,7 +16,9 @@ mod secret_files;
 pub use context::Context;
 pub use context::ContextError;
 pub use error::HookToolError;
-pub use event::{ActionKind, Event, RelationHook};
+pub use event::{
+    ActionKind, Event, RelationHook, PRIMARY_CHANGED_HOOK, SERVICES_CHANGED_HOOK, VALKEY_RESTARTED_HOOK,
+};
 pub use exec::juju_exec;
 pub use fake::FakeHookTools;
 pub use hook_tools::{Bag, HookTools, LogLevel, NetworkInfo, ProcessHookTools, SecretRef, StatusKind};

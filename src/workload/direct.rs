@@ -29,6 +29,9 @@ pub struct Direct {
     pub paths: Paths,
     /// Delay before Valkey is restarted after an unexpected exit.
     pub valkey_restart_delay: Duration,
+    /// The relay every supervisor runs for the services' requests to the charm
+    /// ([`super::relay`]); `None` runs none.
+    pub relay: Option<super::relay::RelayArgs>,
 }
 
 /// `run/<svc>.supervisor.pid`: where the direct supervisor of `svc` records itself.
@@ -49,7 +52,13 @@ impl Direct {
             server: installed.server.clone(),
             paths: paths.clone(),
             valkey_restart_delay,
+            relay: None,
         }
+    }
+
+    /// The same supervisor, relaying the services' requests as `relay` says.
+    pub fn with_relay(self, relay: super::relay::RelayArgs) -> Direct {
+        Direct { relay: Some(relay), ..self }
     }
 
     /// `run/<svc>.supervisor.pid`.
@@ -78,6 +87,9 @@ impl Direct {
         if svc == Service::Valkey {
             args.push("--on-restart".to_string());
             args.push(self.paths.restarted_script().to_string_lossy().into_owned());
+        }
+        if let Some(relay) = &self.relay {
+            args.extend(relay.to_args());
         }
         args.push("--".to_string());
         args.push(self.server.to_string_lossy().into_owned());
@@ -140,6 +152,7 @@ impl Supervisor for Direct {
         }
         create_private_dir(&self.paths.run_dir())?;
         create_private_dir(&self.paths.log_dir())?;
+        create_private_dir(&self.paths.spool_dir())?;
         if svc == Service::Valkey {
             // The delay file overrides the command line: a stale one must not outlive this start.
             self.refresh(self.valkey_restart_delay)?;

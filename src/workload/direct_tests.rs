@@ -101,6 +101,7 @@ fn unit(dir: &Path, port: u16, s_port: u16) -> Paths {
         config: &config,
         paths: &paths,
         reconfig_script: None,
+        notification_script: None,
     };
     write_private(&paths.sentinel_conf(), &render_sentinel_conf(&sentinel)).unwrap();
     paths
@@ -264,5 +265,4 @@ fn refresh_writes_the_delay_file_only_when_the_delay_changed() {
     assert!(!direct.refresh(Duration::from_millis(8000)).unwrap(), "unchanged: not rewritten");
     assert_eq!(direct.restart_delay(), Some(Duration::from_millis(8000)));
     assert_eq!(std::fs::read_to_string(direct.restart_delay_file()).unwrap(), "8000");
-    assert_eq!(direct.detach(), crate::workload::Detach::Background);
 }

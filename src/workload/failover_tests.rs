@@ -111,6 +111,7 @@ fn run_failovers(server: &std::path::Path, coordinated: bool) {
             config: &config,
             paths: &paths,
             reconfig_script: None,
+            notification_script: None,
         };
         write_private(&paths.sentinel_conf(), &render_sentinel_conf(&conf)).unwrap();
         guards.push(spawn(server, &paths.sentinel_conf(), &["--sentinel"], *port, &c));

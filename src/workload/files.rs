@@ -18,8 +18,33 @@ pub(crate) fn io_err<'a>(
 
 /// Creates `dir` and its parents with mode 0700 (existing directories are tightened to 0700).
 pub fn create_private_dir(dir: &Path) -> Result<(), WorkloadError> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io_err("create directory", dir))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("chmod", dir))
+    create_dir_mode(dir, 0o700)
+}
+
+/// Creates `dir` and its parents with `mode` (an existing `dir` gets exactly `mode`); a new `dir`
+/// belongs to whoever owns its parent ([`inherit_owner`]).
+pub fn create_dir_mode(dir: &Path, mode: u32) -> Result<(), WorkloadError> {
+    let existed = dir.is_dir();
+    fs::DirBuilder::new().recursive(true).mode(mode).create(dir).map_err(io_err("create directory", dir))?;
+    if !existed {
+        inherit_owner(dir)?;
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(io_err("chmod", dir))
+}
+
+/// Gives `path` to the owner of its directory when that is not the caller. *Why:* under systemd the
+/// services run as the service user (`super::user`), which owns their directories; a file the
+/// charm (root) writes there — valkey.conf, a script Sentinel runs — must be the service user's,
+/// or the service could not read it or rewrite it (`CONFIG REWRITE`). Without root the chown is
+/// neither possible nor needed (everything is the caller's).
+fn inherit_owner(path: &Path) -> Result<(), WorkloadError> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(dir) = path.parent() else { return Ok(()) };
+    let (Ok(d), Ok(f)) = (fs::metadata(dir), fs::symlink_metadata(path)) else { return Ok(()) };
+    if (d.uid(), d.gid()) == (f.uid(), f.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::lchown(path, Some(d.uid()), Some(d.gid())).map_err(io_err("chown", path))
 }
 
 /// Writes `contents` to `path` with `mode`, atomically (temp file + rename in the same
@@ -37,16 +62,20 @@ pub fn write_file(path: &Path, contents: &str, mode: u32) -> Result<bool, Worklo
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // The directory may belong to the service user (`super::user`): a link planted under the temp
+    // name must not make root write through it, so the temp file is created new (`O_EXCL` follows
+    // no link) after whatever had its name is gone.
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut f = fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(mode)
             .open(&tmp)
             .map_err(io_err("create", &tmp))?;
         // The umask may have narrowed the mode given to open(); set it exactly.
         f.set_permissions(fs::Permissions::from_mode(mode)).map_err(io_err("chmod", &tmp))?;
+        inherit_owner(&tmp)?;
         f.write_all(contents.as_bytes()).map_err(io_err("write", &tmp))?;
         f.sync_all().map_err(io_err("sync", &tmp))?;
         fs::rename(&tmp, path).map_err(io_err("rename into", path))
@@ -117,6 +146,19 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(write_file(&path, "#!/bin/sh\n", 0o700).unwrap());
         assert_eq!(mode(&path), 0o700);
+    }
+
+    #[test]
+    fn a_link_planted_under_the_temp_name_is_not_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, "untouched").unwrap();
+        let path = tmp.path().join("valkey.conf");
+        let planted = tmp.path().join(format!(".valkey.conf.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        assert!(write_private(&path, "port 1\n").unwrap());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "port 1\n");
     }
 
     #[test]

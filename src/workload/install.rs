@@ -10,7 +10,7 @@
 //! installed from two small reads instead of running the binary.
 
 use super::apt::{self, Packages};
-use super::files::{create_private_dir, io_err, write_file};
+use super::files::{io_err, write_file};
 use super::{Paths, WorkloadError};
 use crate::juju::HookTools;
 use std::fs;
@@ -94,7 +94,7 @@ pub fn install_from(
     search: &[PathBuf],
     packages: Option<&dyn Packages>,
 ) -> Result<Installed, WorkloadError> {
-    create_private_dir(&paths.bin_dir())?;
+    super::files::create_dir_mode(&paths.bin_dir(), 0o755)?;
     let attached = tools.resource_get(RESOURCE_NAME)?.filter(|p| fs::metadata(p).is_ok_and(|m| m.len() > 0));
     let server = paths.bin_dir().join("valkey-server");
     match attached {

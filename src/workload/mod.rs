@@ -16,6 +16,7 @@ pub mod install;
 pub mod metrics_serve;
 pub mod paths;
 pub mod pidfile;
+pub mod relay;
 #[cfg(test)]
 mod rename_live_tests;
 pub mod render;
@@ -26,6 +27,7 @@ pub mod systemd;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod tuning;
+pub mod user;
 
 pub use bound::{read_bound, Bound};
 pub use files::{write_file, write_private};
@@ -33,8 +35,8 @@ pub use held::{read_on_disk, OnDisk};
 pub use install::{detect_version, install, installed, Installed};
 pub use paths::Paths;
 pub use render::{
-    acl_hash, render_reconfig_script, render_restarted_script, render_sentinel_conf, render_valkey_conf,
-    Detach, SentinelConf, ValkeyConf,
+    acl_hash, render_exited_script, render_notify_script, render_reconfig_script, render_restarted_script,
+    render_sentinel_conf, render_valkey_conf, SentinelConf, ValkeyConf,
 };
 pub use service::{supervise_main, supervisor_for, Service, Supervisor};
 

@@ -47,6 +47,24 @@ impl Paths {
         self.etc_dir().join("valkey-restarted.sh")
     }
 
+    /// `root/etc/sentinel-notify.sh`: Sentinel's `notification-script` (a node, a Sentinel or a
+    /// link went down or came back: the charm is asked to look).
+    pub fn notify_script(&self) -> PathBuf {
+        self.etc_dir().join("sentinel-notify.sh")
+    }
+
+    /// `root/etc/service-exited.sh`: what systemd runs after a service stopped (`ExecStopPost=`);
+    /// an exit the charm did not ask for asks it to look.
+    pub fn exited_script(&self) -> PathBuf {
+        self.etc_dir().join("service-exited.sh")
+    }
+
+    /// `root/run/events`: the services' requests to the charm, one empty file per hook
+    /// ([`super::relay`]).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.run_dir().join("events")
+    }
+
     /// `root/run`: pid files.
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")
@@ -89,12 +107,14 @@ impl Paths {
         self.log_dir().join("sentinel.log")
     }
 
-    /// Creates every directory of the layout (mode 0700: they hold credentials and data).
+    /// Creates every directory of the layout (mode 0700: they hold credentials and data; `bin/`
+    /// 0755).
     pub fn create_dirs(&self) -> Result<(), super::WorkloadError> {
-        for dir in [self.data_dir(), self.etc_dir(), self.run_dir(), self.log_dir(), self.bin_dir()] {
+        for dir in [self.data_dir(), self.etc_dir(), self.run_dir(), self.log_dir(), self.spool_dir()] {
             super::files::create_private_dir(&dir)?;
         }
-        Ok(())
+        // Only the server binary: readable by the service user (`super::user`), writable by root.
+        super::files::create_dir_mode(&self.bin_dir(), 0o755)
     }
 
     /// The root, borrowed.
@@ -126,9 +146,11 @@ mod tests {
         let p = Paths::new(tmp.path().join("unit"));
         p.create_dirs().unwrap();
         p.create_dirs().unwrap();
-        for dir in [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir(), p.bin_dir()] {
+        for dir in [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir(), p.spool_dir()] {
             let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o700, "{}", dir.display());
         }
+        let bin = std::fs::metadata(p.bin_dir()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(bin, 0o755, "the binary's directory: readable, root's");
     }
 }

@@ -1,4 +1,5 @@
-//! Pure rendering of `valkey.conf`, `sentinel.conf` and Sentinel's client-reconfig script.
+//! Pure rendering of `valkey.conf`, `sentinel.conf` and the scripts the services run to ask for a
+//! hook.
 //!
 //! Every file is rendered in full from typed inputs (no templates, no partial edits), so the same
 //! inputs always give the same bytes — which is what the golden-file tests pin down and what
@@ -80,6 +81,8 @@ pub struct SentinelConf<'a> {
     pub paths: &'a Paths,
     /// Script to run at `+switch-master`; `None` renders none.
     pub reconfig_script: Option<&'a Path>,
+    /// Script to run at every warning-level event ([`render_notify_script`]); `None` renders none.
+    pub notification_script: Option<&'a Path>,
 }
 
 /// `#<sha256 hex>`: the form ACL `user` lines take a password in, so the plaintext never sits in
@@ -222,6 +225,9 @@ pub fn render_sentinel_conf(c: &SentinelConf) -> String {
     if let Some(script) = c.reconfig_script {
         let _ = writeln!(s, "sentinel client-reconfig-script {m} {}", path_arg(script));
     }
+    if let Some(script) = c.notification_script {
+        let _ = writeln!(s, "sentinel notification-script {m} {}", path_arg(script));
+    }
     s.push_str("\n# ACL users of this Sentinel; the default user is disabled.\n");
     s.push_str("user default off resetchannels -@all\n");
     let _ = writeln!(s, "user {ADMIN_USER} on {} {ADMIN_ACL}", acl_hash(&creds.admin));
@@ -234,72 +240,72 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// How an event script launches `juju-exec` so that neither the service that runs the script nor
-/// the hook it queues waits for the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detach {
-    /// `juju-exec ... &`: for the direct supervisor, whose services live in no cgroup that a
-    /// restart would kill.
-    Background,
-    /// `systemd-run --no-block --collect --quiet juju-exec ...`: juju-exec becomes its own
-    /// transient unit. Started from `ExecStartPost` or from Sentinel, a backgrounded juju-exec
-    /// would stay in the service's cgroup and die with the next stop or restart of that service
-    /// (which the queued hook itself may do); a foreground one would hold `systemctl start`
-    /// until the hook ends, and that hook may call systemctl on the same unit: a deadlock. If
-    /// systemd-run fails, the script falls back to [`Detach::Background`].
-    SystemdRun,
-}
-
 /// Renders the script Sentinel runs at `+switch-master` (as `<script> <name> <role> <state>
-/// <from-ip> <from-port> <to-ip> <to-port>`). It dispatches the charm's `primary-changed` event
-/// through `juju-exec`, detached as `detach` says, and exits 0 at once: Sentinel waits for its
-/// scripts (and retries on exit code 1), and juju-exec waits for the unit's hook lock, which must
-/// never stall Sentinel.
-pub fn render_reconfig_script(juju_exec: &Path, unit: &str, detach: Detach) -> String {
-    render_event_script(
-        juju_exec,
-        unit,
-        "primary-changed",
+/// <from-ip> <from-port> <to-ip> <to-port>`): it asks for the charm's `primary-changed` hook through
+/// the relay's spool ([`super::relay`]) and exits 0 at once — Sentinel waits for its scripts (and
+/// retries on exit code 1), so it must never wait for the unit's hook lock.
+pub fn render_reconfig_script(spool: &Path) -> String {
+    render_request_script(
+        spool,
+        crate::juju::PRIMARY_CHANGED_HOOK,
         "Sentinel runs this at +switch-master with:\n\
          #   <monitor-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>",
-        detach,
     )
 }
 
 /// The script a supervisor (`dispatch supervise --on-restart`, systemd's `ExecStartPost`) runs after
-/// it restarted Valkey: it queues the charm's `valkey-restarted` event, whose reconcile lifts the
+/// it restarted Valkey: it asks for the charm's `valkey-restarted` hook, whose reconcile lifts the
 /// start-up fence once the node has resynced, instead of waiting for the next update-status.
-pub fn render_restarted_script(juju_exec: &Path, unit: &str, detach: Detach) -> String {
-    render_event_script(
-        juju_exec,
-        unit,
-        "valkey-restarted",
+pub fn render_restarted_script(spool: &Path) -> String {
+    render_request_script(
+        spool,
+        crate::juju::VALKEY_RESTARTED_HOOK,
         "Valkey's supervisor runs this after each restart.",
-        detach,
     )
 }
 
-/// A script that queues `event` on `unit` through `juju-exec`, detached, and exits 0 at once: its
-/// callers (Sentinel, the supervisor) must never wait for the unit's hook lock.
-fn render_event_script(juju_exec: &Path, unit: &str, event: &str, who: &str, detach: Detach) -> String {
-    let run = format!(
-        "{exec} {unit} -- env JUJU_DISPATCH_PATH=hooks/{event} ./dispatch </dev/null >/dev/null 2>&1",
-        exec = sh_quote(&juju_exec.to_string_lossy()),
-        unit = sh_quote(unit),
-    );
-    let body = match detach {
-        Detach::Background => format!("{run} &\n"),
-        Detach::SystemdRun => format!(
-            "# juju-exec runs as a transient systemd unit, outside this service's cgroup.\n\
-             if ! systemd-run --no-block --collect --quiet {run}; then\n    {run} &\nfi\n"
-        ),
-    };
+/// Sentinel events that change what the charm would report, for [`render_notify_script`]: a node,
+/// a Sentinel or a link down or back, a failover that ended or gave up, Sentinel's TILT mode.
+pub const NOTIFY_EVENTS: &str = "+sdown|-sdown|+odown|-odown|+failover-end|-failover-abort-*|+tilt|-tilt";
+
+/// Sentinel's `notification-script` (run as `<script> <event-type> <description>` for every
+/// warning-level event): for [`NOTIFY_EVENTS`] it asks for the charm's `services-changed` hook,
+/// whose reconcile refreshes the unit's (and the leader's application) status at once, instead of
+/// after up to one update-status interval.
+pub fn render_notify_script(spool: &Path) -> String {
+    let request = sh_quote(&spool.join(crate::juju::SERVICES_CHANGED_HOOK).to_string_lossy());
+    format!(
+        "#!/bin/sh\n\
+         # Rendered by the valkey charm. Sentinel runs this with <event-type> <description> for\n\
+         # every warning-level event; the ones below ask for the charm's services-changed hook.\n\
+         case \"$1\" in\n\
+         {NOTIFY_EVENTS}) : > {request} ;;\n\
+         esac\n\
+         exit 0\n"
+    )
+}
+
+/// What systemd runs after a service stopped (`ExecStopPost=`): a stop systemd did not ask for (a
+/// crash, a kill: `$SERVICE_RESULT` other than `success`) asks for `services-changed`.
+pub fn render_exited_script(spool: &Path) -> String {
+    let request = sh_quote(&spool.join(crate::juju::SERVICES_CHANGED_HOOK).to_string_lossy());
+    format!(
+        "#!/bin/sh\n\
+         # Rendered by the valkey charm. systemd runs this after the service stopped.\n\
+         [ \"$SERVICE_RESULT\" = success ] || : > {request}\n\
+         exit 0\n"
+    )
+}
+
+/// A script that asks for `hook` by creating its request file in `spool`, and exits 0 at once.
+fn render_request_script(spool: &Path, hook: &str, who: &str) -> String {
     format!(
         "#!/bin/sh\n\
          # Rendered by the valkey charm. {who}\n\
-         # It queues the charm's {event} event and returns at once.\n\
-         {body}\
-         exit 0\n"
+         # It asks for the charm's {hook} hook (the relay runs it) and returns at once.\n\
+         : > {request}\n\
+         exit 0\n",
+        request = sh_quote(&spool.join(hook).to_string_lossy()),
     )
 }
 

@@ -78,6 +78,7 @@ fn sentinel_conf_golden() {
     let config = CharmConfig::default();
     let c = creds();
     let script = paths.reconfig_script();
+    let notify = paths.notify_script();
     let text = render_sentinel_conf(&SentinelConf {
         bind: "10.0.0.2",
         announce_host: "valkey-1.lxd",
@@ -89,6 +90,7 @@ fn sentinel_conf_golden() {
         config: &config,
         paths: &paths,
         reconfig_script: Some(&script),
+        notification_script: Some(&notify),
     });
     golden("sentinel.conf", &text);
     assert!(!text.contains("admin-pw-0123"));
@@ -96,86 +98,54 @@ fn sentinel_conf_golden() {
 
 #[test]
 fn reconfig_script_golden() {
-    let text = render_reconfig_script(Path::new("/usr/bin/juju-exec"), "valkey/1", Detach::Background);
+    let text = render_reconfig_script(Path::new("/var/lib/valkey/run/events"));
     golden("client-reconfig.sh", &text);
 }
 
 #[test]
-fn reconfig_script_under_systemd_golden() {
-    let text = render_reconfig_script(Path::new("/usr/bin/juju-exec"), "valkey/1", Detach::SystemdRun);
-    golden("client-reconfig-systemd.sh", &text);
+fn notify_script_golden() {
+    golden("sentinel-notify.sh", &render_notify_script(Path::new("/var/lib/valkey/run/events")));
 }
 
-/// A stand-in program `name` in `dir` that writes its arguments to `marker`.
-fn recorder(dir: &Path, name: &str, marker: &Path) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\necho \"$@\" > '{}'\n", marker.display())).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    path
-}
-
-/// Runs `script` as Sentinel would, with `path` as PATH; returns what `marker` received.
-fn run_as_sentinel(script: &Path, path: &str, marker: &Path) -> Option<String> {
-    let status = Command::new(script)
-        .args(["primary", "leader", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"])
-        .env("PATH", path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    poll(Duration::from_secs(5), || std::fs::read_to_string(marker).ok().filter(|s| !s.is_empty()))
+/// Runs `script` with `args` and `env`, as its service would; whether it asked for `hook`.
+fn asks(script: &str, spool: &Path, hook: &str, args: &[&str], env: &[(&str, &str)]) -> bool {
+    let dir = spool.parent().unwrap();
+    let path = dir.join("script.sh");
+    write_file(&path, script, 0o700).unwrap();
+    let _ = std::fs::remove_file(spool.join(hook));
+    let status = Command::new(&path).args(args).envs(env.iter().copied()).status().unwrap();
+    assert!(status.success(), "the script exits 0 whatever happens");
+    spool.join(hook).exists()
 }
 
 #[test]
-fn reconfig_script_returns_at_once_and_dispatches_in_the_background() {
+fn the_scripts_ask_for_their_hook_through_the_spool() {
     let tmp = tempfile::tempdir().unwrap();
-    let marker = tmp.path().join("ran");
-    // A fake juju-exec that records its arguments.
-    let fake = recorder(tmp.path(), "juju exec", &marker);
-    let script = tmp.path().join("client-reconfig.sh");
-    write_file(&script, &render_reconfig_script(&fake, "valkey/1", Detach::Background), 0o700).unwrap();
-    assert_eq!(
-        run_as_sentinel(&script, "/usr/bin:/bin", &marker).as_deref(),
-        Some("valkey/1 -- env JUJU_DISPATCH_PATH=hooks/primary-changed ./dispatch\n"),
-        "juju-exec got the dispatch command"
+    let spool = tmp.path().join("run dir").join("events");
+    std::fs::create_dir_all(&spool).unwrap();
+    let switch = ["primary", "leader", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"];
+    assert!(asks(&render_reconfig_script(&spool), &spool, "primary-changed", &switch, &[]));
+    assert!(asks(&render_restarted_script(&spool), &spool, "valkey-restarted", &[], &[]));
+    let notify = render_notify_script(&spool);
+    for event in
+        ["+sdown", "-sdown", "+odown", "-odown", "+failover-end", "-failover-abort-no-good-slave", "+tilt"]
+    {
+        assert!(
+            asks(&notify, &spool, "services-changed", &[event, "master primary 10.0.0.1 6379"], &[]),
+            "{event}"
+        );
+    }
+    for event in ["+new-epoch", "+vote-for-leader", "+switch-master"] {
+        assert!(!asks(&notify, &spool, "services-changed", &[event, "x"], &[]), "{event} is not asked for");
+    }
+    let exited = render_exited_script(&spool);
+    assert!(
+        !asks(&exited, &spool, "services-changed", &[], &[("SERVICE_RESULT", "success")]),
+        "asked-for stop"
     );
-}
-
-#[test]
-fn under_systemd_the_script_hands_juju_exec_to_systemd_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tmp.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let marker = tmp.path().join("systemd-run-args");
-    recorder(&bin, "systemd-run", &marker);
-    let juju_exec = recorder(tmp.path(), "juju-exec", &tmp.path().join("not-called"));
-    let script = tmp.path().join("client-reconfig.sh");
-    write_file(&script, &render_reconfig_script(&juju_exec, "valkey/1", Detach::SystemdRun), 0o700).unwrap();
-    let path = format!("{}:/usr/bin:/bin", bin.display());
-    assert_eq!(
-        run_as_sentinel(&script, &path, &marker),
-        Some(format!(
-            "--no-block --collect --quiet {} valkey/1 -- env JUJU_DISPATCH_PATH=hooks/primary-changed ./dispatch\n",
-            juju_exec.display()
-        )),
-        "systemd-run got juju-exec and its arguments"
-    );
-    assert!(!tmp.path().join("not-called").exists(), "juju-exec was left to systemd");
-}
-
-#[test]
-fn under_systemd_without_systemd_run_the_script_falls_back_to_the_background() {
-    let tmp = tempfile::tempdir().unwrap();
-    let empty = tmp.path().join("empty");
-    std::fs::create_dir(&empty).unwrap();
-    let marker = tmp.path().join("ran");
-    let juju_exec = recorder(tmp.path(), "juju-exec", &marker);
-    let script = tmp.path().join("valkey-restarted.sh");
-    write_file(&script, &render_restarted_script(&juju_exec, "valkey/1", Detach::SystemdRun), 0o700).unwrap();
-    // No systemd-run on this PATH (sh finds its builtins without one).
-    assert_eq!(
-        run_as_sentinel(&script, &empty.display().to_string(), &marker).as_deref(),
-        Some("valkey/1 -- env JUJU_DISPATCH_PATH=hooks/valkey-restarted ./dispatch\n")
-    );
+    for result in ["signal", "exit-code", "core-dump"] {
+        assert!(asks(&exited, &spool, "services-changed", &[], &[("SERVICE_RESULT", result)]), "{result}");
+    }
 }
 
 #[test]
@@ -251,6 +221,7 @@ fn run_rendered_files(server: &Path) {
         config: &config,
         paths: &p_paths,
         reconfig_script: None,
+        notification_script: None,
     };
     write_private(&p_paths.sentinel_conf(), &render_sentinel_conf(&sentinel)).unwrap();
 

@@ -1,7 +1,6 @@
 //! Keeping Valkey and its Sentinel running: the [`Supervisor`] trait and the choice between
 //! systemd and the charm's own direct supervisor.
 
-use super::render::Detach;
 use super::{direct::Direct, systemd::Systemd, Installed, Paths, WorkloadError};
 use crate::juju::Context;
 use std::path::Path;
@@ -68,11 +67,6 @@ pub trait Supervisor {
     /// `None` when they are missing or not what this charm renders (a [`Supervisor::refresh`]
     /// is due).
     fn restart_delay(&self) -> Option<Duration>;
-    /// How scripts the services run (Sentinel's reconfig script, the restart notice) launch
-    /// `juju-exec` so that it outlives the service.
-    fn detach(&self) -> Detach {
-        Detach::Background
-    }
     /// Stops then starts `svc` (to load a changed config file).
     fn restart(&self, svc: Service) -> Result<(), WorkloadError> {
         self.stop(svc)?;
@@ -113,7 +107,13 @@ pub fn supervisor_for(
     if use_systemd() {
         Box::new(Systemd::new(ctx, paths, installed, valkey_restart_delay))
     } else {
-        Box::new(Direct::new(&ctx.charm_dir.join("dispatch"), paths, installed, valkey_restart_delay))
+        let relay = super::relay::RelayArgs {
+            spool: paths.spool_dir(),
+            unit: ctx.unit.clone(),
+            juju_exec: crate::juju::juju_exec(),
+        };
+        let dispatch = ctx.charm_dir.join("dispatch");
+        Box::new(Direct::new(&dispatch, paths, installed, valkey_restart_delay).with_relay(relay))
     }
 }
 
@@ -156,7 +156,6 @@ mod tests {
         assert!(!sup.is_running(Service::Sentinel));
         assert!(!sup.is_supervised(Service::Valkey));
         assert_eq!(sup.restart_delay(), None, "no delay file under /d");
-        assert_eq!(sup.detach(), Detach::Background);
         let direct = Direct::new(Path::new("/charm/dispatch"), &Paths::new("/d"), &installed, Duration::ZERO);
         assert_eq!(direct.supervise_args(Service::Valkey)[0], "supervise");
         assert_eq!(Service::Sentinel.to_string(), "sentinel");

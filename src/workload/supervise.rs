@@ -32,6 +32,10 @@ pub struct SuperviseArgs {
     /// A script run (with `sh`) after every restart but the first start: the charm's hook
     /// trigger, so a restarted Valkey is reconciled without waiting for update-status.
     pub on_restart: Option<PathBuf>,
+    /// The relay this supervisor runs beside its child (`--spool S --unit U --juju-exec J`):
+    /// requests of the services to the charm, run through `juju-exec` ([`super::relay`]). Every
+    /// exit of the child on its own is such a request (`services-changed`).
+    pub relay: Option<super::relay::RelayArgs>,
 }
 
 /// The child's pid file beside the supervisor's.
@@ -67,7 +71,11 @@ pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
     let start = args.iter().position(|a| a == "supervise").map_or(0, |i| i + 1);
     let mut rest = args[start..].iter();
     let (mut pidfile, mut delay, mut on_restart) = (None, None, None);
+    let mut relay = (None, None, None);
     while let Some(arg) = rest.next() {
+        if super::relay::RelayArgs::take(&mut relay, arg, &mut rest)? {
+            continue;
+        }
         match arg.as_str() {
             "--pidfile" => pidfile = Some(PathBuf::from(rest.next().ok_or("--pidfile needs a path")?)),
             "--restart-delay-ms" => {
@@ -91,6 +99,7 @@ pub fn parse_args(args: &[String]) -> Result<SuperviseArgs, String> {
         restart_delay: Duration::from_millis(delay.unwrap_or(1000)),
         command,
         on_restart,
+        relay: super::relay::RelayArgs::complete(relay)?,
     })
 }
 
@@ -193,6 +202,9 @@ pub fn run(args: &SuperviseArgs) -> i32 {
         }
     }
     let child_file = child_pidfile(&args.pidfile);
+    if let Some(relay) = &args.relay {
+        super::relay::spawn(relay.clone());
+    }
     let delay = args.restart_delay.max(MIN_DELAY);
     let mut first = true;
     let mut restarted = false;
@@ -224,6 +236,7 @@ pub fn run(args: &SuperviseArgs) -> i32 {
             note(&format!("stopped: child exited with {status:?}"));
             break 0;
         }
+        ask_charm(args);
         let delay = current_delay(args);
         note(&format!("child exited on its own ({status:?}); restarting in {} ms", delay.as_millis()));
         if !pause(delay) {
@@ -247,6 +260,15 @@ fn announce_restart(args: &SuperviseArgs) {
     }
 }
 
+/// Asks the charm for a `services-changed` hook (the child died), through the relay's spool.
+fn ask_charm(args: &SuperviseArgs) {
+    let Some(relay) = &args.relay else { return };
+    let request = relay.spool.join(crate::juju::SERVICES_CHANGED_HOOK);
+    if let Err(e) = std::fs::write(&request, "") {
+        note(&format!("cannot write {}: {e}", request.display()));
+    }
+}
+
 /// `dispatch supervise ...`: parses the whole argv and runs the loop.
 pub fn main(args: &[String]) -> i32 {
     match parse_args(args) {
@@ -254,7 +276,7 @@ pub fn main(args: &[String]) -> i32 {
         Err(e) => {
             eprintln!("supervise: {e}");
             eprintln!(
-                "usage: dispatch supervise --pidfile PATH [--restart-delay-ms N] [--on-restart SCRIPT] -- COMMAND [ARGS...]"
+                "usage: dispatch supervise --pidfile PATH [--restart-delay-ms N] [--on-restart SCRIPT] \\\n                 [--spool DIR --unit UNIT --juju-exec PATH] -- COMMAND [ARGS...]"
             );
             2
         }
@@ -281,6 +303,13 @@ mod tests {
         assert_eq!(a.on_restart, None);
         let b = parse_args(&argv("dispatch supervise --pidfile /p --on-restart /e/r.sh -- x")).unwrap();
         assert_eq!(b.on_restart, Some(PathBuf::from("/e/r.sh")));
+        assert_eq!(b.relay, None);
+        let c =
+            parse_args(&argv("dispatch supervise --pidfile /p --spool /s --unit v/0 --juju-exec /j -- x"))
+                .unwrap();
+        let want =
+            super::super::relay::RelayArgs { spool: "/s".into(), unit: "v/0".into(), juju_exec: "/j".into() };
+        assert_eq!(c.relay, Some(want));
         assert_eq!(child_pidfile(&a.pidfile), PathBuf::from("/r/v.pid.child"));
     }
 
@@ -293,6 +322,7 @@ mod tests {
             ("dispatch supervise --bogus -- x", "unknown option"),
             ("dispatch supervise --pidfile", "--pidfile needs a path"),
             ("dispatch supervise --pidfile /p --on-restart", "--on-restart needs a path"),
+            ("dispatch supervise --pidfile /p --spool /s -- x", "go together"),
         ];
         for (line, want) in table {
             let err = parse_args(&argv(line)).unwrap_err();
@@ -310,6 +340,7 @@ mod tests {
             restart_delay: Duration::from_millis(0),
             command: vec!["x".into()],
             on_restart: None,
+            relay: None,
         };
         assert_eq!(current_delay(&args), MIN_DELAY, "no file: the command line's, floored");
         std::fs::write(restart_delay_file(&pidfile), "8000\n").unwrap();

@@ -8,9 +8,15 @@
 //! supervisor, instead of ending `failed`. Valkey and Sentinel write their own log files (the
 //! `logfile` line of their configs, in the data storage, as under the direct supervisor); the
 //! journal holds only systemd's lines about the units.
+//!
+//! Least privilege (issue 15): when the charm runs as root, both services run as the service user
+//! ([`super::user`]) in a sandbox ([`HARDENING`]: read-only system, private devices, no
+//! privilege gain, no capabilities), writing only the unit's own directories. They ask the charm for
+//! hooks through a spool that a third, root pair of units relays to `juju-exec`
+//! ([`super::relay`]): a path unit watching the spool and the service it starts.
 
 use super::files::{io_err, write_file};
-use super::render::Detach;
+use super::relay::{self, RelayArgs};
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
 use super::{Installed, Paths, WorkloadError, START_FENCE};
 use crate::juju::Context;
@@ -39,6 +45,13 @@ pub struct Systemd {
     pub valkey_restart_delay: Duration,
     /// The `systemctl` program (`systemctl` on PATH; a recording stub in tests).
     pub systemctl: PathBuf,
+    /// The user both services run as (`User=`, `Group=`); `None` runs them as root
+    /// ([`super::user::wanted`]).
+    pub user: Option<String>,
+    /// The relay of the services' requests to the charm (the path unit and its service).
+    pub relay: RelayArgs,
+    /// The charm's `dispatch` binary (it implements `relay`).
+    pub dispatch: PathBuf,
     /// Both units' state as one `systemctl show` read it, and when. *Why:* each `systemctl` run
     /// costs milliseconds, and one hook asks about the units several times (observe, retune);
     /// reused for [`STATE_TTL`], dropped by every change this supervisor makes.
@@ -48,6 +61,30 @@ pub struct Systemd {
 /// How long a `systemctl show` answer is reused (a hook's observation phase; never across a change
 /// this supervisor makes).
 pub const STATE_TTL: Duration = Duration::from_millis(500);
+
+/// The sandbox of both services. Each line was tried on a systemd machine of the local model (a
+/// systemd-nspawn container, where some namespaces and mounts are restricted): Valkey and Sentinel
+/// start, fail over and rewrite their files under all of them. `ProtectSystem=strict` makes every
+/// path read-only but the unit's data, config, run and log directories (`ReadWritePaths=`).
+/// `PrivateTmp=yes` is added by [`private_tmp`] where it fits.
+pub const HARDENING: &str = "NoNewPrivileges=yes\n\
+     ProtectSystem=strict\n\
+     ProtectHome=yes\n\
+     PrivateDevices=yes\n\
+     ProtectKernelTunables=yes\n\
+     ProtectKernelModules=yes\n\
+     ProtectKernelLogs=yes\n\
+     ProtectControlGroups=yes\n\
+     ProtectClock=yes\n\
+     ProtectHostname=yes\n\
+     RestrictSUIDSGID=yes\n\
+     RestrictRealtime=yes\n\
+     RestrictNamespaces=yes\n\
+     LockPersonality=yes\n\
+     RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n\
+     CapabilityBoundingSet=\n\
+     AmbientCapabilities=\n\
+     SystemCallArchitectures=native\n";
 
 /// What `systemctl show` says of one unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,7 +118,7 @@ pub fn parse_show(text: &str) -> Vec<UnitState> {
 }
 
 /// Quotes a word for a unit file's `ExecStart=` when it holds anything but plain characters.
-fn exec_word(path: &Path) -> String {
+pub(crate) fn exec_word(path: &Path) -> String {
     let s = path.to_string_lossy();
     if s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-+:@,".contains(&b)) {
         s.into_owned()
@@ -106,8 +143,53 @@ impl Systemd {
             paths: paths.clone(),
             valkey_restart_delay,
             systemctl: PathBuf::from("systemctl"),
+            user: super::user::wanted().map(str::to_string),
+            relay: RelayArgs {
+                spool: paths.spool_dir(),
+                unit: ctx.unit.clone(),
+                juju_exec: crate::juju::juju_exec(),
+            },
+            dispatch: ctx.charm_dir.join("dispatch"),
             seen: Cell::new(None),
         }
+    }
+
+    /// `valkey-<app>-<n>-relay.path` and `...-relay.service`: the relay's units.
+    pub fn relay_unit_names(&self) -> [String; 2] {
+        [format!("{}-relay.path", self.prefix), format!("{}-relay.service", self.prefix)]
+    }
+
+    /// The relay's unit files and their content.
+    fn relay_units(&self) -> [(PathBuf, String); 2] {
+        let [path, service] = self.relay_unit_names();
+        [
+            (self.unit_dir.join(&path), relay::render_path_unit(&self.unit, &self.relay.spool, &service)),
+            (
+                self.unit_dir.join(&service),
+                relay::render_service_unit(&self.unit, &self.dispatch, &self.relay),
+            ),
+        ]
+    }
+
+    /// The user, group and sandbox lines of both services.
+    fn sandbox(&self) -> String {
+        let user = match &self.user {
+            Some(u) => format!("User={u}\nGroup={u}\n"),
+            None => String::new(),
+        };
+        let p = &self.paths;
+        let writable: Vec<String> =
+            [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir()].iter().map(|d| exec_word(d)).collect();
+        // Every start, also systemd's own restarts after a crash: what a process of an older charm
+        // revision (still running as root) left in the directories becomes the user's again.
+        let chown = match &self.user {
+            Some(u) => {
+                format!("ExecStartPre=+/bin/chown -R --no-dereference {u}:{u} {}\n", writable.join(" "))
+            }
+            None => String::new(),
+        };
+        let tmp = if private_tmp(p.root()) { "PrivateTmp=yes\n" } else { "" };
+        format!("{user}{chown}UMask=0077\n{HARDENING}{tmp}ReadWritePaths={}\n", writable.join(" "))
     }
 
     /// Both units' state: one `systemctl show`, reused for [`STATE_TTL`].
@@ -189,6 +271,8 @@ impl Systemd {
              RestartSec={delay}ms\n\
              TimeoutStopSec={stop}\n\
              LimitNOFILE=65536\n\
+             ExecStopPost=-/bin/sh {exited}\n\
+             {sandbox}\
              {install}",
             unit = self.unit,
             server = exec_word(&self.server),
@@ -197,6 +281,8 @@ impl Systemd {
             workdir = self.paths.run_dir().display(),
             delay = delay.as_millis(),
             stop = STOP_TIMEOUT.as_secs(),
+            exited = exec_word(&self.paths.exited_script()),
+            sandbox = self.sandbox(),
             install = match svc {
                 // Valkey is never started by the boot itself: after a reboot Juju runs the charm's
                 // `start` hook, whose reconcile brings Valkey back only where that is safe (a node
@@ -208,17 +294,51 @@ impl Systemd {
         )
     }
 
-    /// Writes both unit files for `valkey_delay`, each only when its content changed, and
-    /// reloads systemd when one did. Returns whether one did.
+    /// Writes both services' unit files for `valkey_delay` and the relay's, each only when its
+    /// content changed, and reloads systemd when one did; a relay path unit that changed is
+    /// (re)started. Returns whether anything changed.
     fn write_units(&self, valkey_delay: Duration) -> Result<bool, WorkloadError> {
         let mut changed = false;
         for svc in [Service::Valkey, Service::Sentinel] {
             changed |= write_file(&self.unit_path(svc), &self.render_unit_at(svc, valkey_delay), 0o644)?;
         }
-        if changed {
+        let mut relay_changed = false;
+        for (path, text) in self.relay_units() {
+            relay_changed |= write_file(&path, &text, 0o644)?;
+        }
+        if changed || relay_changed {
             self.systemctl(&["daemon-reload"])?;
         }
-        Ok(changed)
+        if relay_changed {
+            let [path, _] = self.relay_unit_names();
+            self.systemctl(&["enable", "--quiet", &path])?;
+            self.systemctl(&["restart", &path])?;
+        }
+        Ok(changed || relay_changed)
+    }
+
+    /// Creates the service user if needed and hands it the unit's directories.
+    fn adopt_user(&self) -> Result<(), WorkloadError> {
+        if let Some(name) = &self.user {
+            let account = super::user::ensure(name)?;
+            super::user::adopt(&self.paths, &account)?;
+        }
+        Ok(())
+    }
+
+    /// Stops, disables and deletes the relay's units (the services are gone).
+    fn remove_relay(&self) -> Result<(), WorkloadError> {
+        let [path, service] = self.relay_unit_names();
+        if !self.unit_dir.join(&path).exists() {
+            return Ok(());
+        }
+        self.systemctl(&["disable", "--quiet", "--now", &path])?;
+        // Its service is not stopped: this very hook may run inside it (juju-exec from the relay).
+        for name in [path, service] {
+            let file = self.unit_dir.join(name);
+            std::fs::remove_file(&file).map_err(io_err("remove", &file))?;
+        }
+        self.systemctl(&["daemon-reload"]).map(drop)
     }
 
     /// Runs `systemctl args...`; its stdout when it succeeds.
@@ -251,6 +371,14 @@ impl Systemd {
     }
 }
 
+/// Whether the services may get a private `/tmp`: not when the unit's storage itself lives under
+/// `/tmp` or `/var/tmp` (a temporary storage location), which a private one would hide — the
+/// services would fail at the NAMESPACE step (measured on a systemd machine of the local model,
+/// whose storage sits under the model's temp directory).
+pub fn private_tmp(storage: &Path) -> bool {
+    !(storage.starts_with("/tmp") || storage.starts_with("/var/tmp"))
+}
+
 /// The number of milliseconds in a `RestartSec=<n>ms` line of `unit`.
 fn restart_sec_ms(unit: &str) -> Option<u64> {
     unit.lines().find_map(|l| l.strip_prefix("RestartSec=")?.strip_suffix("ms")?.parse().ok())
@@ -264,9 +392,8 @@ impl Supervisor for Systemd {
             return Ok(());
         }
         let name = self.unit_name(svc);
-        if write_file(&self.unit_path(svc), &self.render_unit(svc), 0o644)? {
-            self.systemctl(&["daemon-reload"])?;
-        }
+        self.adopt_user()?;
+        self.write_units(self.valkey_restart_delay)?;
         if self.is_failed(svc) {
             self.systemctl(&["reset-failed", &name])?;
         }
@@ -296,11 +423,16 @@ impl Supervisor for Systemd {
         self.systemctl(&["stop", &name])?;
         self.systemctl(&["disable", "--quiet", &name])?;
         std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
-        self.systemctl(&["daemon-reload"]).map(drop)
+        self.systemctl(&["daemon-reload"])?;
+        if !self.unit_path(Service::Valkey).exists() && !self.unit_path(Service::Sentinel).exists() {
+            self.remove_relay()?;
+        }
+        Ok(())
     }
 
     fn has_supervision(&self) -> bool {
         [Service::Valkey, Service::Sentinel].into_iter().any(|svc| self.unit_path(svc).exists())
+            || self.relay_units().iter().any(|(path, _)| path.exists())
     }
 
     fn refresh(&self, valkey_restart_delay: Duration) -> Result<bool, WorkloadError> {
@@ -312,12 +444,11 @@ impl Supervisor for Systemd {
         let delay = Duration::from_millis(restart_sec_ms(&valkey)?);
         let current = [Service::Valkey, Service::Sentinel].into_iter().all(|svc| {
             std::fs::read_to_string(self.unit_path(svc)).is_ok_and(|t| t == self.render_unit_at(svc, delay))
-        });
+        }) && self
+            .relay_units()
+            .iter()
+            .all(|(path, text)| std::fs::read_to_string(path).is_ok_and(|t| &t == text));
         current.then_some(delay)
-    }
-
-    fn detach(&self) -> Detach {
-        Detach::SystemdRun
     }
 
     // The service seam: systemctl.

@@ -39,6 +39,8 @@ impl Stub {
         Systemd {
             unit_dir: self.dir.path().join("units"),
             systemctl: self.dir.path().join("systemctl"),
+            // No service user: a start would create it on the machine running the tests.
+            user: None,
             ..systemd(Path::new("/unused"))
         }
     }
@@ -66,12 +68,20 @@ fn systemd(root: &Path) -> Systemd {
         paths: Paths::new("/srv/data"),
         valkey_restart_delay: Duration::from_millis(8000),
         systemctl: PathBuf::from("systemctl"),
+        user: Some("valkey".into()),
+        relay: crate::workload::relay::RelayArgs {
+            spool: "/srv/data/run/events".into(),
+            unit: "valkey/3".into(),
+            juju_exec: "/usr/bin/juju-exec".into(),
+        },
+        dispatch: "/var/lib/juju/agents/unit-valkey-3/charm/dispatch".into(),
         seen: std::cell::Cell::new(None),
     }
 }
 
 const VALKEY_UNIT: &str = "valkey-valkey-3.service";
 const SENTINEL_UNIT: &str = "valkey-valkey-3-sentinel.service";
+const RELAY_PATH: &str = "valkey-valkey-3-relay.path";
 
 #[test]
 fn unit_names_follow_the_juju_unit() {
@@ -124,7 +134,11 @@ fn a_new_restart_delay_rewrites_the_unit_and_reloads_without_touching_the_servic
     let s = stub.systemd();
     // The bootstrap unit's files: it started alone, so Valkey came back at once after a crash.
     assert!(s.refresh(Duration::ZERO).unwrap());
-    assert_eq!(stub.take_calls(), ["daemon-reload"]);
+    // The first write also brings the relay of the services' requests up.
+    assert_eq!(
+        stub.take_calls(),
+        ["daemon-reload", &format!("enable --quiet {RELAY_PATH}"), &format!("restart {RELAY_PATH}")]
+    );
     assert_eq!(s.restart_delay(), Some(Duration::ZERO));
     // It has peers now: the delay must outlast a failover.
     assert!(s.refresh(Duration::from_millis(8000)).unwrap());
@@ -172,6 +186,8 @@ fn a_failed_unit_is_reset_before_it_is_started() {
         [
             format!("show --property=MainPID,ActiveState {VALKEY_UNIT} {SENTINEL_UNIT}"),
             "daemon-reload".into(),
+            format!("enable --quiet {RELAY_PATH}"),
+            format!("restart {RELAY_PATH}"),
             format!("is-failed --quiet {VALKEY_UNIT}"),
             format!("reset-failed {VALKEY_UNIT}"),
             // Never started by the boot: the charm's start hook decides after a reboot.
@@ -226,10 +242,13 @@ fn remove_stops_disables_deletes_and_reloads() {
     for svc in [Service::Sentinel, Service::Valkey] {
         s.remove(svc).unwrap();
         let name = s.unit_name(svc);
-        assert_eq!(
-            stub.take_calls(),
-            [format!("stop {name}"), format!("disable --quiet {name}"), "daemon-reload".into()]
-        );
+        let mut want =
+            vec![format!("stop {name}"), format!("disable --quiet {name}"), "daemon-reload".into()];
+        if svc == Service::Valkey {
+            // The last service gone: the relay goes too (its service is left to finish).
+            want.extend([format!("disable --quiet --now {RELAY_PATH}"), "daemon-reload".into()]);
+        }
+        assert_eq!(stub.take_calls(), want);
         assert!(!s.unit_path(svc).exists(), "{name} removed");
     }
     assert!(!s.has_supervision());
@@ -239,8 +258,44 @@ fn remove_stops_disables_deletes_and_reloads() {
 }
 
 #[test]
-fn scripts_the_units_run_launch_juju_exec_through_systemd_run() {
-    assert_eq!(systemd(Path::new("/tmp")).detach(), Detach::SystemdRun);
+fn both_services_run_as_the_service_user_in_a_sandbox() {
+    let s = systemd(Path::new("/tmp"));
+    for svc in [Service::Valkey, Service::Sentinel] {
+        let unit = s.render_unit(svc);
+        for line in [
+            "User=valkey\n",
+            "Group=valkey\n",
+            "UMask=0077\n",
+            "NoNewPrivileges=yes\n",
+            "ProtectSystem=strict\n",
+            "ReadWritePaths=/srv/data/db /srv/data/etc /srv/data/run /srv/data/log\n",
+            "PrivateTmp=yes\n",
+            "CapabilityBoundingSet=\n",
+            "ExecStartPre=+/bin/chown -R --no-dereference valkey:valkey /srv/data/db /srv/data/etc",
+            "ExecStopPost=-/bin/sh /srv/data/etc/service-exited.sh\n",
+        ] {
+            assert!(unit.contains(line), "{svc}: {line:?} missing in\n{unit}");
+        }
+    }
+    assert!(!private_tmp(Path::new("/tmp/model/units/valkey-0/storage/data-0")), "it would hide the storage");
+    assert!(private_tmp(Path::new("/var/lib/juju/storage/data/0")));
+    let root = Systemd { user: None, ..s };
+    let unit = root.render_unit(Service::Valkey);
+    assert!(!unit.contains("User=") && !unit.contains("chown"), "no service user: none named\n{unit}");
+    assert!(unit.contains("ProtectSystem=strict\n"), "the sandbox holds for root too");
+}
+
+#[test]
+fn the_relay_runs_as_root_when_the_spool_is_not_empty() {
+    let s = systemd(Path::new("/tmp"));
+    assert_eq!(s.relay_unit_names(), ["valkey-valkey-3-relay.path", "valkey-valkey-3-relay.service"]);
+    let [(_, path), (_, service)] = s.relay_units();
+    assert!(
+        path.contains("DirectoryNotEmpty=/srv/data/run/events\nUnit=valkey-valkey-3-relay.service\n"),
+        "{path}"
+    );
+    assert!(!service.contains("User="), "juju-exec needs root:\n{service}");
+    assert!(service.contains("Type=exec\n"), "no oneshot: its job would hold a boot:\n{service}");
 }
 
 /// `systemd-analyze verify` accepts the rendered units (when the tool is installed; CI has it).
@@ -285,7 +340,7 @@ fn one_show_answers_both_units_until_a_change() {
     );
     // A change made here forgets the answer: the next question asks again.
     assert!(s.refresh(Duration::from_millis(9000)).unwrap());
-    assert_eq!(stub.take_calls(), ["daemon-reload"]);
+    assert_eq!(stub.take_calls()[0], "daemon-reload");
     assert!(s.is_running(Service::Valkey));
     assert_eq!(
         stub.take_calls(),
