@@ -99,15 +99,17 @@ fn run_event(ctx: &Context, event: &Event, tools: &dyn HookTools) -> i32 {
             result
         }
         Event::ServicesChanged => {
-            let mut result = reconcile_with(ctx, tools, plan::for_exec_context);
-            // Replicas that came back but have not resynced: look again until they have (bounded).
-            let deadline = std::time::Instant::now() + crate::wake::SETTLE;
+            // One budget for the whole hook (docs/architecture.md "The loop"): the reconcile and
+            // the looks while replicas that came back resync (at most `wake::SETTLE` of it).
+            let deadline = Deadline::for_hook();
+            let settle = Deadline::after(deadline.cap(crate::wake::SETTLE));
+            let mut result = reconcile_until(ctx, tools, plan::for_exec_context, &deadline);
             while result.is_ok()
-                && std::time::Instant::now() < deadline
+                && !settle.expired()
                 && load(ctx, tools).is_ok_and(|l| crate::wake::catching_up(&l.observed))
             {
-                std::thread::sleep(crate::wake::RECHECK);
-                result = reconcile_with(ctx, tools, plan::for_exec_context);
+                std::thread::sleep(crate::wake::RECHECK.min(settle.remaining()));
+                result = reconcile_until(ctx, tools, plan::for_exec_context, &deadline);
             }
             // In debug-log, so the wake-up between update-status hooks can be seen (and tested).
             tracing::info!("services-changed: a service or a link went down or came back; reconciled");
