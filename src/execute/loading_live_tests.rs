@@ -1,6 +1,9 @@
 //! A real Valkey loading its AOF (issue 15, item 5): its `LOADING` answer is classified as
 //! transient, and the wait `execute` does before running a step again ends when the load does.
-//! The load is made long with Valkey's `key-load-delay` (µs per key).
+//! The load is made long with Valkey's `key-load-delay` (µs per key), and Valkey answers clients
+//! during it every KiB loaded (`loading-process-events-interval-bytes`): at the default 2 MiB it
+//! answered only at the very end of this small file, so a probe often saw the load end before any
+//! `LOADING` (a flaky run under load).
 
 // A test outside the Valkey seam that runs its own valkey-server on the charm's fixed port with a
 // hand-written config (the shared `TestServer` picks free ports), and fills it with a raw client.
@@ -55,7 +58,7 @@ fn a_valkey_loading_its_aof_answers_transiently_until_loaded() {
     let conf = dir.path().join("valkey.conf");
     let body = format!(
         "bind {host}\nport {}\ndir {}\nappendonly yes\nsave \"\"\nenable-debug-command yes\n\
-         key-load-delay {DELAY_US}\n",
+         key-load-delay {DELAY_US}\nloading-process-events-interval-bytes 1024\n",
         node.port,
         dir.path().display()
     );
