@@ -100,12 +100,12 @@ pub fn observe(ctx: &Context, tools: &dyn HookTools) -> Result<World, ObserveErr
         applied,
         recorded_switchovers: paths
             .as_ref()
-            .map(|p| crate::history::recorded_switchovers(&p.etc_dir()))
+            .map(|p| crate::history::recorded_switchovers(&p.state_dir()))
             .unwrap_or_default(),
         local,
         sentinels,
         primary_info,
-        unit_hosts: paths.as_ref().map(|p| crate::history::names::read(&p.etc_dir())).unwrap_or_default(),
+        unit_hosts: paths.as_ref().map(|p| crate::history::names::read(&p.state_dir())).unwrap_or_default(),
         cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
     };
     Ok(World { observed, paths, supervisor, connector })
@@ -126,6 +126,7 @@ fn read_files(local: &mut LocalNode, p: &Paths, started: Option<&dyn Supervisor>
     use std::os::unix::fs::PermissionsExt;
     local.bound = workload::read_bound(p);
     local.on_disk = workload::read_on_disk(p);
+    local.state_to_move = p.state_to_move();
     local.loose_files = [p.valkey_conf(), p.sentinel_conf()]
         .into_iter()
         .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.permissions().mode() & 0o077 != 0))
@@ -192,6 +193,9 @@ pub struct LocalNode {
     pub tuned_pid: Option<u32>,
     /// Config files holding password hashes that someone made readable to others.
     pub loose_files: Vec<PathBuf>,
+    /// The charm's records are still in `etc/`, where an older revision kept them
+    /// (`Paths::state_to_move`).
+    pub state_to_move: bool,
 }
 
 /// Everything a reconcile pass decides on.
@@ -517,7 +521,7 @@ fn read_sentinel(connector: &dyn Connector, unit: String, host: String) -> Optio
 
 /// Where the charm keeps its own small state files inside the storage.
 pub fn applied_path(paths: &Paths) -> PathBuf {
-    paths.etc_dir().join("applied-settings.json")
+    paths.state_dir().join("applied-settings.json")
 }
 
 /// The marker a retired unit leaves in its charm directory, so later hooks never restart it.

@@ -164,6 +164,7 @@ impl Observed {
             sentinel_pid: None,
             tuned_pid: None,
             loose_files: Vec::new(),
+            state_to_move: false,
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();

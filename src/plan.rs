@@ -143,6 +143,9 @@ pub fn housekeeping(o: &Observed) -> Vec<Step> {
         return Vec::new();
     }
     let mut steps = Vec::new();
+    if o.local.state_to_move {
+        steps.push(Step::MoveState);
+    }
     if !o.local.loose_files.is_empty() {
         steps.push(Step::KeepPrivate(o.local.loose_files.clone()));
     }

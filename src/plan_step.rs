@@ -18,6 +18,9 @@ pub enum Step {
         /// The peer relation's id.
         relation_id: String,
     },
+    /// Move the charm's records out of `etc/` (the service user's) into `state/` (root's):
+    /// `Paths::move_state`.
+    MoveState,
     /// Narrow these config files (they hold password hashes) back to 0600: something loosened
     /// them behind the charm's back.
     KeepPrivate(Vec<std::path::PathBuf>),
@@ -142,6 +145,7 @@ impl Step {
         match self {
             Step::Install => "install",
             Step::CreatePasswords { .. } => "create-passwords",
+            Step::MoveState => "move-state",
             Step::KeepPrivate(_) => "keep-private",
             Step::RememberUnitHosts(_) => "remember-unit-hosts",
             Step::PublishHost(_) => "publish-host",

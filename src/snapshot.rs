@@ -134,7 +134,7 @@ impl Snapshot {
 
 /// Where the snapshot lives for a unit whose storage is at `storage`.
 pub fn path_in(storage: &Path) -> PathBuf {
-    crate::workload::Paths::new(storage.to_path_buf()).etc_dir().join(FILE_NAME)
+    crate::workload::Paths::new(storage.to_path_buf()).state_dir().join(FILE_NAME)
 }
 
 /// This unit's snapshot file, once the storage location is known (no hook tool asked).

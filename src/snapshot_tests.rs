@@ -9,7 +9,7 @@ use crate::plan;
 use crate::secrets::{self, SECRET_LABEL};
 use std::os::unix::fs::PermissionsExt;
 
-/// A unit directory: charm dir plus a `data` storage with its `etc/`.
+/// A unit directory: charm dir plus a `data` storage with its directories (`Paths::create_dirs`).
 struct Unit {
     /// Keeps the directories alive for the test.
     _dir: tempfile::TempDir,
@@ -22,7 +22,7 @@ struct Unit {
 fn unit() -> Unit {
     let dir = tempfile::tempdir().unwrap();
     let storage = dir.path().join("data");
-    std::fs::create_dir_all(storage.join("etc")).unwrap();
+    crate::workload::Paths::new(storage.clone()).create_dirs().unwrap();
     let charm_dir = dir.path().join("charm");
     std::fs::create_dir_all(&charm_dir).unwrap();
     let charm = charm_dir.to_string_lossy().to_string();

@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
     // The next hook on this unit (the primary-changed its Sentinel triggers, queued behind this
     // action) publishes it to the peers (`history::shared`).
     if let Some(paths) = &loaded.paths {
-        if let Err(e) = history::record_switchover(&paths.etc_dir(), &done.record()) {
+        if let Err(e) = history::record_switchover(&paths.state_dir(), &done.record()) {
             let _ = tools.action_log(&format!("cannot record the switchover in the history: {e}"));
         }
     }

@@ -113,9 +113,9 @@ pub fn side_services(
 /// pay an `apt-get update` in every hook.
 pub const UNAVAILABLE_RETRY: Duration = Duration::from_secs(3600);
 
-/// `etc/exporter-unavailable`: when apt last found no exporter package.
+/// `state/exporter-unavailable`: when apt last found no exporter package.
 pub fn unavailable_path(paths: &Paths) -> PathBuf {
-    paths.etc_dir().join("exporter-unavailable")
+    paths.state_dir().join("exporter-unavailable")
 }
 
 /// The exporter binary: installed where missing, except within [`UNAVAILABLE_RETRY`] of finding

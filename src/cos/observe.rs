@@ -26,7 +26,7 @@ pub struct CosObserved {
 
 /// Where the last applied definition of the exporter services is kept.
 pub fn applied_path(paths: &Paths) -> std::path::PathBuf {
-    paths.etc_dir().join("exporter.applied")
+    paths.state_dir().join("exporter.applied")
 }
 
 /// Whether `conf` names the exporter's user.

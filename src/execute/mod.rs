@@ -255,6 +255,10 @@ fn run_step(
             let installed = workload::install(e.tools, paths)?;
             e.tools.application_version_set(&installed.version)?;
         }
+        Step::MoveState => {
+            let paths = e.paths.ok_or(ExecuteError::Unplanned { step: step.name(), missing: "storage" })?;
+            paths.move_state()?;
+        }
         Step::KeepPrivate(files) => {
             for file in files {
                 workload::files::keep_private(file)?;
@@ -262,8 +266,8 @@ fn run_step(
         }
         Step::RememberUnitHosts(hosts) => {
             // Best effort: names then fall back to hosts, as before the file existed.
-            if let Some(etc) = e.paths.map(Paths::etc_dir).filter(|d| d.is_dir()) {
-                let _ = crate::history::names::write(&etc, hosts);
+            if let Some(state) = e.paths.map(Paths::state_dir).filter(|d| d.is_dir()) {
+                let _ = crate::history::names::write(&state, hosts);
             }
         }
         Step::PublishHost(h) => set_own(e, o, &[(peers::HOST, Some(h.clone()))])?,

@@ -32,7 +32,7 @@ pub struct Bound {
 
 /// The file recording [`Bound::peers`].
 pub fn peer_addresses_path(paths: &Paths) -> PathBuf {
-    paths.etc_dir().join("peer-addresses.json")
+    paths.state_dir().join("peer-addresses.json")
 }
 
 /// The first address of the first `bind` line of a Valkey or Sentinel config file.

@@ -3,6 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
+/// The charm's records that revisions before [`Paths::state_dir`] kept in `etc/`.
+pub const STATE_FILES: [&str; 7] = [
+    "applied-settings.json",
+    "peer-addresses.json",
+    "unit-hosts.json",
+    "switchovers.jsonl",
+    "juju-snapshot.json",
+    "exporter.applied",
+    "exporter-unavailable",
+];
+
 /// The layout under one root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
@@ -65,6 +76,13 @@ impl Paths {
         self.run_dir().join("events")
     }
 
+    /// `root/state`: the charm's own records (applied settings, addresses, unit names, switchover
+    /// history, the update-status snapshot). Root's alone, unlike `etc/`, which the service user
+    /// owns: a compromised server cannot alter what the charm remembers.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join("state")
+    }
+
     /// `root/run`: pid files.
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")
@@ -113,8 +131,33 @@ impl Paths {
         for dir in [self.data_dir(), self.etc_dir(), self.run_dir(), self.log_dir(), self.spool_dir()] {
             super::files::create_private_dir(&dir)?;
         }
+        self.move_state()?;
         // Only the server binary: readable by the service user (`super::user`), writable by root.
         super::files::create_dir_mode(&self.bin_dir(), 0o755)
+    }
+
+    /// Whether the unit's files predate [`Paths::state_dir`] (a revision that kept the charm's
+    /// records in `etc/`): [`Paths::move_state`] is due.
+    pub fn state_to_move(&self) -> bool {
+        self.etc_dir().is_dir() && !self.state_dir().is_dir()
+    }
+
+    /// Creates [`Paths::state_dir`] (0700, the charm's user) and moves the charm's records an
+    /// older revision kept in `etc/` into it. Idempotent.
+    pub fn move_state(&self) -> Result<(), super::WorkloadError> {
+        let state = self.state_dir();
+        super::files::create_private_dir(&state)?;
+        for name in STATE_FILES {
+            let (old, new) = (self.etc_dir().join(name), state.join(name));
+            if old.exists() && !new.exists() {
+                std::fs::rename(&old, &new).map_err(|source| super::WorkloadError::Io {
+                    action: "move into state/",
+                    path: old.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// The root, borrowed.
@@ -146,11 +189,37 @@ mod tests {
         let p = Paths::new(tmp.path().join("unit"));
         p.create_dirs().unwrap();
         p.create_dirs().unwrap();
-        for dir in [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir(), p.spool_dir()] {
+        for dir in [p.data_dir(), p.etc_dir(), p.run_dir(), p.log_dir(), p.spool_dir(), p.state_dir()] {
             let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o700, "{}", dir.display());
         }
         let bin = std::fs::metadata(p.bin_dir()).unwrap().permissions().mode() & 0o777;
         assert_eq!(bin, 0o755, "the binary's directory: readable, root's");
+        assert!(!p.state_to_move());
+    }
+
+    /// A unit upgraded from a revision that kept the charm's records in `etc/` (owned by the
+    /// service user) gets them moved into `state/`; what is already there is never overwritten.
+    #[test]
+    fn records_an_older_revision_kept_in_etc_move_to_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Paths::new(tmp.path().join("unit"));
+        std::fs::create_dir_all(p.etc_dir()).unwrap();
+        std::fs::write(p.etc_dir().join("applied-settings.json"), "{\"old\":1}").unwrap();
+        std::fs::write(p.etc_dir().join("switchovers.jsonl"), "line\n").unwrap();
+        std::fs::write(p.etc_dir().join("valkey.conf"), "port 6379\n").unwrap();
+        assert!(p.state_to_move());
+        p.move_state().unwrap();
+        assert!(!p.state_to_move());
+        let read = |name: &str| std::fs::read_to_string(p.state_dir().join(name)).unwrap();
+        assert_eq!(read("applied-settings.json"), "{\"old\":1}");
+        assert_eq!(read("switchovers.jsonl"), "line\n");
+        assert!(!p.etc_dir().join("applied-settings.json").exists());
+        assert!(p.etc_dir().join("valkey.conf").exists(), "the servers' files stay in etc/");
+        // A record left behind in etc/ next to a newer one in state/: the newer one is kept.
+        std::fs::write(p.etc_dir().join("unit-hosts.json"), "stale").unwrap();
+        std::fs::write(p.state_dir().join("unit-hosts.json"), "fresh").unwrap();
+        p.move_state().unwrap();
+        assert_eq!(read("unit-hosts.json"), "fresh");
     }
 }
