@@ -264,24 +264,44 @@ fn set_status(tools: &dyn HookTools, o: &Observed, plan: &Plan, outcome: &Outcom
     Ok(())
 }
 
-/// The leaving unit: hand over if primary, stop the services, remember it. Safe to repeat.
+/// The leaving unit: step aside if replica, hand over if primary, stop the services, remember
+/// it. Safe to repeat. A replica that stepped aside is looked at again (it may have been promoted
+/// meanwhile, and then hands over): at most two passes, under one deadline.
 pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
-    let world = observe::observe(ctx, tools)?;
-    let steps = plan::retire(&world.observed);
-    if steps.is_empty() {
+    let deadline = Deadline::for_hook();
+    let mut stepped_aside = false;
+    let mut said = false;
+    loop {
+        let mut world = observe::observe(ctx, tools)?;
+        if !world.observed.retired {
+            world.observed.leaving = observe::leaving_units(tools);
+        }
+        let steps = plan::retire(&world.observed, stepped_aside);
+        if steps.is_empty() {
+            return Ok(());
+        }
+        if !said {
+            let _ = tools.status_set(
+                StatusKind::Maintenance,
+                "leaving: handing over and stopping services",
+                false,
+            );
+            said = true;
+        }
+        execute(&effects(ctx, tools, &world, &deadline), &world.observed, &steps)?;
+        if steps.iter().any(plan::Step::calls_for_another_look) && !stepped_aside {
+            stepped_aside = true;
+            continue;
+        }
+        if let (Some(paths), true) = (&world.paths, steps.contains(&plan::Step::StopServices)) {
+            // The exporter and the charm's metrics go with Valkey (best effort: they hold no data).
+            if let Err(e) = crate::cos::execute::remove_services(ctx, paths) {
+                tracing::warn!("observability services not removed: {e}");
+            }
+        }
+        tools.status_set(StatusKind::Maintenance, "stopped: this unit is leaving", false)?;
         return Ok(());
     }
-    let _ = tools.status_set(StatusKind::Maintenance, "leaving: handing over and stopping services", false);
-    let deadline = Deadline::for_hook();
-    execute(&effects(ctx, tools, &world, &deadline), &world.observed, &steps)?;
-    if let (Some(paths), true) = (&world.paths, steps.contains(&plan::Step::StopServices)) {
-        // The exporter and the charm's metrics go with Valkey (best effort: they hold no data).
-        if let Err(e) = crate::cos::execute::remove_services(ctx, paths) {
-            tracing::warn!("observability services not removed: {e}");
-        }
-    }
-    tools.status_set(StatusKind::Maintenance, "stopped: this unit is leaving", false)?;
-    Ok(())
 }
 
 #[cfg(test)]

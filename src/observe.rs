@@ -107,8 +107,19 @@ pub fn observe(ctx: &Context, tools: &dyn HookTools) -> Result<World, ObserveErr
         primary_info,
         unit_hosts: paths.as_ref().map(|p| crate::history::names::read(&p.state_dir())).unwrap_or_default(),
         cos: crate::cos::observe::read(ctx, tools, paths.as_ref())?,
+        leaving: Vec::new(),
     };
     Ok(World { observed, paths, supervisor, connector })
+}
+
+/// The units whose removal began, for a leaving unit's plan ([`Observed::leaving`]). Best
+/// effort: without the answer a leaving primary hands over as before and a leaving replica still
+/// steps aside, so a failing `goal-state` is logged, not fatal.
+pub fn leaving_units(tools: &dyn HookTools) -> Vec<String> {
+    tools.dying_units().unwrap_or_else(|e| {
+        tracing::warn!("cannot tell which units are leaving (goal-state): {e}");
+        Vec::new()
+    })
 }
 
 /// What the supervisor says about the local services.
@@ -247,6 +258,9 @@ pub struct Observed {
     /// The observability side: the `cos-agent` relation and the exporter services
     /// (`crate::cos`).
     pub cos: crate::cos::observe::CosObserved,
+    /// Units of this application whose removal began (`goal-state`), this one included. Only a
+    /// leaving unit asks ([`leaving_units`]); empty otherwise.
+    pub leaving: Vec<String>,
 }
 
 impl Observed {

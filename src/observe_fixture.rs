@@ -122,6 +122,7 @@ impl Observed {
             // Already remembered: plan tests see no `RememberUnitHosts` unless they add a host.
             unit_hosts: [(host(n), format!("valkey/{n}"))].into(),
             cos: Default::default(),
+            leaving: Vec::new(),
         }
     }
 

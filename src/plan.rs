@@ -498,28 +498,55 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
 }
 
 /// The plan for a leaving unit (storage-detaching, stop, or its own relation-departed): hand the
-/// primary role over when there is someone to take it, stop the services, remember it.
-pub fn retire(o: &Observed) -> Vec<Step> {
+/// primary role over when there is someone to take it — never to a unit leaving too while
+/// another can take it — stop the services, remember it.
+///
+/// A leaving replica first steps aside (`Step::StepAside`, alone: `stepped_aside` is false),
+/// so that no Sentinel promotes it while it stops (a switchover whose chosen replica stops
+/// mid-way times out, and the old primary may then leave without a successor). The caller
+/// looks again afterwards: a replica promoted meanwhile is a primary then, and hands over.
+pub fn retire(o: &Observed, stepped_aside: bool) -> Vec<Step> {
     if o.retired {
         return Vec::new();
     }
     let mut steps = Vec::new();
-    let is_primary = o.local.replication.as_ref().is_some_and(|r| r.role == crate::valkey::Role::Primary);
+    let role = o.local.replication.as_ref().map(|r| r.role);
     let others = o.live_count() > 1 || sentinel_knows_a_replica(o) || has_an_online_replica(o);
-    if let (true, true, true, Some(host)) = (o.local.valkey_running, is_primary, others, &o.announce_host) {
-        let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
-        steps.push(Step::HandOver {
-            sentinel: Endpoint::new(host.clone(), crate::workload::SENTINEL_PORT),
-            admit,
-        });
+    let running = o.local.valkey_running;
+    match (&o.announce_host, role) {
+        (Some(host), Some(crate::valkey::Role::Primary)) if running && others => {
+            let admit = o.config.as_ref().map(|c| c.replica_priority).unwrap_or(0);
+            steps.push(Step::HandOver {
+                sentinel: Endpoint::new(host.clone(), crate::workload::SENTINEL_PORT),
+                admit,
+                avoid: leaving_replicas(o),
+            });
+        }
+        (Some(host), Some(crate::valkey::Role::Replica)) if running && !stepped_aside => {
+            return vec![Step::StepAside {
+                sentinel: Endpoint::new(host.clone(), crate::workload::SENTINEL_PORT),
+            }];
+        }
+        _ => {}
     }
     // Also with no process running: a service waiting out its restart delay would come back, and
     // a systemd unit left enabled would start again at the next boot.
-    if o.local.valkey_running || o.local.sentinel_running || o.local.supervised {
+    if running || o.local.sentinel_running || o.local.supervised {
         steps.push(Step::StopServices);
     }
     steps.push(Step::MarkRetired);
     steps
+}
+
+/// The Valkey endpoints of the other units whose removal began ([`Observed::leaving`]), by the
+/// host each announced: from the peer relation while it lists them, else from the remembered
+/// hosts (a leaving unit's peers depart from its view before its own teardown ends). Sorted.
+fn leaving_replicas(o: &Observed) -> Vec<Endpoint> {
+    let others: Vec<&String> = o.leaving.iter().filter(|u| **u != o.unit).collect();
+    let published = o.peers.iter().filter(|p| others.contains(&&p.name)).filter_map(|p| p.host.clone());
+    let remembered = o.unit_hosts.iter().filter(|(_, u)| others.contains(u)).map(|(h, _)| h.clone());
+    let hosts: std::collections::BTreeSet<String> = published.chain(remembered).collect();
+    hosts.into_iter().map(|h| Endpoint::new(h, crate::workload::VALKEY_PORT)).collect()
 }
 
 /// Whether a Sentinel's view of the primary counts more peers or replicas than there are other

@@ -42,8 +42,9 @@ fn position(s: &Step) -> usize {
         Step::ResetSentinel { .. } => 24,
         Step::AnnounceUpkeep(_) => 25,
         Step::HandOver { .. } => 26,
-        Step::StopServices => 27,
-        Step::MarkRetired => 28,
+        Step::StepAside { .. } => 27,
+        Step::StopServices => 28,
+        Step::MarkRetired => 29,
     }
 }
 
@@ -87,7 +88,8 @@ fn every_step() -> Vec<Step> {
             expected_replicas: 2,
         },
         Step::AnnounceUpkeep(1),
-        Step::HandOver { sentinel: ep, admit: 100 },
+        Step::HandOver { sentinel: ep.clone(), admit: 100, avoid: vec![] },
+        Step::StepAside { sentinel: ep },
         Step::StopServices,
         Step::MarkRetired,
     ]
@@ -261,6 +263,12 @@ fn cases() -> Vec<(&'static str, Observed, bool, &'static str)> {
         ("a leaving primary", quiet_primary(), true, "hand-over"),
         ("a leaving primary", quiet_primary(), true, "stop-services"),
         ("a leaving primary", quiet_primary(), true, "mark-retired"),
+        (
+            "a leaving replica",
+            with(quiet_primary(), |o| o.local.replication = Some(replica_info(1, 10, true))),
+            true,
+            "step-aside",
+        ),
     ]
 }
 
@@ -268,7 +276,7 @@ fn cases() -> Vec<(&'static str, Observed, bool, &'static str)> {
 fn every_effect_is_a_step_that_some_plan_produces() {
     let mut planned = BTreeSet::new();
     for (case, o, leaving, want) in cases() {
-        let steps = if leaving { retire(&o) } else { plan(&o).steps };
+        let steps = if leaving { retire(&o, false) } else { plan(&o).steps };
         let names: Vec<&str> = steps.iter().map(Step::name).collect();
         assert!(names.contains(&want), "{case}: wanted {want}, planned {names:?}");
         planned.extend(names);
@@ -358,7 +366,8 @@ fn only_steps_that_change_what_observe_sees_call_for_another_pass() {
             "restart-as-replica",
             "rebind",
             "follow-primary",
-            "reset-sentinel"
+            "reset-sentinel",
+            "step-aside"
         ]
     );
     // A Sentinel restarted to follow moved peers is looked at again; a record of addresses is not.

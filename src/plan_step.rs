@@ -131,6 +131,15 @@ pub enum Step {
         sentinel: Endpoint,
         /// The configured replica-priority (0 while the config is invalid: nobody admitted).
         admit: u32,
+        /// Replicas of units leaving too: not promoted while another replica is in sync.
+        avoid: Vec<Endpoint>,
+    },
+    /// Leaving replica: take itself out of Sentinel's choice (`replica-priority 0`) and wait,
+    /// bounded, until every Sentinel it reaches sees that and none is promoting it. One promoted
+    /// meanwhile is a primary when the plan looks again, and hands over.
+    StepAside {
+        /// This unit's Sentinel (which names its peers).
+        sentinel: Endpoint,
     },
     /// Leaving: stop Sentinel, then Valkey, for good (`Supervisor::remove`: systemd units
     /// disabled and deleted).
@@ -170,6 +179,7 @@ impl Step {
             Step::ResetSentinel { .. } => "reset-sentinel",
             Step::AnnounceUpkeep(_) => "announce-upkeep",
             Step::HandOver { .. } => "hand-over",
+            Step::StepAside { .. } => "step-aside",
             Step::StopServices => "stop-services",
             Step::MarkRetired => "mark-retired",
         }
@@ -191,6 +201,7 @@ impl Step {
                 | Step::FollowAddresses { restart_sentinel: true, .. }
                 | Step::FollowPrimary(_)
                 | Step::ResetSentinel { .. }
+                | Step::StepAside { .. }
         )
     }
 }

@@ -386,7 +386,7 @@ fn no_sentinel_upkeep_during_a_failover() {
 /// Unit `n` hands over through its own Sentinel, admitting the default replica-priority.
 fn hand_over_step(n: u32) -> Step {
     let sentinel = Endpoint::new(crate::observe::fixture::host(n), crate::workload::SENTINEL_PORT);
-    Step::HandOver { sentinel, admit: crate::config::CharmConfig::default().replica_priority }
+    Step::HandOver { sentinel, admit: crate::config::CharmConfig::default().replica_priority, avoid: vec![] }
 }
 
 #[test]
@@ -404,20 +404,61 @@ fn retire_table() {
     crashed.local.supervised = true;
     let mut done = stopped.clone();
     done.retired = true;
+    let step_aside = Step::StepAside {
+        sentinel: Endpoint::new(crate::observe::fixture::host(1), crate::workload::SENTINEL_PORT),
+    };
     let cases = vec![
-        ("primary hands over", primary, vec![hand_over_step(0), Step::StopServices, Step::MarkRetired]),
-        ("last unit just stops", lone_primary, vec![Step::StopServices, Step::MarkRetired]),
-        ("replica stops", replica, vec![Step::StopServices, Step::MarkRetired]),
-        ("stop after detaching only marks", stopped, vec![Step::MarkRetired]),
+        (
+            "primary hands over",
+            primary,
+            false,
+            vec![hand_over_step(0), Step::StopServices, Step::MarkRetired],
+        ),
+        ("last unit just stops", lone_primary, false, vec![Step::StopServices, Step::MarkRetired]),
+        ("a replica steps aside first, alone", replica.clone(), false, vec![step_aside]),
+        ("then it stops", replica, true, vec![Step::StopServices, Step::MarkRetired]),
+        ("stop after detaching only marks", stopped, false, vec![Step::MarkRetired]),
         (
             "nothing runs, but it is still supervised (restart delay, enabled unit files)",
             crashed,
+            false,
             vec![Step::StopServices, Step::MarkRetired],
         ),
-        ("second call is a no-op", done, vec![]),
+        ("second call is a no-op", done, false, vec![]),
+    ];
+    for (name, o, stepped_aside, want) in cases {
+        assert_eq!(retire(&o, stepped_aside), want, "{name}");
+    }
+}
+
+/// Removed together with replicas, a leaving primary hands over to none of them while another
+/// replica is in sync: it names them by the host each announced — from the peer relation, or,
+/// once they departed from its view, from the hosts it remembers.
+#[test]
+fn a_leaving_primary_avoids_the_replicas_of_units_leaving_with_it() {
+    let ep = |n: u32| Endpoint::new(crate::observe::fixture::host(n), crate::workload::VALKEY_PORT);
+    let base = Observed::test(0)
+        .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(1))])
+        .running(primary_info(5, &[(1, 5), (2, 5)]));
+    let avoid_of = |o: &Observed| match retire(o, false).first() {
+        Some(Step::HandOver { avoid, .. }) => avoid.clone(),
+        other => panic!("no hand-over: {other:?}"),
+    };
+    let mut together = base.clone();
+    together.leaving = vec!["valkey/0".into(), "valkey/2".into()];
+    let mut departed = together.clone();
+    departed.peers.clear();
+    departed.unit_hosts.insert(crate::observe::fixture::host(2), "valkey/2".into());
+    let mut alone = base.clone();
+    alone.leaving = vec!["valkey/0".into()];
+    let cases = [
+        ("nobody else leaves", base, vec![]),
+        ("only itself leaves", alone, vec![]),
+        ("a peer leaves with it", together, vec![ep(2)]),
+        ("that peer has departed from its view already", departed, vec![ep(2)]),
     ];
     for (name, o, want) in cases {
-        assert_eq!(retire(&o), want, "{name}");
+        assert_eq!(avoid_of(&o), want, "{name}");
     }
 }
 
@@ -472,7 +513,7 @@ fn a_primary_whose_peers_already_departed_hands_over_to_the_replica_it_still_kno
         ("nobody knows a replica", leaving(None, None), &just_stop),
     ];
     for (name, o, want) in cases {
-        assert_eq!(&retire(&o), want, "{name}");
+        assert_eq!(&retire(&o, false), want, "{name}");
     }
 }
 

@@ -79,6 +79,12 @@ impl HookTools for SnapshotTools<'_> {
         self.cached(|s| s.config.clone(), || self.inner.config_get(), |s, v| s.config = Some(v))
     }
 
+    fn dying_units(&self) -> Result<Vec<String>, HookToolError> {
+        // Live, never from the snapshot: a removal may begin during the hook; only a leaving
+        // unit asks.
+        self.inner.dying_units()
+    }
+
     fn is_leader(&self) -> Result<bool, HookToolError> {
         if let Some(l) = self.leader.get() {
             return Ok(l);

@@ -47,13 +47,15 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
         }
     }
     let done =
-        switchover(&loaded.connector, &sentinel, target.as_ref(), admit, limit).map_err(|e| match e {
-            SwitchoverError::NotAReplica(t) => {
-                format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
-            }
-            SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
-            other => format!("failed: {other}"),
-        })?;
+        switchover(&loaded.connector, &sentinel, target.as_ref(), &[], admit, limit).map_err(
+            |e| match e {
+                SwitchoverError::NotAReplica(t) => {
+                    format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
+                }
+                SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
+                other => format!("failed: {other}"),
+            },
+        )?;
     // Recorded with the duration measured here; the history merges it with Sentinel's log.
     // The next hook on this unit (the primary-changed its Sentinel triggers, queued behind this
     // action) publishes it to the peers (`history::shared`).

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 mod deadline;
 mod fence;
+mod leave;
 mod rebind;
 mod restart;
 mod start;
@@ -28,7 +29,7 @@ mod upkeep;
 
 pub use deadline::{Deadline, HOOK_BUDGET};
 use start::start_workload;
-use upkeep::{apply_settings, hand_over, still_answering, wait_for_departed_to_stop};
+use upkeep::{apply_settings, still_answering, wait_for_departed_to_stop};
 
 /// How long a starting unit waits to be linked and discovered before it gives up for this hook.
 pub const START_WAIT: Duration = Duration::from_secs(20);
@@ -346,7 +347,8 @@ fn run_step(
             }
         }
         Step::AnnounceUpkeep(n) => set_bag(e, o, true, &[(peers::SENTINEL_UPKEEP, Some(n.to_string()))])?,
-        Step::HandOver { sentinel, admit } => hand_over(e, o, sentinel, *admit)?,
+        Step::HandOver { sentinel, admit, avoid } => leave::hand_over(e, o, sentinel, avoid, *admit)?,
+        Step::StepAside { sentinel } => leave::step_aside(e, o, sentinel),
         Step::StopServices => {
             // No supervisor: nothing was ever started here, so nothing is left to stop.
             if let Some(sup) = e.supervisor {

@@ -1,11 +1,9 @@
-//! Steps that keep a running unit right: runtime settings, Sentinel resets, and the hand-over of
-//! a leaving primary.
+//! Steps that keep a running unit right: runtime settings and Sentinel resets.
 
 use super::start::write_valkey_conf;
 use super::{Effects, ExecuteError, Ready};
 use crate::observe::{applied_path, Observed};
 use crate::plan::RuntimeSettings;
-use crate::switchover::{switchover, SwitchoverError};
 use crate::valkey::{probe, Endpoint, Role};
 use crate::workload::{self, Paths, MONITOR_NAME, SENTINEL_PORT, VALKEY_PORT};
 
@@ -94,49 +92,4 @@ pub(super) fn apply_settings(r: &Ready, s: &RuntimeSettings, priority: bool) -> 
     };
     write_valkey_conf(r, primary.as_ref())?;
     remember_applied(r.paths, s)
-}
-
-/// [`crate::plan::Step::HandOver`]: a switchover through this unit's own Sentinel, bounded by the
-/// failover timeout and the hook's deadline.
-pub(super) fn hand_over(
-    e: &Effects,
-    o: &Observed,
-    sentinel: &Endpoint,
-    admit: u32,
-) -> Result<(), ExecuteError> {
-    let limit = e.deadline.cap(o.failover_limit());
-    match switchover(e.connector, sentinel, None, admit, limit) {
-        Ok(s) => {
-            tracing::info!(
-                "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
-                s.old_primary,
-                s.new_primary,
-                s.duration.as_millis(),
-                s.settled.as_millis()
-            );
-            Ok(())
-        }
-        // Nobody can take over: leave anyway (the operator asked for removal); say so loudly.
-        Err(SwitchoverError::NotInSync(why)) => {
-            tracing::warn!("leaving without hand-over: no replica in sync ({why})");
-            Ok(())
-        }
-        // The last unit, or every replica leaving at the same time (scale to 0): nobody is left
-        // to take over, so there is nothing to hand over; stop (issue 15: the last primary's
-        // storage-detaching failed with NOGOODSLAVE and was retried).
-        Err(err) if no_replica_left(e, &sentinel.host) => {
-            tracing::warn!("leaving without hand-over: no replica is left to take over ({err})");
-            Ok(())
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Whether the local primary has no replica linked to it any more (or does not answer).
-fn no_replica_left(e: &Effects, host: &str) -> bool {
-    let me = Endpoint::new(host, crate::workload::VALKEY_PORT);
-    match e.connector.data(&me).and_then(|mut n| n.replication()) {
-        Ok(info) => !info.replicas.iter().any(|r| r.state == "online"),
-        Err(_) => true,
-    }
 }

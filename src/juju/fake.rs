@@ -68,6 +68,8 @@ pub struct FakeState {
     pub app: String,
     /// `is-leader`.
     pub leader: bool,
+    /// Units whose removal began (`goal-state` status `dying`).
+    pub dying: std::collections::BTreeSet<String>,
     /// Whether the peer relation exists (relation-ids).
     pub peer_relation: bool,
     /// config-get output.

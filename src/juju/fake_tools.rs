@@ -94,6 +94,11 @@ impl HookTools for FakeHookTools {
         Ok(self.state.borrow().leader)
     }
 
+    fn dying_units(&self) -> Result<Vec<String>, HookToolError> {
+        self.enter("goal-state")?;
+        Ok(self.state.borrow().dying.iter().cloned().collect())
+    }
+
     fn status_set(&self, kind: StatusKind, message: &str, application: bool) -> Result<(), HookToolError> {
         self.enter("status-set")?;
         let mut s = self.state.borrow_mut();

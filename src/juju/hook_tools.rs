@@ -78,6 +78,10 @@ pub trait HookTools {
     fn config_get(&self) -> Result<serde_json::Map<String, serde_json::Value>, HookToolError>;
     /// `is-leader --format=json`.
     fn is_leader(&self) -> Result<bool, HookToolError>;
+    /// `goal-state --format=json`: the units of this application that are being removed (status
+    /// `dying`: Juju reports a unit so from the moment its removal began until it is dead;
+    /// `apiserver/facades/agent/uniter/goal-state_test.go`, `TestGoalStatesSingleRelationDyingUnits`).
+    fn dying_units(&self) -> Result<Vec<String>, HookToolError>;
     /// `status-set [--application] <kind> <message>`.
     fn status_set(&self, kind: StatusKind, message: &str, application: bool) -> Result<(), HookToolError>;
     /// `application-version-set <version>`.

@@ -63,6 +63,21 @@ impl ProcessHookTools {
     }
 }
 
+/// `goal-state`'s answer, as far as the charm reads it.
+#[derive(Debug, serde::Deserialize)]
+struct GoalState {
+    /// This application's units by name.
+    #[serde(default)]
+    units: BTreeMap<String, GoalUnit>,
+}
+
+/// One unit in `goal-state`.
+#[derive(Debug, serde::Deserialize)]
+struct GoalUnit {
+    /// Its workload status, or `dying` once its removal began.
+    status: String,
+}
+
 /// A bag from JSON: `null` is empty, non-string values are kept as their JSON text.
 fn to_bag(value: Option<Map<String, Value>>) -> Bag {
     value
@@ -170,6 +185,11 @@ impl HookTools for ProcessHookTools {
 
     fn is_leader(&self) -> Result<bool, HookToolError> {
         self.json("is-leader", &[])
+    }
+
+    fn dying_units(&self) -> Result<Vec<String>, HookToolError> {
+        let goal: GoalState = self.json("goal-state", &[])?;
+        Ok(goal.units.into_iter().filter(|(_, u)| u.status == "dying").map(|(name, _)| name).collect())
     }
 
     fn status_set(&self, kind: StatusKind, message: &str, application: bool) -> Result<(), HookToolError> {

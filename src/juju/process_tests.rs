@@ -129,6 +129,22 @@ fn status_log_and_action_tools() {
     assert_eq!(h.config_get().unwrap()["down-after-milliseconds"], 5000);
 }
 
+/// `goal-state`: the units whose status is `dying` (Juju reports a unit so once its removal
+/// began: juju/juju `apiserver/facades/agent/uniter/goal-state_test.go`,
+/// `TestGoalStatesSingleRelationDyingUnits`); relations and other statuses are ignored.
+#[test]
+fn goal_state_names_the_dying_units() {
+    let t = Tools::new();
+    t.ok(
+        "goal-state",
+        r#"{"units":{"valkey/0":{"status":"active","since":"2026-12-06 10:00:00Z"},"valkey/1":{"status":"dying","since":"2026-12-06 10:01:00Z"},"valkey/2":{"status":"waiting","since":"2026-12-06 10:00:00Z"}},"relations":{"valkey-peers":{"valkey":{"status":"joined","since":"2026-12-06 10:00:00Z"},"valkey/3":{"status":"dying","since":"2026-12-06 10:00:00Z"}}}}"#,
+    );
+    assert_eq!(t.hook_tools().dying_units().unwrap(), vec!["valkey/1".to_string()]);
+    assert_eq!(t.args("goal-state"), lines(&["--format=json"]));
+    t.ok("goal-state", "{\"units\":{}}\n");
+    assert!(t.hook_tools().dying_units().unwrap().is_empty());
+}
+
 #[test]
 fn storage_location_lists_then_gets() {
     let t = Tools::new();

@@ -58,7 +58,8 @@ fn switchover_to_a_named_target_keeps_every_write() {
     // The target is still behind the start-up fence (as after a restart the charm has not yet
     // reconciled); the primary reports it in sync, so the switchover admits it.
     c.data(&target).unwrap().config_set("replica-priority", "0").unwrap();
-    let done = switchover(&c, &cl.sentinel.endpoint(), Some(&target), 100, Duration::from_secs(20)).unwrap();
+    let done =
+        switchover(&c, &cl.sentinel.endpoint(), Some(&target), &[], 100, Duration::from_secs(20)).unwrap();
     assert_eq!(done.old_primary, cl.nodes[0].endpoint());
     assert_eq!(done.new_primary, target, "the named target, not the other replica, was promoted");
     let mut t = c.data(&target).unwrap();
@@ -89,10 +90,35 @@ fn switchover_refuses_when_the_target_is_not_in_sync() {
     let target = cl.nodes[1].endpoint();
     c.data(&target).unwrap().replicaof(None).unwrap();
     let err =
-        switchover(&c, &cl.sentinel.endpoint(), Some(&target), 100, Duration::from_secs(5)).unwrap_err();
+        switchover(&c, &cl.sentinel.endpoint(), Some(&target), &[], 100, Duration::from_secs(5)).unwrap_err();
     assert!(matches!(err, SwitchoverError::NotAReplica(_) | SwitchoverError::NotInSync(_)), "{err}");
     let mut s = c.sentinel(&cl.sentinel.endpoint()).unwrap();
     assert_eq!(s.primary_addr(MONITOR_NAME).unwrap(), Some(cl.nodes[0].endpoint()), "nothing moved");
+}
+
+/// A leaving primary removed together with a replica: Sentinel picks the other one, and the
+/// leaving replica keeps priority 0 (it is going). With every replica leaving, one of them still
+/// takes over rather than nobody.
+#[test]
+fn a_switchover_without_target_promotes_no_replica_it_must_avoid_while_another_can_take_over() {
+    for (avoid, want) in [(vec![1], Some(2)), (vec![1, 2], None)] {
+        let cl = cluster();
+        let c = TcpConnector::default();
+        let avoid: Vec<Endpoint> = avoid.iter().map(|i: &usize| cl.nodes[*i].endpoint()).collect();
+        // Left to itself Sentinel would pick node 1 (a lower number is preferred).
+        c.data(&cl.nodes[2].endpoint()).unwrap().config_set("replica-priority", "150").unwrap();
+        let done =
+            switchover(&c, &cl.sentinel.endpoint(), None, &avoid, 100, Duration::from_secs(20)).unwrap();
+        assert_ne!(done.new_primary, cl.nodes[0].endpoint());
+        match want {
+            Some(i) => {
+                assert_eq!(done.new_primary, cl.nodes[i].endpoint(), "avoiding {avoid:?}");
+                let mut leaving = c.data(&avoid[0]).unwrap();
+                assert_eq!(leaving.config_get("replica-priority").unwrap().as_deref(), Some("0"));
+            }
+            None => assert!(avoid.contains(&done.new_primary), "{done:?}"),
+        }
+    }
 }
 
 /// Redis 7.0 has no `SENTINEL FAILOVER … COORDINATED`: the charm pauses writes itself, waits for
@@ -111,7 +137,7 @@ fn switchover_on_redis_7_pauses_writes_itself() {
     for i in 0..100 {
         redis::cmd("SET").arg(format!("k{i}")).arg(i).query::<()>(&mut raw).unwrap();
     }
-    let done = switchover(&c, &cl.sentinel.endpoint(), None, 100, Duration::from_secs(20)).unwrap();
+    let done = switchover(&c, &cl.sentinel.endpoint(), None, &[], 100, Duration::from_secs(20)).unwrap();
     assert_ne!(done.new_primary, cl.nodes[0].endpoint());
     let mut new_raw = raw_connection(done.new_primary.port);
     let n: u64 = redis::cmd("DBSIZE").query(&mut new_raw).unwrap();

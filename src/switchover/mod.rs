@@ -16,7 +16,7 @@ use choice::endpoint_of;
 pub use choice::{choose, has_coordinated};
 use priorities::{admit_fenced, lower_priorities};
 
-use crate::valkey::{Connector, DataNode, Endpoint, SentinelNode, ValkeyError};
+use crate::valkey::{Connector, DataNode, Endpoint, ReplicaEntry, SentinelNode, ValkeyError};
 use crate::workload::MONITOR_NAME;
 use std::time::{Duration, Instant};
 
@@ -130,10 +130,14 @@ pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> O
 /// (priority 0) that the primary reports in sync has resynced, so it is admitted with that
 /// priority first — the same condition the charm's own fence lift waits for, checked here so a
 /// switchover never waits for that hook (0: the operator wants no promotion; nothing admitted).
+/// `avoid` (no `target` given): replicas of units that are leaving too. While another replica is
+/// in sync they are taken out of Sentinel's choice (priority 0, not restored: they are going);
+/// when only they are, one of them takes over (it steps aside and hands over in turn).
 pub fn switchover(
     connector: &dyn Connector,
     sentinel: &Endpoint,
     target: Option<&Endpoint>,
+    avoid: &[Endpoint],
     admit: u32,
     limit: Duration,
 ) -> Result<Switched, SwitchoverError> {
@@ -142,18 +146,30 @@ pub fn switchover(
     let mut p = connector.data(&old)?;
     // Give replicas a moment to catch up before judging them.
     let mut chosen = Err(SwitchoverError::NoPrimary);
+    let staying = |replicas: &[ReplicaEntry]| -> Vec<ReplicaEntry> {
+        replicas.iter().filter(|r| !avoid.contains(&endpoint_of(r))).cloned().collect()
+    };
     poll(CATCH_UP, || {
         let info = p.replication().ok()?;
-        chosen = choose(&info.replicas, info.master_repl_offset, target);
+        chosen = choose(&staying(&info.replicas), info.master_repl_offset, target);
         chosen.is_ok().then_some(())
     });
+    let avoid = match (&chosen, target) {
+        (Err(_), None) if !avoid.is_empty() => {
+            let info = p.replication()?;
+            chosen = choose(&info.replicas, info.master_repl_offset, None);
+            tracing::info!("only replicas of leaving units are in sync: one of them takes over");
+            &[][..]
+        }
+        _ => avoid,
+    };
     let chosen = chosen?;
     let candidates: Vec<Endpoint> = match target {
         Some(_) => vec![chosen.clone()],
         None => {
             let info = p.replication()?;
             let synced = info.replicas.iter().filter(|r| crate::plan::in_sync(r, info.master_repl_offset));
-            synced.map(endpoint_of).collect()
+            synced.map(endpoint_of).filter(|e| !avoid.contains(e)).collect()
         }
     };
     admit_fenced(connector, &candidates, admit)?;
@@ -171,7 +187,7 @@ pub fn switchover(
         let known = s.replicas(MONITOR_NAME).ok()?;
         known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
     });
-    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, limit);
+    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, avoid, limit);
     // A Sentinel left at the fast period stays there until it restarts: the caller also forgets
     // the local Sentinel's tuning beforehand (`workload::tuning::forget`), so a later hook retunes.
     restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
@@ -179,6 +195,7 @@ pub fn switchover(
 }
 
 /// The switch itself, once `chosen` is known; see [`switchover`].
+#[allow(clippy::too_many_arguments)]
 fn switch_to(
     connector: &dyn Connector,
     s: &mut dyn SentinelNode,
@@ -186,17 +203,32 @@ fn switch_to(
     old: &Endpoint,
     chosen: &Endpoint,
     target: Option<&Endpoint>,
+    avoid: &[Endpoint],
     limit: Duration,
 ) -> Result<Switched, SwitchoverError> {
     let info = p.replication()?;
-    let others: Vec<Endpoint> = info.replicas.iter().map(endpoint_of).filter(|e| e != chosen).collect();
-    let lowered = if target.is_some() { lower_priorities(connector, s, &others)? } else { Vec::new() };
+    let replicas = info.replicas.iter().map(endpoint_of);
+    // A target: every other replica is out of Sentinel's choice, and gets its priority back.
+    // Without one: only the leaving ones, which keep priority 0 (an unreachable one has stopped,
+    // and Sentinel does not pick a replica it is disconnected from).
+    let (lowered, leaving) = match target {
+        Some(_) => (
+            lower_priorities(connector, s, &replicas.filter(|e| e != chosen).collect::<Vec<_>>(), false)?,
+            Vec::new(),
+        ),
+        None => {
+            let leaving: Vec<Endpoint> = replicas.filter(|e| avoid.contains(e)).collect();
+            lower_priorities(connector, s, &leaving, true)?;
+            (Vec::new(), leaving)
+        }
+    };
     // Without a target Sentinel picks the replica itself, from offsets it may have read before the
     // last writes: every replica it could pick must be caught up before it picks.
     let must_catch_up: Vec<Endpoint> = if target.is_some() {
         vec![chosen.clone()]
     } else {
-        info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of).collect()
+        let online = info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of);
+        online.filter(|e| !leaving.contains(e)).collect()
     };
     let result = promote(connector, s, p, old, &must_catch_up, limit);
     for (ep, value) in lowered {

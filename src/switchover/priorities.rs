@@ -23,26 +23,41 @@ pub(super) fn admit_fenced(
     Ok(())
 }
 
-/// Sets replica-priority 0 on `others` and waits until Sentinel has seen it; returns the old
-/// values to restore.
+/// Sets replica-priority 0 on `others` and waits until Sentinel has seen it (or no longer
+/// counts the replica: down or disconnected, which it never promotes either); returns the old
+/// values to restore. `skip_unreachable`: a replica that does not answer is left out (a leaving
+/// unit's, stopping), else it fails the switchover.
 pub(super) fn lower_priorities(
     connector: &dyn Connector,
     s: &mut dyn SentinelNode,
     others: &[Endpoint],
+    skip_unreachable: bool,
 ) -> Result<Vec<(Endpoint, String)>, SwitchoverError> {
     let mut restore = Vec::new();
     for ep in others {
-        let mut n = connector.data(ep)?;
-        let old = n.config_get("replica-priority")?.unwrap_or_else(|| "100".into());
-        n.config_set("replica-priority", "0")?;
-        restore.push((ep.clone(), old));
+        let lowered = connector.data(ep).and_then(|mut n| {
+            let old = n.config_get("replica-priority")?.unwrap_or_else(|| "100".into());
+            n.config_set("replica-priority", "0")?;
+            Ok(old)
+        });
+        match lowered {
+            Ok(old) => restore.push((ep.clone(), old)),
+            Err(e) if skip_unreachable => tracing::info!("{ep} is not taken out of the choice: {e}"),
+            Err(e) => return Err(e.into()),
+        }
     }
-    if !others.is_empty() {
+    let lowered: Vec<&Endpoint> = restore.iter().map(|(ep, _)| ep).collect();
+    if !lowered.is_empty() {
         let seen = poll(PRIORITY_SEEN, || {
             let known = s.replicas(MONITOR_NAME).ok()?;
-            others
+            lowered
                 .iter()
-                .all(|o| known.iter().any(|k| k.ip == o.host && k.port == o.port && k.priority == 0))
+                .all(|o| {
+                    known
+                        .iter()
+                        .filter(|k| k.ip == o.host && k.port == o.port)
+                        .all(|k| k.priority == 0 || k.is_down())
+                })
                 .then_some(())
         });
         if seen.is_none() {
