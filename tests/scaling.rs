@@ -163,6 +163,9 @@ fn scale_under_writes(teardown_order: &str) {
         "remove-unit --force {forced}: forgotten by every sentinel after {took:?} ({:?} since the command)",
         forced_at.elapsed()
     );
+    // The Sentinels may forget it before its teardown hooks have finished and the model dropped
+    // it (nothing orders the two): wait for the model too.
+    fixture.wait_settled(2, "remove-unit --force of a replica");
     state = after_step(&fixture, &admin, 2, "remove-unit --force of a replica");
     writes_go_on(&probe, "forced removal");
 
