@@ -153,6 +153,15 @@ fn client_pass(ctx: &Context, event: &Event, tools: &dyn HookTools) -> Result<()
     Ok(())
 }
 
+/// After an action moved the primary: the client pass, so the new `endpoints` are committed with
+/// the action's exit instead of waiting for the `primary-changed` hook the switch queues behind
+/// it. Best effort: that hook answers anyway.
+pub fn answer_clients_after(ctx: &Context, event: &Event, tools: &dyn HookTools) {
+    if let Err(e) = client_pass(ctx, event, tools) {
+        tracing::warn!("clients not answered after the switch (the next hook does): {e}");
+    }
+}
+
 /// A fully observed unit, with the handles execution needs (what actions act on).
 pub type Loaded = World;
 

@@ -4,8 +4,8 @@
 use super::{param, results, ActionResult};
 use crate::charm::load;
 use crate::history;
-use crate::juju::{Context, HookTools};
-use crate::switchover::{switchover, SwitchoverError};
+use crate::juju::{ActionKind, Context, Event, HookTools};
+use crate::switchover::{switchover, Request, SwitchoverError};
 use crate::valkey::Connector;
 use crate::workload::MONITOR_NAME;
 
@@ -46,16 +46,16 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
             }
         }
     }
-    let done =
-        switchover(&loaded.connector, &sentinel, target.as_ref(), &[], admit, limit).map_err(
-            |e| match e {
-                SwitchoverError::NotAReplica(t) => {
-                    format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
-                }
-                SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
-                other => format!("failed: {other}"),
-            },
-        )?;
+    // Done once Sentinel names the new primary (clients follow it from then on); it re-points the
+    // other replicas on its own, about a second later.
+    let request = Request { target: target.as_ref(), avoid: &[], admit, limit, settle: false };
+    let done = switchover(&loaded.connector, &sentinel, &request).map_err(|e| match e {
+        SwitchoverError::NotAReplica(t) => {
+            format!("refused: {} is not a replica of {}", name(&t), name(&primary.host))
+        }
+        SwitchoverError::NotInSync(_) | SwitchoverError::NoPrimary => format!("refused: {e}"),
+        other => format!("failed: {other}"),
+    })?;
     // Recorded with the duration measured here; the history merges it with Sentinel's log.
     // The next hook on this unit (the primary-changed its Sentinel triggers, queued behind this
     // action) publishes it to the peers (`history::shared`).
@@ -64,10 +64,10 @@ pub fn run(ctx: &Context, tools: &dyn HookTools) -> ActionResult {
             let _ = tools.action_log(&format!("cannot record the switchover in the history: {e}"));
         }
     }
+    crate::charm::answer_clients_after(ctx, &Event::Action(ActionKind::Failover), tools);
     Ok(results(&[
         ("old-primary", name(&done.old_primary.host)),
         ("new-primary", name(&done.new_primary.host)),
         ("duration-ms", done.duration.as_millis().to_string()),
-        ("settled-ms", done.settled.as_millis().to_string()),
     ]))
 }

@@ -3,7 +3,7 @@
 
 use super::{Effects, ExecuteError};
 use crate::observe::Observed;
-use crate::switchover::{switchover, SwitchoverError};
+use crate::switchover::{switchover, Request, SwitchoverError};
 use crate::valkey::{Connector, Endpoint, Role};
 use crate::workload::{MONITOR_NAME, VALKEY_PORT};
 use std::time::Duration;
@@ -33,14 +33,16 @@ pub(super) fn hand_over(
         tracing::warn!("handing over although this unit's Sentinel does not name it the primary yet");
     }
     let limit = e.deadline.cap(o.failover_limit());
-    match switchover(e.connector, sentinel, None, avoid, admit, limit) {
+    // Settled: this unit stops next, and the failover's end is led by its Sentinel.
+    let request = Request { target: None, avoid, admit, limit, settle: true };
+    match switchover(e.connector, sentinel, &request) {
         Ok(s) => {
             tracing::info!(
                 "handed the primary role from {} to {} in {} ms (Sentinel settled after {} ms)",
                 s.old_primary,
                 s.new_primary,
                 s.duration.as_millis(),
-                s.settled.as_millis()
+                s.settled.unwrap_or(s.duration).as_millis()
             );
             Ok(())
         }

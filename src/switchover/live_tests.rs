@@ -4,6 +4,11 @@ use super::*;
 use crate::valkey::test_server::{poll_until, raw_connection, TestServer};
 use crate::valkey::{Role, TcpConnector};
 
+/// A settling request (the leaving primary's kind), with the default priority to admit.
+fn request<'a>(target: Option<&'a Endpoint>, avoid: &'a [Endpoint], limit_s: u64) -> Request<'a> {
+    Request { target, avoid, admit: 100, limit: Duration::from_secs(limit_s), settle: true }
+}
+
 struct Cluster {
     nodes: Vec<TestServer>,
     sentinel: TestServer,
@@ -58,8 +63,7 @@ fn switchover_to_a_named_target_keeps_every_write() {
     // The target is still behind the start-up fence (as after a restart the charm has not yet
     // reconciled); the primary reports it in sync, so the switchover admits it.
     c.data(&target).unwrap().config_set("replica-priority", "0").unwrap();
-    let done =
-        switchover(&c, &cl.sentinel.endpoint(), Some(&target), &[], 100, Duration::from_secs(20)).unwrap();
+    let done = switchover(&c, &cl.sentinel.endpoint(), &request(Some(&target), &[], 20)).unwrap();
     assert_eq!(done.old_primary, cl.nodes[0].endpoint());
     assert_eq!(done.new_primary, target, "the named target, not the other replica, was promoted");
     let mut t = c.data(&target).unwrap();
@@ -89,8 +93,7 @@ fn switchover_refuses_when_the_target_is_not_in_sync() {
     // Cut the target's link: it is no longer a replica of the primary at all.
     let target = cl.nodes[1].endpoint();
     c.data(&target).unwrap().replicaof(None).unwrap();
-    let err =
-        switchover(&c, &cl.sentinel.endpoint(), Some(&target), &[], 100, Duration::from_secs(5)).unwrap_err();
+    let err = switchover(&c, &cl.sentinel.endpoint(), &request(Some(&target), &[], 5)).unwrap_err();
     assert!(matches!(err, SwitchoverError::NotAReplica(_) | SwitchoverError::NotInSync(_)), "{err}");
     let mut s = c.sentinel(&cl.sentinel.endpoint()).unwrap();
     assert_eq!(s.primary_addr(MONITOR_NAME).unwrap(), Some(cl.nodes[0].endpoint()), "nothing moved");
@@ -107,8 +110,7 @@ fn a_switchover_without_target_promotes_no_replica_it_must_avoid_while_another_c
         let avoid: Vec<Endpoint> = avoid.iter().map(|i: &usize| cl.nodes[*i].endpoint()).collect();
         // Left to itself Sentinel would pick node 1 (a lower number is preferred).
         c.data(&cl.nodes[2].endpoint()).unwrap().config_set("replica-priority", "150").unwrap();
-        let done =
-            switchover(&c, &cl.sentinel.endpoint(), None, &avoid, 100, Duration::from_secs(20)).unwrap();
+        let done = switchover(&c, &cl.sentinel.endpoint(), &request(None, &avoid, 20)).unwrap();
         assert_ne!(done.new_primary, cl.nodes[0].endpoint());
         match want {
             Some(i) => {
@@ -119,6 +121,26 @@ fn a_switchover_without_target_promotes_no_replica_it_must_avoid_while_another_c
             None => assert!(avoid.contains(&done.new_primary), "{done:?}"),
         }
     }
+}
+
+/// The `failover` action's kind: it returns once Sentinel names the new primary, and Sentinel
+/// finishes on its own (the other replica re-pointed, no failover in progress).
+#[test]
+fn a_switchover_that_does_not_settle_returns_once_the_new_primary_is_named() {
+    let cl = cluster();
+    let c = TcpConnector::default();
+    let target = cl.nodes[1].endpoint();
+    let unsettled = Request { settle: false, ..request(Some(&target), &[], 20) };
+    let done = switchover(&c, &cl.sentinel.endpoint(), &unsettled).unwrap();
+    assert_eq!((done.new_primary.clone(), done.settled), (target.clone(), None));
+    let mut s = c.sentinel(&cl.sentinel.endpoint()).unwrap();
+    assert_eq!(s.primary_addr(MONITOR_NAME).unwrap(), Some(target.clone()), "named when it returned");
+    let finished = poll_until(Duration::from_secs(15), || {
+        let ended = s.primary(MONITOR_NAME).ok().flatten().is_some_and(|p| !p.failover_in_progress());
+        let other = c.data(&cl.nodes[2].endpoint()).and_then(|mut n| n.replication());
+        ended && other.is_ok_and(|r| r.master_port == Some(target.port))
+    });
+    assert!(finished, "Sentinel did not finish the failover on its own");
 }
 
 /// Redis 7.0 has no `SENTINEL FAILOVER … COORDINATED`: the charm pauses writes itself, waits for
@@ -137,7 +159,7 @@ fn switchover_on_redis_7_pauses_writes_itself() {
     for i in 0..100 {
         redis::cmd("SET").arg(format!("k{i}")).arg(i).query::<()>(&mut raw).unwrap();
     }
-    let done = switchover(&c, &cl.sentinel.endpoint(), None, &[], 100, Duration::from_secs(20)).unwrap();
+    let done = switchover(&c, &cl.sentinel.endpoint(), &request(None, &[], 20)).unwrap();
     assert_ne!(done.new_primary, cl.nodes[0].endpoint());
     let mut new_raw = raw_connection(done.new_primary.port);
     let n: u64 = redis::cmd("DBSIZE").query(&mut new_raw).unwrap();

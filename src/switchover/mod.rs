@@ -45,8 +45,27 @@ pub struct Switched {
     /// has sent `FAILOVER` to the primary, ~0.2 s after the command). Recorded in the history.
     pub duration: Duration,
     /// From the command until Sentinel finished (`+switch-master`: the other replicas re-pointed,
-    /// which it confirms at its next once-a-second INFO of each, so about a second later).
-    pub settled: Duration,
+    /// which it confirms at its next once-a-second INFO of each, so about a second later); `None`
+    /// when the caller did not wait for it ([`Request::settle`]).
+    pub settled: Option<Duration>,
+}
+
+/// What a switchover is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Promote this replica and no other (the `failover` action's `target`).
+    pub target: Option<&'a Endpoint>,
+    /// Without a target: replicas of units that are leaving too (see [`switchover`]).
+    pub avoid: &'a [Endpoint],
+    /// The configured replica-priority, given to a fenced candidate that is in sync.
+    pub admit: u32,
+    /// Bounds the wait for the promotion (and for the end of the failover when settling).
+    pub limit: Duration,
+    /// Wait until Sentinel finished the failover (the other replicas re-pointed, about a second
+    /// after the new primary is named), not only until it names the new primary. A leaving
+    /// primary waits (it stops next); the `failover` action does not: clients and the client
+    /// relation's answer follow the new primary from the moment it is named.
+    pub settle: bool,
 }
 
 impl Switched {
@@ -125,8 +144,8 @@ pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> O
     }
 }
 
-/// Runs a switchover through the Sentinel at `sentinel`; `limit` bounds the wait for promotion.
-/// `admit` is the configured replica-priority: a candidate still behind the start-up fence
+/// Runs a switchover through the Sentinel at `sentinel`, as `request` says. `admit` is the
+/// configured replica-priority: a candidate still behind the start-up fence
 /// (priority 0) that the primary reports in sync has resynced, so it is admitted with that
 /// priority first — the same condition the charm's own fence lift waits for, checked here so a
 /// switchover never waits for that hook (0: the operator wants no promotion; nothing admitted).
@@ -136,11 +155,9 @@ pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> O
 pub fn switchover(
     connector: &dyn Connector,
     sentinel: &Endpoint,
-    target: Option<&Endpoint>,
-    avoid: &[Endpoint],
-    admit: u32,
-    limit: Duration,
+    request: &Request<'_>,
 ) -> Result<Switched, SwitchoverError> {
+    let Request { target, avoid, admit, .. } = *request;
     let mut s = connector.sentinel(sentinel)?;
     let old = s.primary_addr(MONITOR_NAME)?.ok_or(SwitchoverError::NoPrimary)?;
     let mut p = connector.data(&old)?;
@@ -187,7 +204,8 @@ pub fn switchover(
         let known = s.replicas(MONITOR_NAME).ok()?;
         known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
     });
-    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, target, avoid, limit);
+    let request = Request { avoid, ..*request };
+    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, &request);
     // A Sentinel left at the fast period stays there until it restarts: the caller also forgets
     // the local Sentinel's tuning beforehand (`workload::tuning::forget`), so a later hook retunes.
     restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
@@ -195,17 +213,15 @@ pub fn switchover(
 }
 
 /// The switch itself, once `chosen` is known; see [`switchover`].
-#[allow(clippy::too_many_arguments)]
 fn switch_to(
     connector: &dyn Connector,
     s: &mut dyn SentinelNode,
     p: &mut dyn DataNode,
     old: &Endpoint,
     chosen: &Endpoint,
-    target: Option<&Endpoint>,
-    avoid: &[Endpoint],
-    limit: Duration,
+    request: &Request<'_>,
 ) -> Result<Switched, SwitchoverError> {
+    let Request { target, avoid, .. } = *request;
     let info = p.replication()?;
     let replicas = info.replicas.iter().map(endpoint_of);
     // A target: every other replica is out of Sentinel's choice, and gets its priority back.
@@ -230,7 +246,7 @@ fn switch_to(
         let online = info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of);
         online.filter(|e| !leaving.contains(e)).collect()
     };
-    let result = promote(connector, s, p, old, &must_catch_up, limit);
+    let result = promote(connector, s, p, old, &must_catch_up, request);
     for (ep, value) in lowered {
         restore(&format!("replica-priority {value} on {ep}"), || {
             connector.data(&ep)?.config_set("replica-priority", &value)
@@ -245,8 +261,9 @@ fn promote(
     p: &mut dyn DataNode,
     old: &Endpoint,
     must_catch_up: &[Endpoint],
-    limit: Duration,
+    request: &Request<'_>,
 ) -> Result<Switched, SwitchoverError> {
+    let limit = request.limit;
     let coordinated = p.version().map(|v| has_coordinated(&v)).unwrap_or(false);
     if !coordinated {
         // Redis 7.0: drain writes ourselves.
@@ -312,11 +329,20 @@ fn promote(
     let left = || limit.saturating_sub(started.elapsed());
     let announced = poll_every(left(), Duration::from_millis(20), || {
         let addr = s.primary_addr(MONITOR_NAME).ok().flatten()?;
-        (addr != *old).then(|| started.elapsed())
+        (addr != *old).then(|| (addr, started.elapsed()))
     });
     if !coordinated {
         // Redis 7.0: the old primary holds our pause; release its clients now, fenced.
         fence_and_unpause(connector, old, left());
+    }
+    if let (false, Some((named, duration))) = (request.settle, &announced) {
+        // Sentinel re-points the other replicas on its own from here.
+        return Ok(Switched {
+            old_primary: old.clone(),
+            new_primary: named.clone(),
+            duration: *duration,
+            settled: None,
+        });
     }
     // Done when Sentinel has switched (+switch-master): it names another primary and no failover
     // is in progress, i.e. the other replicas have been re-pointed too.
@@ -331,8 +357,8 @@ fn promote(
             Ok(Switched {
                 old_primary: old.clone(),
                 new_primary,
-                duration: announced.unwrap_or(settled),
-                settled,
+                duration: announced.map(|(_, d)| d).unwrap_or(settled),
+                settled: Some(settled),
             })
         }
         None => Err(SwitchoverError::Timeout(limit.as_secs())),
