@@ -149,9 +149,10 @@ pub fn poll_every<T>(limit: Duration, period: Duration, mut f: impl FnMut() -> O
 /// (priority 0) that the primary reports in sync has resynced, so it is admitted with that
 /// priority first — the same condition the charm's own fence lift waits for, checked here so a
 /// switchover never waits for that hook (0: the operator wants no promotion; nothing admitted).
-/// `avoid` (no `target` given): replicas of units that are leaving too. While another replica is
-/// in sync they are taken out of Sentinel's choice (priority 0, not restored: they are going);
-/// when only they are, one of them takes over (it steps aside and hands over in turn).
+/// `avoid` (no `target` given): replicas of units that are leaving too. They are taken out of
+/// Sentinel's choice (priority 0, not restored: they are going); when no other replica is in
+/// sync the switchover is refused as `NotInSync` (a hand-over to a unit that leaves as well would
+/// only have to be repeated, and when every unit leaves there is nobody to hand over to).
 pub fn switchover(
     connector: &dyn Connector,
     sentinel: &Endpoint,
@@ -168,18 +169,13 @@ pub fn switchover(
     };
     poll(CATCH_UP, || {
         let info = p.replication().ok()?;
-        chosen = choose(&staying(&info.replicas), info.master_repl_offset, target);
+        let others = staying(&info.replicas);
+        chosen = match others.is_empty() && !info.replicas.is_empty() {
+            true => Err(SwitchoverError::NotInSync("every replica's unit is leaving too".into())),
+            false => choose(&others, info.master_repl_offset, target),
+        };
         chosen.is_ok().then_some(())
     });
-    let avoid = match (&chosen, target) {
-        (Err(_), None) if !avoid.is_empty() => {
-            let info = p.replication()?;
-            chosen = choose(&info.replicas, info.master_repl_offset, None);
-            tracing::info!("only replicas of leaving units are in sync: one of them takes over");
-            &[][..]
-        }
-        _ => avoid,
-    };
     let chosen = chosen?;
     let candidates: Vec<Endpoint> = match target {
         Some(_) => vec![chosen.clone()],
@@ -204,8 +200,7 @@ pub fn switchover(
         let known = s.replicas(MONITOR_NAME).ok()?;
         known.iter().filter(|k| !k.is_down()).all(|k| k.info_refresh_ms < FRESH_INFO_MS).then_some(())
     });
-    let request = Request { avoid, ..*request };
-    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, &request);
+    let result = switch_to(connector, s.as_mut(), p.as_mut(), &old, &chosen, request);
     // A Sentinel left at the fast period stays there until it restarts: the caller also forgets
     // the local Sentinel's tuning beforehand (`workload::tuning::forget`), so a later hook retunes.
     restore("the Sentinel's INFO period", || s.set_info_period(crate::valkey::SENTINEL_INFO_PERIOD));
