@@ -14,7 +14,6 @@ use super::{Paths, WorkloadError};
 use crate::juju::Context;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// Pause before a side service is restarted after it exits.
@@ -189,23 +188,9 @@ pub fn all_active(show: &str, count: usize) -> bool {
     show.lines().filter(|l| l.trim() == "ActiveState=active").count() == count
 }
 
-/// Runs `systemctl args…`; its stdout when it succeeds.
-// The service seam: systemctl.
-#[allow(clippy::disallowed_methods)]
+/// Runs `systemctl args…` (the one on PATH); its stdout when it succeeds.
 fn systemctl(args: &[&str]) -> Result<String, WorkloadError> {
-    let command = || format!("systemctl {}", args.join(" "));
-    let out = Command::new("systemctl")
-        .args(args)
-        .output()
-        .map_err(|e| WorkloadError::Command { command: command(), detail: e.to_string() })?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(WorkloadError::Command {
-            command: command(),
-            detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
-        })
-    }
+    super::systemd::run_systemctl(Path::new("systemctl"), args)
 }
 
 /// `run/<name>.supervisor.pid`.

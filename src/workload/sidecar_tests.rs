@@ -4,6 +4,7 @@ use super::*;
 use crate::workload::pidfile::PidRecord;
 use crate::workload::test_support::{free_port, poll};
 use std::io::{Read, Write};
+use std::process::Command;
 
 /// Env var carrying the argv (one per line) into [`side_process`].
 const ARGV_VAR: &str = "VALKEY_CHARM_SIDECAR_TEST_ARGV";
