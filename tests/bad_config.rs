@@ -7,9 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::kept;
 use common::nodes::{self, field};
 use common::{poll, Deployed, APP};
-use valkey_harness::valkey::{Credentials, Endpoint};
+use valkey_harness::valkey::Credentials;
 
 /// Deadline for config changes to reach every unit.
 const CONVERGE: Duration = Duration::from_secs(90);
@@ -69,7 +70,7 @@ fn invalid_config_blocks_and_keeps_the_last_good_settings() {
     let admin = fixture.admin();
     let addresses: Vec<String> = fixture.units().into_iter().map(|(_, a)| a).collect();
     let primary = fixture.deployment().primary().unwrap().endpoint;
-    write_keys(&primary, &admin);
+    kept::write(&primary, &admin, KEYS, "the bad values arrive");
 
     for case in CASES {
         let before = runtime_values(case, &addresses, &admin);
@@ -130,19 +131,9 @@ fn invalid_config_blocks_and_keeps_the_last_good_settings() {
     }
 }
 
-/// Writes `KEYS` keys on the primary and waits until both replicas acknowledged them.
-fn write_keys(primary: &Endpoint, admin: &Credentials) {
-    let mut connection = nodes::connect(primary, admin).unwrap();
-    for n in 0..KEYS {
-        let () = redis::cmd("SET").arg(format!("kept:{n}")).arg(n).query(&mut connection).unwrap();
-    }
-    let acked: u32 = redis::cmd("WAIT").arg(2).arg(2000).query(&mut connection).unwrap();
-    assert_eq!(acked, 2, "both replicas must hold the keys before the bad values arrive");
-}
-
 /// Checks every data node still serves every key.
 fn keys_everywhere(addresses: &[String], admin: &Credentials) {
-    let keys: Vec<String> = (0..KEYS).map(|n| format!("kept:{n}")).collect();
+    let keys = kept::names(KEYS);
     for address in addresses {
         let node = nodes::data(address);
         let values: Vec<Option<String>> = nodes::query(&node, admin, redis::cmd("MGET").arg(&keys)).unwrap();

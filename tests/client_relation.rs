@@ -20,7 +20,9 @@ mod common;
 
 use std::time::Instant;
 
-use client_relation_support::{check_user, juju, received, requirer_charm, set, CONVERGE};
+use client_relation_support::{
+    check_user, deploy_requirers, failover_followed_by, juju, received, requirer_charm, set, CONVERGE,
+};
 use common::nodes::{self, query};
 use common::{poll, unit_at, Deployed, APP};
 use valkey_harness::valkey::Endpoint;
@@ -30,13 +32,7 @@ fn client_relation_gives_each_application_a_scoped_user_that_follows_the_primary
     let fixture = Deployed::new("client", 3, &[]);
     let charm = requirer_charm();
     // 1. two requirers with prefixes a and b, both related.
-    for (app, prefix) in [("app-a", "a"), ("app-b", "b")] {
-        juju(&fixture, &["deploy", &charm, app, "--config", &format!("prefix={prefix}")]);
-        juju(&fixture, &["integrate", APP, app]);
-    }
-    for app in ["app-a", "app-b"] {
-        fixture.juju.wait_idle_active(app, 1, CONVERGE).unwrap_or_else(|e| panic!("{app}: {e}"));
-    }
+    deploy_requirers(&fixture, &charm, &[("app-a", &["prefix=a"]), ("app-b", &["prefix=b"])]);
 
     // 2. each receives a working, scoped user.
     let (a, took) = poll("app-a's answer", CONVERGE, || received(&fixture, "app-a/0"));
@@ -47,22 +43,10 @@ fn client_relation_gives_each_application_a_scoped_user_that_follows_the_primary
     check_user(&fixture, &b, "b", "a");
 
     // 3. failover: the requirer's view of endpoints follows the primary.
-    let before = fixture.deployment().primary().expect("get-primary");
-    let outcome = fixture.juju.run_action(&format!("{APP}/leader"), "failover", &[]).unwrap();
-    assert_eq!(outcome.status, "completed", "failover: {:?}", outcome.message);
-    let after = fixture.deployment().primary().expect("get-primary");
-    assert_ne!(after.unit, before.unit, "failover did not move the primary");
+    let (moved, after, took) =
+        failover_followed_by(&fixture, "app-a/0", "app-a's endpoints naming the new primary");
     let units = fixture.units();
-    let (moved, took) = poll("app-a's endpoints naming the new primary", CONVERGE, || {
-        let got = received(&fixture, "app-a/0")?;
-        let unit = unit_at(&units, &got.endpoints);
-        if unit == after.unit {
-            Ok(got)
-        } else {
-            Err(format!("endpoints still {} ({unit})", got.endpoints))
-        }
-    });
-    println!("failover → app-a's endpoints name {}: {took:?} after the action returned", after.unit);
+    println!("failover → app-a's endpoints name {after}: {took:?} after the action returned");
     let key = "a:after-failover";
     assert_eq!(set(&moved.endpoints, &moved.user, key).expect("write through the new endpoints"), "OK");
 

@@ -21,8 +21,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use client_relation_support::{check_user, juju, received, CONVERGE};
-use common::{poll, unit_at, Deployed, APP};
+use client_relation_support::{check_user, deploy_requirers, failover_followed_by, received, CONVERGE};
+use common::{poll, Deployed};
 
 /// The pyenv interpreter, when it has the library.
 fn library_python() -> Result<PathBuf, String> {
@@ -76,9 +76,7 @@ fn the_data_platform_library_accepts_the_answer_and_follows_the_primary() {
     std::env::set_var("VALKEY_E2E_SUBSTRATE", "loopback");
     let fixture = Deployed::new("clientlib", 3, &[]);
     let charm = requirer_dir(&python);
-    juju(&fixture, &["deploy", &charm.path().display().to_string(), "app-lib", "--config", "prefix=lib"]);
-    juju(&fixture, &["integrate", APP, "app-lib"]);
-    fixture.juju.wait_idle_active("app-lib", 1, CONVERGE).unwrap_or_else(|e| panic!("app-lib: {e}"));
+    deploy_requirers(&fixture, &charm.path().display().to_string(), &[("app-lib", &["prefix=lib"])]);
 
     // 1. what the library hands the charm works.
     let (got, took) = poll("the library's resource_created", CONVERGE, || received(&fixture, "app-lib/0"));
@@ -86,22 +84,9 @@ fn the_data_platform_library_accepts_the_answer_and_follows_the_primary() {
     check_user(&fixture, &got, "lib", "other");
 
     // 2. endpoints_changed after a switchover.
-    let before = fixture.deployment().primary().expect("get-primary");
-    let outcome = fixture.juju.run_action(&format!("{APP}/leader"), "failover", &[]).unwrap();
-    assert_eq!(outcome.status, "completed", "failover: {:?}", outcome.message);
-    let after = fixture.deployment().primary().expect("get-primary");
-    assert_ne!(after.unit, before.unit, "failover did not move the primary");
-    let units = fixture.units();
-    let (moved, took) = poll("the library's endpoints_changed naming the new primary", CONVERGE, || {
-        let got = received(&fixture, "app-lib/0")?;
-        let unit = unit_at(&units, &got.endpoints);
-        if unit == after.unit {
-            Ok(got)
-        } else {
-            Err(format!("endpoints still {} ({unit})", got.endpoints))
-        }
-    });
-    println!("failover → the library reports {}: {took:?} after the action returned", after.unit);
+    let (moved, after, took) =
+        failover_followed_by(&fixture, "app-lib/0", "the library's endpoints_changed naming the new primary");
+    println!("failover → the library reports {after}: {took:?} after the action returned");
     assert_eq!(moved.user, got.user, "the same user after the switchover");
     fixture.juju.wait_idle_active("app-lib", 1, CONVERGE).expect("no hook of the library requirer failed");
 }

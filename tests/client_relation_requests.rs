@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use client_relation_support::{
-    check_user, juju, received, recorded, requirer_charm, set, Received, CONVERGE,
+    check_user, deploy_requirers, juju, received, recorded, requirer_charm, set, Received, CONVERGE,
 };
 use common::nodes::{self, query};
 use common::{poll, Deployed, APP};
@@ -138,21 +138,15 @@ fn login_loop(
 fn v0_and_bad_requests_and_config_re_renders_leave_every_client_served() {
     let fixture = Deployed::new("clientreq", 3, &[]);
     let charm = requirer_charm();
-    for (app, config) in [
-        ("app-a", vec!["prefix=a"]),
-        ("app-old", vec!["prefix=old", "protocol=v0"]),
-        ("app-bad", vec!["prefix="]),
-    ] {
-        let mut args = vec!["deploy", charm.as_str(), app];
-        for c in &config {
-            args.extend(["--config", c]);
-        }
-        juju(&fixture, &args);
-        juju(&fixture, &["integrate", APP, app]);
-    }
-    for app in ["app-a", "app-old", "app-bad"] {
-        fixture.juju.wait_idle_active(app, 1, CONVERGE).unwrap_or_else(|e| panic!("{app}: {e}"));
-    }
+    deploy_requirers(
+        &fixture,
+        &charm,
+        &[
+            ("app-a", &["prefix=a"][..]),
+            ("app-old", &["prefix=old", "protocol=v0"]),
+            ("app-bad", &["prefix="]),
+        ],
+    );
 
     // 1. v0: the flat answer and a working, scoped user.
     let (a, _) = poll("app-a's answer", CONVERGE, || received(&fixture, "app-a/0"));

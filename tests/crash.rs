@@ -9,6 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::kept;
 use common::nodes::{self, field};
 use common::settle::{settled, CONVERGE};
 use common::{poll, start_probe, unit_at, Deployed, APP};
@@ -52,7 +53,7 @@ fn crash_scenario(name: &str, appendonly_off_later: bool) {
     let sentinels = deployment.sentinel_set(&admin).unwrap();
     let (old, epoch) = settled(&fixture, &sentinels, &admin, None);
     let old_unit = unit_at(&units, &old);
-    write_keys(&old, &admin);
+    kept::write(&old, &admin, KEYS, "the crash");
 
     let probe = start_probe(&sentinels, "{name}", WRITES_PER_PHASE, CONVERGE);
 
@@ -118,19 +119,9 @@ fn server_field(node: &Endpoint, admin: &Credentials, name: &str) -> Result<Stri
     field(&info, name).map(str::to_string)
 }
 
-/// Writes `KEYS` keys on the primary and waits until both replicas acknowledged them.
-fn write_keys(primary: &Endpoint, admin: &Credentials) {
-    let mut connection = nodes::connect(primary, admin).unwrap();
-    for n in 0..KEYS {
-        let () = redis::cmd("SET").arg(format!("kept:{n}")).arg(n).query(&mut connection).unwrap();
-    }
-    let acked: u32 = redis::cmd("WAIT").arg(2).arg(2000).query(&mut connection).unwrap();
-    assert_eq!(acked, 2, "both replicas must hold the keys before the crash");
-}
-
 /// Checks every data node serves every key written before the crash.
 fn keys_everywhere(endpoints: &[Endpoint], admin: &Credentials) {
-    let keys: Vec<String> = (0..KEYS).map(|n| format!("kept:{n}")).collect();
+    let keys = kept::names(KEYS);
     for node in endpoints {
         let values: Vec<Option<String>> = nodes::query(node, admin, redis::cmd("MGET").arg(&keys)).unwrap();
         let present = values.iter().filter(|v| v.is_some()).count();

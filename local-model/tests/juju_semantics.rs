@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{eventually, TestModel};
+use common::{eventually, TestModel, THIRD_UNIT_TEARDOWN};
 use juju_local::store::Store;
 use std::time::Duration;
 
@@ -29,16 +29,7 @@ fn remove_unit_departs_first_by_default_and_the_departed_peer_leaves_relation_li
     m.clear_events();
     m.ok(&["remove-unit", "test-charm/2"]);
     m.ok(&["wait", "--timeout", "60s", "--units", "2"]);
-    assert_eq!(
-        m.events_of("test-charm/2"),
-        [
-            "cluster-relation-departed:test-charm/0",
-            "cluster-relation-departed:test-charm/1",
-            "data-storage-detaching",
-            "stop",
-            "remove"
-        ]
-    );
+    assert_eq!(m.events_of("test-charm/2"), THIRD_UNIT_TEARDOWN);
     assert_eq!(
         teardown_of(&m, "test-charm/2"),
         [
@@ -187,16 +178,7 @@ fn force_still_runs_the_teardown_hooks_and_no_wait_removes_at_once() {
     m.clear_events();
     m.ok(&["remove-unit", "test-charm/2", "--force"]);
     m.ok(&["wait", "--timeout", "60s", "--units", "2"]);
-    assert_eq!(
-        m.events_of("test-charm/2"),
-        [
-            "cluster-relation-departed:test-charm/0",
-            "cluster-relation-departed:test-charm/1",
-            "data-storage-detaching",
-            "stop",
-            "remove"
-        ]
-    );
+    assert_eq!(m.events_of("test-charm/2"), THIRD_UNIT_TEARDOWN);
     m.clear_events();
     m.ok(&["remove-unit", "test-charm/1", "--force", "--no-wait"]);
     assert!(!m.state().units.contains_key("test-charm/1"), "--no-wait: gone at once");

@@ -21,6 +21,14 @@ fn two_apps(name: &str, n: u32) -> TestModel {
     m
 }
 
+/// [`two_apps`] with one requirer unit, related (`source` ↔ `upstream`) and settled.
+fn related(name: &str) -> TestModel {
+    let m = two_apps(name, 1);
+    m.ok(&["integrate", "test-charm", "requirer-charm"]);
+    m.wait();
+    m
+}
+
 /// The relation-hook lines of the requirer: `<unit> <hook> <JUJU_RELATION_ID> <JUJU_REMOTE_APP> ids=...`.
 fn relation_log(m: &TestModel) -> Vec<String> {
     std::fs::read_to_string(m.dir().join("relations.log"))
@@ -59,9 +67,7 @@ fn created_then_pairs(events: &[String], endpoint: &str) -> Vec<String> {
 /// never joins units of its own application.
 #[test]
 fn integrate_runs_created_then_joined_and_changed_for_each_remote_unit_on_both_sides() {
-    let m = two_apps("rel-order", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-order");
     for unit in ["test-charm/0", "test-charm/1"] {
         let joined = created_then_pairs(&m.events_of(unit), "source");
         assert_eq!(joined, ["requirer-charm/0"], "{unit}");
@@ -112,9 +118,7 @@ fn integrate_errors_are_jujus_and_leave_the_model_as_it_was() {
 /// (`resolver.go` compares settings versions).
 #[test]
 fn bags_follow_jujus_read_and_write_rules_and_only_real_changes_fire() {
-    let m = two_apps("rel-bags", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-bags");
     m.clear_events();
     m.exec("requirer-charm/0", "relation-set -r upstream:1 want=cache");
     m.wait();
@@ -161,9 +165,7 @@ fn bags_follow_jujus_read_and_write_rules_and_only_real_changes_fire() {
 /// lists it, and once every unit broke it, it is gone.
 #[test]
 fn remove_relation_departs_then_breaks_on_every_unit_and_forgets_the_relation() {
-    let m = two_apps("rel-remove", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-remove");
     m.clear_events();
     std::fs::remove_file(m.dir().join("relations.log")).unwrap();
     m.ok(&["remove-relation", "requirer-charm", "test-charm"]);
@@ -191,9 +193,7 @@ fn remove_relation_departs_then_breaks_on_every_unit_and_forgets_the_relation() 
 /// itself after departing (`resolver.go`: a dying unit departs all, then breaks).
 #[test]
 fn units_added_or_removed_later_join_or_depart_the_relation() {
-    let m = two_apps("rel-scale", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-scale");
     m.clear_events();
     m.ok(&["add-unit", "requirer-charm"]);
     m.wait();
@@ -241,9 +241,7 @@ fn units_added_or_removed_later_join_or_depart_the_relation() {
 /// departs its units and breaks the relation; the relation is gone afterwards.
 #[test]
 fn remove_application_breaks_its_relations_on_the_other_side() {
-    let m = two_apps("rel-rmapp", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-rmapp");
     m.clear_events();
     m.ok(&["remove-application", "requirer-charm"]);
     m.wait();
@@ -275,9 +273,7 @@ fn remove_application_breaks_its_relations_on_the_other_side() {
 /// (`cmd/juju/status/output_tabular.go`).
 #[test]
 fn status_lists_relations_in_json_and_in_the_relations_table() {
-    let m = two_apps("rel-status", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-status");
     let doc: serde_json::Value = serde_json::from_str(&m.ok(&["status", "--format", "json"])).unwrap();
     let apps = &doc["applications"];
     assert_eq!(
@@ -306,9 +302,7 @@ fn status_lists_relations_in_json_and_in_the_relations_table() {
 /// application hooks first (`resolver.go`, `nextHookForRelation`, "trigger all app hooks first").
 #[test]
 fn a_newcomer_sees_the_remote_application_bag_before_its_joins() {
-    let m = two_apps("rel-appfirst", 1);
-    m.ok(&["integrate", "test-charm", "requirer-charm"]);
-    m.wait();
+    let m = related("rel-appfirst");
     m.exec("test-charm/0", "relation-set -r source:1 --app endpoint=here");
     m.wait();
     m.clear_events();

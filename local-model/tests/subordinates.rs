@@ -20,6 +20,15 @@ fn principal_and_subordinate(m: &TestModel, n: u32) {
     m.wait();
 }
 
+/// A new model with [`principal_and_subordinate`] related (`source` ↔ `host`) and settled.
+fn related(name: &str, n: u32) -> TestModel {
+    let m = TestModel::new(name);
+    principal_and_subordinate(&m, n);
+    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
+    m.wait();
+    m
+}
+
 fn status(m: &TestModel) -> Value {
     serde_json::from_str(&m.ok(&["status", "--format", "json"])).expect("status is JSON")
 }
@@ -133,10 +142,7 @@ fn integrate_puts_one_subordinate_on_each_principal_that_joins_only_its_own_prin
 /// `Status.get_units` walks). The machines section holds the principals' machines only.
 #[test]
 fn status_shows_subordinates_under_their_principal_unit() {
-    let m = TestModel::new("sub-status");
-    principal_and_subordinate(&m, 2);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-status", 2);
     let subs: Vec<String> = ["test-charm/0", "test-charm/1"].iter().map(|p| subordinate_on(&m, p)).collect();
     m.wait();
     let st = status(&m);
@@ -164,10 +170,7 @@ fn status_shows_subordinates_under_their_principal_unit() {
 /// the container relation and enters its scope (`EnterScope` creates the subordinate).
 #[test]
 fn a_new_principal_unit_gets_a_subordinate() {
-    let m = TestModel::new("sub-add");
-    principal_and_subordinate(&m, 1);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-add", 1);
     m.ok(&["add-unit", "test-charm"]);
     m.wait();
     let sub = subordinate_on(&m, "test-charm/1");
@@ -182,10 +185,7 @@ fn a_new_principal_unit_gets_a_subordinate() {
 /// `remove` hook runs before the principal's and the machine outlives it.
 #[test]
 fn removing_a_principal_removes_its_subordinate_first() {
-    let m = TestModel::new("sub-remove-unit");
-    principal_and_subordinate(&m, 2);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-remove-unit", 2);
     let sub = subordinate_on(&m, "test-charm/1");
     let keep = subordinate_on(&m, "test-charm/0");
     m.wait();
@@ -213,10 +213,7 @@ fn removing_a_principal_removes_its_subordinate_first() {
 /// `doc/death-and-destruction.md`, "remove-relation"). The principals stay.
 #[test]
 fn remove_relation_removes_the_subordinate_units() {
-    let m = TestModel::new("sub-remove-rel");
-    principal_and_subordinate(&m, 2);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-remove-rel", 2);
     let subs: Vec<String> = ["test-charm/0", "test-charm/1"].iter().map(|p| subordinate_on(&m, p)).collect();
     m.wait();
     m.clear_events();
@@ -290,10 +287,7 @@ fn machine_mode_subordinate_runs_on_the_principal_machine() {
 /// principal, each subordinate goes before its principal's machine.
 #[test]
 fn remove_application_of_either_side() {
-    let m = TestModel::new("sub-remove-app");
-    principal_and_subordinate(&m, 2);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-remove-app", 2);
     subordinate_on(&m, "test-charm/1");
     m.wait();
     m.ok(&["remove-application", "subordinate-charm"]);
@@ -323,10 +317,7 @@ fn jubilant_finds_subordinate_units() {
         println!("skipped: no .cache/pyenv (run scripts/setup to install jubilant and ops)");
         return;
     };
-    let m = TestModel::new("sub-jubilant");
-    principal_and_subordinate(&m, 2);
-    m.ok(&["integrate", "test-charm", "subordinate-charm"]);
-    m.wait();
+    let m = related("sub-jubilant", 2);
     subordinate_on(&m, "test-charm/1");
     m.wait();
     let script = r#"

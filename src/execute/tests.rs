@@ -116,20 +116,60 @@ pub(super) fn ctx(dir: &std::path::Path) -> Context {
     .unwrap()
 }
 
+/// A unit to execute steps on: `valkey/0`'s context and its workload paths (`data/`, created) in a
+/// temporary directory, fake hook tools, and a connector and a supervisor that record what they
+/// are asked.
+struct Rig {
+    dir: tempfile::TempDir,
+    ctx: Context,
+    tools: FakeHookTools,
+    rec: Recorder,
+    sup: RecordingSupervisor,
+    paths: Paths,
+    /// A whole hook's budget.
+    deadline: Deadline,
+}
+
+impl Rig {
+    /// The unit, with `tools` as its hook tools.
+    fn new(tools: FakeHookTools) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().join("data"));
+        paths.create_dirs().unwrap();
+        Rig {
+            ctx: ctx(dir.path()),
+            dir,
+            tools,
+            rec: Recorder::default(),
+            sup: RecordingSupervisor::default(),
+            paths,
+            deadline: Deadline::for_hook(),
+        }
+    }
+
+    /// The effects of a unit with storage and the binary: the supervisor and the paths.
+    fn with_workload(&self) -> Effects<'_> {
+        Effects { supervisor: Some(&self.sup), paths: Some(&self.paths), ..self.without_workload() }
+    }
+
+    /// The effects of a unit before storage and the binary: no supervisor, no paths.
+    fn without_workload(&self) -> Effects<'_> {
+        Effects {
+            ctx: &self.ctx,
+            tools: &self.tools,
+            connector: &self.rec,
+            supervisor: None,
+            paths: None,
+            deadline: &self.deadline,
+        }
+    }
+}
+
 #[test]
 fn protocol_steps_write_the_peer_bags() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0").leader(true);
-    let rec = Recorder::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: None,
-        paths: None,
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0").leader(true));
+    let Rig { tools, .. } = &rig;
+    let e = rig.without_workload();
     let o = Observed::test(0).leader();
     let steps = [
         Step::PublishHost("valkey-0.test".into()),
@@ -153,21 +193,9 @@ fn protocol_steps_write_the_peer_bags() {
 
 #[test]
 fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let paths = Paths::new(dir.path().join("storage"));
-    paths.create_dirs().unwrap();
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let sup = RecordingSupervisor::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: Some(&sup),
-        paths: Some(&paths),
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { rec, paths, .. } = &rig;
+    let e = rig.with_workload();
     let o = Observed::test(0);
     let settings = runtime_settings(o.config.as_ref().unwrap(), 1).unwrap();
     // A client user the client pass persisted (crate::client::carry).
@@ -196,7 +224,7 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
     execute(&e, &admitted, &[apply(&admitted)]).unwrap();
     assert!(rec.log.borrow().contains(&"valkey-0.test:6379 CONFIG SET replica-priority 100".to_string()));
     let remembered: RuntimeSettings =
-        serde_json::from_str(&std::fs::read_to_string(applied_path(&paths)).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(applied_path(paths)).unwrap()).unwrap();
     assert_eq!(remembered, settings);
     let conf = std::fs::read_to_string(paths.valkey_conf()).unwrap();
     assert!(conf.contains("replicaof valkey-0.test 6379"), "keeps the current replication source");
@@ -206,18 +234,9 @@ fn settings_go_to_the_local_valkey_and_sentinel_and_are_remembered() {
 
 #[test]
 fn quorum_and_reset_go_to_the_named_sentinel() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0").leader(true);
-    let rec = Recorder::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: None,
-        paths: None,
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0").leader(true));
+    let Rig { tools, rec, .. } = &rig;
+    let e = rig.without_workload();
     let steps = [
         Step::ResetSentinel {
             unit: "valkey/2".into(),
@@ -243,18 +262,9 @@ fn quorum_and_reset_go_to_the_named_sentinel() {
 
 #[test]
 fn retiring_leaves_a_marker() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: None,
-        paths: None,
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { dir, tools, .. } = &rig;
+    let e = rig.without_workload();
     let mut o = Observed::test(0);
     o.me.started = true;
     execute(&e, &o, &[Step::MarkRetired]).unwrap();
@@ -301,21 +311,9 @@ impl Supervisor for RecordingSupervisor {
 
 #[test]
 fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scripts() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let paths = Paths::new(dir.path().join("data"));
-    paths.create_dirs().unwrap();
-    let sup = RecordingSupervisor::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: Some(&sup),
-        paths: Some(&paths),
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { sup, paths, .. } = &rig;
+    let e = rig.with_workload();
     let o = Observed::test(0).running(crate::observe::fixture::primary_info(0, &[]));
     execute(&e, &o, &[Step::RefreshSupervision(Duration::from_millis(8000))]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["refresh 8000 ms"], "no start, stop or restart");
@@ -334,19 +332,9 @@ fn refreshing_supervision_hands_the_delay_to_the_supervisor_and_rewrites_the_scr
 
 #[test]
 fn stopping_a_leaving_units_services_removes_them_sentinel_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let sup = RecordingSupervisor::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: Some(&sup),
-        paths: None,
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { sup, .. } = &rig;
+    let e = Effects { paths: None, ..rig.with_workload() };
     execute(&e, &Observed::test(0), &[Step::StopServices]).unwrap();
     assert_eq!(sup.0.borrow().clone(), ["remove sentinel", "remove valkey"]);
 }
@@ -367,21 +355,9 @@ fn a_peer_that_just_moved_is_live_at_its_new_address_before_it_publishes_it() {
 #[test]
 fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_with_the_new_addresses() {
     use crate::observe::fixture::{peer, replica_info};
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let paths = Paths::new(dir.path().join("data"));
-    paths.create_dirs().unwrap();
-    let sup = RecordingSupervisor::default();
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: Some(&sup),
-        paths: Some(&paths),
-        deadline: &Deadline::for_hook(),
-    };
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { rec, sup, paths, .. } = &rig;
+    let e = rig.with_workload();
     // valkey/0 (10.0.0.2) replicates from valkey/1, which moved from 10.0.0.3 to 10.0.0.13.
     let (old, new) = ("10.0.0.3", "10.0.0.13");
     let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]).running(replica_info(1, 10, true));
@@ -410,7 +386,7 @@ fn a_replica_known_by_ip_follows_its_moved_primary_and_its_sentinel_restarts_wit
     let valkey = std::fs::read_to_string(paths.valkey_conf()).unwrap();
     assert!(valkey.contains(&format!("replicaof {new} 6379")), "{valkey}");
     assert_eq!(sup.0.borrow().clone(), ["stop sentinel", "start sentinel"]);
-    let recorded = crate::workload::read_bound(&paths).peers.unwrap();
+    let recorded = crate::workload::read_bound(paths).peers.unwrap();
     assert_eq!(recorded.get("valkey/1").map(String::as_str), Some(new));
 }
 
@@ -422,13 +398,8 @@ fn a_start_that_outlasts_the_hook_deadline_ends_waiting_and_a_later_hook_complet
     use crate::juju::StatusKind;
     use crate::observe::fixture::{host, peer, sentinel};
     use std::time::Instant;
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
-    let paths = Paths::new(dir.path().join("data"));
-    paths.create_dirs().unwrap();
-    let sup = RecordingSupervisor::default();
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { tools, rec, .. } = &rig;
     // valkey/0 holds the start lock and joins valkey/1, the primary, whose Sentinel has not
     // discovered valkey/0's Sentinel yet.
     let mut o = Observed::test(0).with_peers(vec![peer(1, true, Some(1))]);
@@ -442,14 +413,7 @@ fn a_start_that_outlasts_the_hook_deadline_ends_waiting_and_a_later_hook_complet
 
     // The first hook has 300 ms left: the discovery wait (START_WAIT, 20 s) ends with it.
     let hook_1 = Deadline::after(Duration::from_millis(300));
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: Some(&sup),
-        paths: Some(&paths),
-        deadline: &hook_1,
-    };
+    let e = Effects { deadline: &hook_1, ..rig.with_workload() };
     let t = Instant::now();
     let out = execute(&e, &o, &plan.steps).expect("running out of time is not an error");
     assert!(t.elapsed() < START_WAIT / 4, "the deadline bounded the wait: {:?}", t.elapsed());
@@ -480,19 +444,10 @@ fn a_start_that_outlasts_the_hook_deadline_ends_waiting_and_a_later_hook_complet
 /// hook (which plans them again).
 #[test]
 fn a_spent_budget_leaves_the_remaining_steps_to_the_next_hook() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx(dir.path());
-    let tools = FakeHookTools::new("valkey/0");
-    let rec = Recorder::default();
+    let rig = Rig::new(FakeHookTools::new("valkey/0"));
+    let Rig { tools, rec, .. } = &rig;
     let spent = Deadline::after(Duration::ZERO);
-    let e = Effects {
-        ctx: &ctx,
-        tools: &tools,
-        connector: &rec,
-        supervisor: None,
-        paths: None,
-        deadline: &spent,
-    };
+    let e = Effects { deadline: &spent, ..rig.without_workload() };
     let steps = [Step::PublishHost("valkey-0.test".into()), Step::RequestStart];
     let out = execute(&e, &Observed::test(0), &steps).unwrap();
     assert_eq!(out.notes, [out_of_time(2)]);

@@ -1,22 +1,19 @@
 //! Supervision without systemd: a detached `dispatch supervise` process per service (see
-//! [`super::supervise`]), started in its own session with its output in the service's
+//! [`super::supervise`] and [`super::detached`]), started in its own session with its output in the service's
 //! supervisor log and the hook's environment inherited (the local model finds a unit's
 //! processes by `JUJU_MODEL_UUID`/`JUJU_UNIT_NAME` in their environment, so it is never cleared).
 
-use super::files::{create_private_dir, io_err, write_file};
+use super::detached::{self, wait_until};
+use super::files::{create_private_dir, write_file};
 use super::pidfile::{self, PidRecord};
 use super::service::{Service, Supervisor, SENTINEL_RESTART_DELAY, STOP_TIMEOUT};
 use super::supervise::{child_pidfile, restart_delay_file};
 use super::{Installed, Paths, WorkloadError, START_FENCE};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long [`Direct::start`] waits for the supervisor to have started its child.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
-/// Poll interval while waiting for processes.
-const POLL: Duration = Duration::from_millis(20);
 
 /// Services supervised by detached `dispatch supervise` processes.
 #[derive(Debug, Clone)]
@@ -124,23 +121,7 @@ impl Direct {
     }
 }
 
-/// Polls `done` every [`POLL`] until it holds or `timeout` passes; returns whether it held.
-fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
 impl Supervisor for Direct {
-    // The service seam: starts the supervisor process (setsid: see SAFETY below).
-    #[allow(clippy::disallowed_methods, unsafe_code)]
     fn start(&self, svc: Service) -> Result<(), WorkloadError> {
         if self.supervisor(svc).is_some() {
             return Ok(());
@@ -157,37 +138,13 @@ impl Supervisor for Direct {
             // The delay file overrides the command line: a stale one must not outlive this start.
             self.refresh(self.valkey_restart_delay)?;
         }
-        let log_path = self.supervisor_log(svc);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(io_err("open", &log_path))?;
-        let log2 = log.try_clone().map_err(io_err("open", &log_path))?;
-        let mut cmd = Command::new(&self.dispatch);
-        cmd.args(self.supervise_args(svc))
-            .current_dir(self.paths.run_dir())
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
-            // A service is not part of the hook that started it: Sentinel's client-reconfig
-            // script calls juju-exec, which refuses to run inside a hook context
-            // (`cmd/jujud/run/run.go`), as a systemd service never inherits one.
-            .env_remove("JUJU_CONTEXT_ID");
-        // SAFETY: setsid(2) is async-signal-safe; it detaches the supervisor from the hook's
-        // session and process group, so the agent ending the hook does not end the service.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().map_err(|e| WorkloadError::Command {
-            command: format!("{} supervise", self.dispatch.display()),
-            detail: e.to_string(),
-        })?;
+        let mut child = detached::spawn(
+            &self.dispatch,
+            self.supervise_args(svc),
+            &self.paths.run_dir(),
+            &self.supervisor_log(svc),
+            &format!("{} supervise", self.dispatch.display()),
+        )?;
         let started = wait_until(START_TIMEOUT, || {
             self.child(svc).is_some() || matches!(child.try_wait(), Ok(Some(_)))
         });
@@ -210,29 +167,7 @@ impl Supervisor for Direct {
     }
 
     fn stop(&self, svc: Service) -> Result<(), WorkloadError> {
-        let sup = self.supervisor(svc);
-        let child = self.child(svc);
-        match (sup, child) {
-            (None, None) => return Ok(()),
-            (Some(s), _) => s.signal(libc::SIGTERM),
-            (None, Some(c)) => c.signal(libc::SIGTERM),
-        };
-        let gone = |r: Option<PidRecord>| r.is_none_or(|r| !r.is_alive());
-        if wait_until(STOP_TIMEOUT, || gone(sup) && gone(child)) {
-            return Ok(());
-        }
-        for rec in [child, sup].into_iter().flatten() {
-            rec.signal(libc::SIGKILL);
-        }
-        if wait_until(Duration::from_secs(5), || gone(sup) && gone(child)) {
-            Ok(())
-        } else {
-            Err(WorkloadError::Timeout {
-                service: svc.to_string(),
-                what: "stop",
-                seconds: STOP_TIMEOUT.as_secs() + 5,
-            })
-        }
+        detached::stop(self.supervisor(svc), self.child(svc), STOP_TIMEOUT, &svc.to_string())
     }
 
     fn pid(&self, svc: Service) -> Option<u32> {

@@ -4,8 +4,8 @@ use super::*;
 use crate::config::CharmConfig;
 use crate::workload::pidfile::PidRecord;
 use crate::workload::render::{render_sentinel_conf, render_valkey_conf, SentinelConf, ValkeyConf};
-use crate::workload::test_support::{free_port, poll, valkey_server};
-use crate::workload::{write_file, write_private, Credentials, ADMIN_USER};
+use crate::workload::test_support::{self, free_port, kill_supervised, poll, valkey_server};
+use crate::workload::{write_private, Credentials, ADMIN_USER};
 
 /// Env var carrying the supervisor's argv (one per line) into [`supervisor_process`].
 const ARGV_VAR: &str = "VALKEY_CHARM_SUPERVISE_TEST_ARGV";
@@ -25,15 +25,7 @@ fn supervisor_process() {
 
 /// A `dispatch` stand-in that runs [`supervisor_process`] with its arguments.
 fn fake_dispatch(dir: &Path) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let script = format!(
-        "#!/bin/sh\n{ARGV_VAR}=\"$(printf '%s\\n' \"$@\")\" exec '{}' --exact \
-         workload::direct::tests::supervisor_process --ignored --nocapture --test-threads=1\n",
-        exe.display()
-    );
-    let path = dir.join("dispatch");
-    write_file(&path, &script, 0o755).unwrap();
-    path
+    test_support::fake_dispatch(dir, ARGV_VAR, "workload::direct::tests::supervisor_process")
 }
 
 /// Kills everything the test's supervisors started, whatever happened in the test.
@@ -42,12 +34,7 @@ struct Cleanup(Direct);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for svc in [Service::Valkey, Service::Sentinel] {
-            let sup = self.0.supervisor_pidfile(svc);
-            for file in [child_pidfile(&sup), sup] {
-                if let Some(rec) = PidRecord::read(&file) {
-                    rec.signal(libc::SIGKILL);
-                }
-            }
+            kill_supervised(&self.0.supervisor_pidfile(svc));
         }
     }
 }
@@ -107,14 +94,21 @@ fn unit(dir: &Path, port: u16, s_port: u16) -> Paths {
     paths
 }
 
+/// [`unit`] under a direct supervisor of the pinned valkey-server that restarts Valkey 200 ms after
+/// an exit; the guard kills what it starts.
+fn supervised_unit(dir: &Path, port: u16, s_port: u16) -> (Paths, Direct, Cleanup) {
+    let paths = unit(dir, port, s_port);
+    let installed = Installed { server: valkey_server(), version: "9.1.2".into() };
+    let direct = Direct::new(&fake_dispatch(dir), &paths, &installed, Duration::from_millis(200));
+    let cleanup = Cleanup(direct.clone());
+    (paths, direct, cleanup)
+}
+
 #[test]
 fn direct_supervisor_restarts_a_killed_valkey_and_stops_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let (port, s_port) = (free_port(), free_port());
-    let paths = unit(tmp.path(), port, s_port);
-    let installed = Installed { server: valkey_server(), version: "9.1.2".into() };
-    let direct = Direct::new(&fake_dispatch(tmp.path()), &paths, &installed, Duration::from_millis(200));
-    let _cleanup = Cleanup(direct.clone());
+    let (paths, direct, _cleanup) = supervised_unit(tmp.path(), port, s_port);
     // A descriptor leaked into the hook (no close-on-exec), as an agent might.
     let mut leaked = [0i32; 2];
     // SAFETY: pipe(2) writes two descriptors into the array.
@@ -199,10 +193,7 @@ fn mode(path: &Path) -> u32 {
 fn config_files_stay_private_after_the_servers_rewrite_them() {
     let tmp = tempfile::tempdir().unwrap();
     let (port, s_port) = (free_port(), free_port());
-    let paths = unit(tmp.path(), port, s_port);
-    let installed = Installed { server: valkey_server(), version: "9.1.2".into() };
-    let direct = Direct::new(&fake_dispatch(tmp.path()), &paths, &installed, Duration::from_millis(200));
-    let _cleanup = Cleanup(direct.clone());
+    let (paths, direct, _cleanup) = supervised_unit(tmp.path(), port, s_port);
     direct.start(Service::Valkey).unwrap();
     direct.start(Service::Sentinel).unwrap();
     assert!(poll(Duration::from_secs(10), || ping(port).then_some(())).is_some(), "valkey answers");

@@ -6,6 +6,7 @@
 
 pub mod apt;
 pub mod bound;
+pub mod detached;
 pub mod direct;
 pub mod exporter_package;
 #[cfg(test)]

@@ -1,20 +1,20 @@
 //! Services of their own beside Valkey and Sentinel (the metrics exporter, the charm's metrics
 //! server), under the same supervisor as they: a systemd unit each where systemd runs the
-//! machine, else a detached `dispatch supervise` process each (see [`super::direct`]).
+//! machine, else a detached `dispatch supervise` process each (see [`super::detached`]).
 //!
 //! Unlike Valkey they carry no HA logic: restarted 2 s after an exit, started at boot, and
 //! restarted whenever their definition (program and arguments) changes. Kept apart from
 //! [`super::service::Service`] so that the two HA services' supervision stays as it is.
 
+use super::detached::{self, wait_until};
 use super::files::{create_private_dir, io_err, write_file};
-use super::pidfile::{self, PidRecord};
+use super::pidfile;
 use super::supervise::child_pidfile;
 use super::{Paths, WorkloadError};
 use crate::juju::Context;
-use std::os::unix::process::CommandExt;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Pause before a side service is restarted after it exits.
 pub const RESTART_DELAY: Duration = Duration::from_secs(2);
@@ -53,18 +53,6 @@ pub enum SideSupervisor {
         /// The unit's workload paths.
         paths: Paths,
     },
-}
-
-/// Polls `done` every 20 ms until it holds or `timeout` passes.
-fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
 }
 
 /// Quotes a word for `ExecStart=` when it holds anything but plain characters.
@@ -200,23 +188,9 @@ pub fn all_active(show: &str, count: usize) -> bool {
     show.lines().filter(|l| l.trim() == "ActiveState=active").count() == count
 }
 
-/// Runs `systemctl args…`; its stdout when it succeeds.
-// The service seam: systemctl.
-#[allow(clippy::disallowed_methods)]
+/// Runs `systemctl args…` (the one on PATH); its stdout when it succeeds.
 fn systemctl(args: &[&str]) -> Result<String, WorkloadError> {
-    let command = || format!("systemctl {}", args.join(" "));
-    let out = Command::new("systemctl")
-        .args(args)
-        .output()
-        .map_err(|e| WorkloadError::Command { command: command(), detail: e.to_string() })?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(WorkloadError::Command {
-            command: command(),
-            detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
-        })
-    }
+    super::systemd::run_systemctl(Path::new("systemctl"), args)
 }
 
 /// `run/<name>.supervisor.pid`.
@@ -236,8 +210,8 @@ fn cmdline(svc: &SideService) -> String {
         .join("\n")
 }
 
-// The service seam: starts the supervisor process (setsid: see SAFETY below).
-#[allow(clippy::disallowed_methods, unsafe_code)]
+/// Starts `svc` under a detached supervisor, first stopping one that runs an older definition;
+/// whether it was (re)started.
 fn direct_ensure(dispatch: &Path, paths: &Paths, svc: &SideService) -> Result<bool, WorkloadError> {
     let pidfile = direct_pidfile(paths, svc.name);
     let wanted = cmdline(svc);
@@ -251,40 +225,13 @@ fn direct_ensure(dispatch: &Path, paths: &Paths, svc: &SideService) -> Result<bo
     create_private_dir(&paths.log_dir())?;
     write_file(&direct_cmdline(paths, svc.name), &wanted, 0o600)?;
     let log_path = paths.log_dir().join(format!("{}-supervisor.log", svc.name));
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(io_err("open", &log_path))?;
-    let log2 = log.try_clone().map_err(io_err("open", &log_path))?;
-    let mut cmd = Command::new(dispatch);
-    cmd.arg("supervise")
-        .arg("--pidfile")
-        .arg(&pidfile)
-        .arg("--restart-delay-ms")
-        .arg(RESTART_DELAY.as_millis().to_string())
-        .arg("--")
-        .arg(&svc.program)
-        .args(&svc.args)
-        .current_dir(paths.run_dir())
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .env_remove("JUJU_CONTEXT_ID");
-    // SAFETY: setsid(2) is async-signal-safe; it detaches the supervisor from the hook's session
-    // and process group, so the agent ending the hook does not end the service.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|e| WorkloadError::Command {
-        command: format!("{} supervise ({})", dispatch.display(), svc.name),
-        detail: e.to_string(),
-    })?;
+    let command = format!("{} supervise ({})", dispatch.display(), svc.name);
+    let delay = RESTART_DELAY.as_millis().to_string();
+    let args = [OsStr::new("supervise"), "--pidfile".as_ref(), pidfile.as_os_str()]
+        .into_iter()
+        .chain(["--restart-delay-ms".as_ref(), delay.as_ref(), "--".as_ref(), svc.program.as_os_str()])
+        .chain(svc.args.iter().map(OsStr::new));
+    let mut child = detached::spawn(dispatch, args, &paths.run_dir(), &log_path, &command)?;
     let child_file = child_pidfile(&pidfile);
     wait_until(WAIT, || pidfile::live(&child_file).is_some() || matches!(child.try_wait(), Ok(Some(_))));
     if pidfile::live(&child_file).is_some() {
@@ -293,34 +240,14 @@ fn direct_ensure(dispatch: &Path, paths: &Paths, svc: &SideService) -> Result<bo
     let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
     let tail: Vec<&str> = tail.lines().rev().take(3).collect();
     Err(WorkloadError::Command {
-        command: format!("{} supervise ({})", dispatch.display(), svc.name),
+        command,
         detail: format!("did not start: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
     })
 }
 
 fn direct_stop(paths: &Paths, name: &str) -> Result<(), WorkloadError> {
     let pidfile = direct_pidfile(paths, name);
-    let (sup, child) = (pidfile::live(&pidfile), pidfile::live(&child_pidfile(&pidfile)));
-    let gone = |r: Option<PidRecord>| r.is_none_or(|r| !r.is_alive());
-    if gone(sup) && gone(child) {
-        return Ok(());
-    }
-    match (sup, child) {
-        (Some(s), _) => s.signal(libc::SIGTERM),
-        (None, Some(c)) => c.signal(libc::SIGTERM),
-        (None, None) => true,
-    };
-    if wait_until(WAIT, || gone(sup) && gone(child)) {
-        return Ok(());
-    }
-    for rec in [child, sup].into_iter().flatten() {
-        rec.signal(libc::SIGKILL);
-    }
-    if wait_until(Duration::from_secs(5), || gone(sup) && gone(child)) {
-        Ok(())
-    } else {
-        Err(WorkloadError::Timeout { service: name.to_string(), what: "stop", seconds: WAIT.as_secs() + 5 })
-    }
+    detached::stop(pidfile::live(&pidfile), pidfile::live(&child_pidfile(&pidfile)), WAIT, name)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 #![allow(clippy::disallowed_methods)]
 use super::*;
 use crate::workload::pidfile::PidRecord;
-use crate::workload::test_support::{free_port, poll};
+use crate::workload::test_support::{self, free_port, kill_supervised, poll};
 use std::io::{Read, Write};
+use std::process::Command;
 
 /// Env var carrying the argv (one per line) into [`side_process`].
 const ARGV_VAR: &str = "VALKEY_CHARM_SIDECAR_TEST_ARGV";
@@ -25,16 +26,9 @@ fn side_process() {
     }
 }
 
+/// A `dispatch` stand-in that runs [`side_process`] with its arguments.
 fn fake_dispatch(dir: &Path) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let script = format!(
-        "#!/bin/sh\n{ARGV_VAR}=\"$(printf '%s\\n' \"$@\")\" exec '{}' --exact \
-         workload::sidecar::tests::side_process --ignored --nocapture --test-threads=1\n",
-        exe.display()
-    );
-    let path = dir.join("dispatch");
-    write_file(&path, &script, 0o755).unwrap();
-    path
+    test_support::fake_dispatch(dir, ARGV_VAR, "workload::sidecar::tests::side_process")
 }
 
 /// Kills what the test's supervisor started, whatever happened.
@@ -42,12 +36,7 @@ struct Cleanup(Paths);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let sup = direct_pidfile(&self.0, "charm-metrics");
-        for file in [child_pidfile(&sup), sup] {
-            if let Some(rec) = PidRecord::read(&file) {
-                rec.signal(libc::SIGKILL);
-            }
-        }
+        kill_supervised(&direct_pidfile(&self.0, "charm-metrics"));
     }
 }
 

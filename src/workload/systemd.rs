@@ -342,32 +342,38 @@ impl Systemd {
     }
 
     /// Runs `systemctl args...`; its stdout when it succeeds.
-    // The service seam: systemctl.
-    #[allow(clippy::disallowed_methods)]
     fn systemctl(&self, args: &[&str]) -> Result<String, WorkloadError> {
         if !matches!(args.first(), Some(&"show") | Some(&"is-failed")) {
             // A change: the units' state read before it no longer holds.
             self.forget_states();
         }
-        let command = || format!("systemctl {}", args.join(" "));
-        let out = Command::new(&self.systemctl)
-            .args(args)
-            .output()
-            .map_err(|e| WorkloadError::Command { command: command(), detail: e.to_string() })?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(WorkloadError::Command {
-                command: command(),
-                detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
-            })
-        }
+        run_systemctl(&self.systemctl, args)
     }
 
     /// Whether systemd holds `svc` in state `failed` (then `start` is refused until
     /// `reset-failed`, e.g. after the start limit of a unit file from an older charm).
     fn is_failed(&self, svc: Service) -> bool {
         self.systemctl(&["is-failed", "--quiet", &self.unit_name(svc)]).is_ok()
+    }
+}
+
+/// Runs `program args...` (`program` is `systemctl` or a stand-in for it); its stdout when it
+/// succeeds, else an error naming `systemctl args...` with the exit status and stderr.
+// The service seam: systemctl.
+#[allow(clippy::disallowed_methods)]
+pub fn run_systemctl(program: &Path, args: &[&str]) -> Result<String, WorkloadError> {
+    let command = || format!("systemctl {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| WorkloadError::Command { command: command(), detail: e.to_string() })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(WorkloadError::Command {
+            command: command(),
+            detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+        })
     }
 }
 

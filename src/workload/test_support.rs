@@ -1,10 +1,13 @@
 //! Test support for real-server tests: the pinned valkey-server binary, free ports, polling,
-//! and a guard that kills a spawned process by pid when the test ends (pass or fail).
+//! a guard that kills a spawned process by pid when the test ends (pass or fail), and a
+//! `dispatch` stand-in for the supervisor tests with the means to kill what it started.
 
 // Tests of the workload seam start real servers and inspect them with raw clients.
 #![allow(clippy::disallowed_methods)]
 
-use super::{Credentials, ADMIN_USER};
+use super::pidfile::PidRecord;
+use super::supervise::child_pidfile;
+use super::{write_file, Credentials, ADMIN_USER};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -32,6 +35,30 @@ pub fn free_port() -> u16 {
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
 pub fn poll<T>(timeout: Duration, f: impl FnMut() -> Option<T>) -> Option<T> {
     crate::switchover::poll_every(timeout, Duration::from_millis(20), f)
+}
+
+/// A `dispatch` stand-in in `dir`: a script that re-runs this test binary with only the ignored
+/// test `entry` selected and its own arguments, one a line, in the env var `argv_var` (the tests
+/// cannot run the real `dispatch`: it is another crate target).
+pub fn fake_dispatch(dir: &Path, argv_var: &str, entry: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "#!/bin/sh\n{argv_var}=\"$(printf '%s\\n' \"$@\")\" exec '{}' --exact \
+         {entry} --ignored --nocapture --test-threads=1\n",
+        exe.display()
+    );
+    let path = dir.join("dispatch");
+    write_file(&path, &script, 0o755).unwrap();
+    path
+}
+
+/// Kills (`SIGKILL`) the child that the supervisor of pid file `sup` recorded, then the supervisor.
+pub fn kill_supervised(sup: &Path) {
+    for file in [child_pidfile(sup), sup.to_path_buf()] {
+        if let Some(rec) = PidRecord::read(&file) {
+            rec.signal(libc::SIGKILL);
+        }
+    }
 }
 
 /// Kills the process (by pid) when dropped.

@@ -1,6 +1,7 @@
-//! What the `valkey-client` scenarios share: deploying the requirer fixture
-//! (`tests/fixtures/valkey-requirer`), reading what its unit recorded of the provider's answer, and
-//! checking that the user it received works and is scoped.
+//! What the `valkey-client` scenarios share: deploying and relating the requirer fixture
+//! (`tests/fixtures/valkey-requirer`), reading what its unit recorded of the provider's answer,
+//! checking that the user it received works and is scoped, and following the primary through a
+//! `failover` action.
 
 // Each scenario uses a different subset.
 #![allow(dead_code)]
@@ -8,7 +9,7 @@
 use std::time::Duration;
 
 use crate::common::nodes::query;
-use crate::common::{unit_at, Deployed};
+use crate::common::{poll, unit_at, Deployed, APP};
 use valkey_harness::deployment::MONITOR;
 use valkey_harness::valkey::{Credentials, Endpoint};
 
@@ -65,6 +66,22 @@ pub fn received(fixture: &Deployed, unit: &str) -> Result<Received, String> {
     Ok(Received { endpoints, sentinels, user, secret_user })
 }
 
+/// Deploys each `(app, config)` from `charm` with those `--config` values and relates it to
+/// Valkey; then waits until every one is idle and active.
+pub fn deploy_requirers(fixture: &Deployed, charm: &str, apps: &[(&str, &[&str])]) {
+    for (app, config) in apps {
+        let mut args = vec!["deploy", charm, app];
+        for c in *config {
+            args.extend(["--config", c]);
+        }
+        juju(fixture, &args);
+        juju(fixture, &["integrate", APP, app]);
+    }
+    for (app, _) in apps {
+        fixture.juju.wait_idle_active(app, 1, CONVERGE).unwrap_or_else(|e| panic!("{app}: {e}"));
+    }
+}
+
 /// Runs `juju <args>` in the fixture's model and panics when it fails.
 pub fn juju(fixture: &Deployed, args: &[&str]) {
     let model = fixture.juju.model().expect("model").to_string();
@@ -118,4 +135,26 @@ pub fn check_user(fixture: &Deployed, got: &Received, prefix: &str, other: &str)
         let named: Endpoint = format!("{}:{}", addr[0], addr[1]).parse().unwrap();
         assert_eq!(unit_at(&fixture.units(), &named), primary.unit, "{sentinel} names {named}");
     }
+}
+
+/// Runs the `failover` action, asserts it moved the primary, then waits (`what` names the wait)
+/// until `unit` recorded `endpoints` naming the new primary. Returns that answer, the new
+/// primary's unit, and how long after the action the answer arrived.
+pub fn failover_followed_by(fixture: &Deployed, unit: &str, what: &str) -> (Received, String, Duration) {
+    let before = fixture.deployment().primary().expect("get-primary");
+    let outcome = fixture.juju.run_action(&format!("{APP}/leader"), "failover", &[]).unwrap();
+    assert_eq!(outcome.status, "completed", "failover: {:?}", outcome.message);
+    let after = fixture.deployment().primary().expect("get-primary");
+    assert_ne!(after.unit, before.unit, "failover did not move the primary");
+    let units = fixture.units();
+    let (moved, took) = poll(what, CONVERGE, || {
+        let got = received(fixture, unit)?;
+        let at = unit_at(&units, &got.endpoints);
+        if at == after.unit {
+            Ok(got)
+        } else {
+            Err(format!("endpoints still {} ({at})", got.endpoints))
+        }
+    });
+    (moved, after.unit, took)
 }

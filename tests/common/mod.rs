@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 pub mod hosts;
+pub mod kept;
 pub mod nodes;
 pub mod prometheus;
 pub mod settle;

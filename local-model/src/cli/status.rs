@@ -278,6 +278,26 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `u`'s row of the Unit table, its name starred when it leads its application. A subordinate's
+/// (`subordinate`) is indented and names no machine: Juju lists it under its principal's row.
+fn unit_row(state: &ModelState, u: &Unit, subordinate: bool) -> Vec<String> {
+    let (w, ag) = unit_statuses(u);
+    let leads =
+        state.applications.get(&u.application).and_then(|a| a.leader.as_deref()) == Some(u.name.as_str());
+    let indent = if subordinate { "  " } else { "" };
+    let machine = if subordinate { String::new() } else { u.machine.to_string() };
+    let ports = u.opened_ports.iter().cloned().collect::<Vec<_>>().join(",");
+    vec![
+        format!("{indent}{}{}", u.name, if leads { "*" } else { "" }),
+        w.status,
+        ag.status,
+        machine,
+        u.address.to_string(),
+        ports,
+        w.message,
+    ]
+}
+
 /// Juju's default tabular status.
 pub fn tabular(state: &ModelState) -> String {
     let row = |cells: &[&str]| cells.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -301,21 +321,6 @@ pub fn tabular(state: &ModelState) -> String {
     for (name, a) in &state.applications {
         let st = application_status(state, name);
         let scale = state.units_of(name).len().to_string();
-        if a.subordinate {
-            // Shown under their principals below.
-            apps.push(row(&[
-                name,
-                &a.workload_version,
-                &st.status,
-                &scale,
-                &a.charm_name,
-                "",
-                &a.charm_revision.to_string(),
-                "no",
-                &st.message,
-            ]));
-            continue;
-        }
         apps.push(row(&[
             name,
             &a.workload_version,
@@ -327,34 +332,15 @@ pub fn tabular(state: &ModelState) -> String {
             "no",
             &st.message,
         ]));
+        if a.subordinate {
+            // Its units are shown under their principals'.
+            continue;
+        }
         for u in state.units_of(name) {
-            let (w, ag) = unit_statuses(u);
-            let leader = if a.leader.as_deref() == Some(u.name.as_str()) { "*" } else { "" };
-            let ports = u.opened_ports.iter().cloned().collect::<Vec<_>>().join(",");
-            units.push(row(&[
-                &format!("{}{leader}", u.name),
-                &w.status,
-                &ag.status,
-                &u.machine.to_string(),
-                &u.address.to_string(),
-                &ports,
-                &w.message,
-            ]));
+            units.push(unit_row(state, u, false));
             // Juju indents each subordinate under its principal, with no machine of its own.
             for sub in state.subordinates_of(&u.name) {
-                let (w, ag) = unit_statuses(sub);
-                let leads = state.applications.get(&sub.application).and_then(|a| a.leader.as_deref())
-                    == Some(sub.name.as_str());
-                let ports = sub.opened_ports.iter().cloned().collect::<Vec<_>>().join(",");
-                units.push(row(&[
-                    &format!("  {}{}", sub.name, if leads { "*" } else { "" }),
-                    &w.status,
-                    &ag.status,
-                    "",
-                    &sub.address.to_string(),
-                    &ports,
-                    &w.message,
-                ]));
+                units.push(unit_row(state, sub, true));
             }
         }
     }

@@ -13,6 +13,16 @@ use std::time::{Duration, Instant};
 /// The `juju-local` binary under test (`jujuc` is built beside it).
 pub const JUJU_LOCAL: &str = env!("CARGO_BIN_EXE_juju-local");
 
+/// The hooks `test-charm/2` runs when it is removed from three units in the default teardown
+/// order (departed first): it departs both peers, its storage detaches, then `stop` and `remove`.
+pub const THIRD_UNIT_TEARDOWN: [&str; 5] = [
+    "cluster-relation-departed:test-charm/0",
+    "cluster-relation-departed:test-charm/1",
+    "data-storage-detaching",
+    "stop",
+    "remove",
+];
+
 /// The shell test charm.
 pub fn test_charm() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-charm")
