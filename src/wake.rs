@@ -18,8 +18,14 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// Whether replicas this unit's Sentinel sees up are not yet in sync with the primary (a status
 /// taken now would say "catching up", and nothing would wake the charm when they are done).
+/// Not while no primary answers or a failover runs: there is nothing to be in sync with yet, and
+/// the failover's end asks for `primary-changed` anyway — which waits for this hook's lock, so
+/// looking on would only delay it (and the client relation's new `endpoints` with it).
 pub fn catching_up(o: &Observed) -> bool {
     let Some(mine) = o.my_sentinel() else { return false };
+    if o.primary_info.is_none() || mine.primary.as_ref().is_none_or(|p| p.failover_in_progress()) {
+        return false;
+    }
     let up = mine.replicas.iter().filter(|r| !r.is_down()).count();
     let synced = o
         .primary_info
@@ -63,5 +69,18 @@ mod tests {
         o.sentinels = vec![view];
         o.primary_info = Some(primary_info(1000, &[(1, 1000)]));
         assert!(!catching_up(&o), "a replica that is down is not catching up: nothing to wait for");
+        // valkey/2 up and behind, but no primary answers, or a failover runs: primary-changed
+        // follows, and must not wait for this hook.
+        let mut behind = sentinel(0, 0, 2, 2, 2);
+        behind.replicas = vec![known(1, &["slave"]), known(2, &["slave"])];
+        o.sentinels = vec![behind.clone()];
+        o.primary_info = Some(primary_info(1000, &[(1, 1000)]));
+        assert!(catching_up(&o), "the case below differs from this one only as named");
+        o.primary_info = None;
+        assert!(!catching_up(&o), "no primary answers");
+        o.primary_info = Some(primary_info(1000, &[(1, 1000)]));
+        behind.primary.as_mut().unwrap().flags.push("failover_in_progress".into());
+        o.sentinels = vec![behind];
+        assert!(!catching_up(&o), "a failover runs");
     }
 }
