@@ -197,13 +197,18 @@ pub fn recorded_switchovers(etc_dir: &Path) -> Vec<Failover> {
         .collect()
 }
 
-/// How far apart a logged switch and a recorded switchover may be and still be the same one: the
-/// switchover records its end after Sentinel's `+switch-master` (it waits for the re-pointing).
+/// How far apart a logged switch and a recorded switchover may be and still be the same one: a
+/// switchover is recorded when its Sentinel names the new primary, which may come a little before
+/// a Sentinel logs `+switch-master` (the leading one logs it after re-pointing the other replicas,
+/// about one INFO period later) — [`SAME_SWITCH_BEFORE_MS`] — or after it, a leaving primary
+/// recording only once the failover ended.
 const SAME_SWITCH_MS: i64 = 30_000;
+/// How much earlier than the logged `+switch-master` the record of the same switchover may be.
+const SAME_SWITCH_BEFORE_MS: i64 = 5_000;
 
 /// The log's failovers with the durations of recorded switchovers filled in: a requested switch
 /// in the log takes the measured duration of the recorded switchover to the same new primary
-/// that ended within [`SAME_SWITCH_MS`] after it. Recorded switchovers the log lacks (a rotated
+/// recorded from [`SAME_SWITCH_BEFORE_MS`] before it to [`SAME_SWITCH_MS`] after it. Recorded switchovers the log lacks (a rotated
 /// log) are kept too. Sorted by time.
 pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover> {
     let mut unmatched = Vec::new();
@@ -211,7 +216,7 @@ pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover
         let same = logged.iter_mut().find(|l| {
             l.kind == Kind::Switchover
                 && l.new_primary == r.new_primary
-                && (0..=SAME_SWITCH_MS).contains(&(r.at_ms - l.at_ms))
+                && (-SAME_SWITCH_BEFORE_MS..=SAME_SWITCH_MS).contains(&(r.at_ms - l.at_ms))
         });
         match same {
             Some(l) => l.duration_ms = r.duration_ms.or(l.duration_ms),

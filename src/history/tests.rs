@@ -84,9 +84,15 @@ fn recorded_switchovers_give_their_measured_duration() {
     assert_eq!(merged.len(), 2, "{merged:?}");
     assert_eq!(merged[0].new_primary, "127.0.1.9", "sorted by time; unmatched records kept");
     assert_eq!(merged[1].duration_ms, Some(1100));
-    // A record for another node, or long after the switch, does not match.
-    let far = merge(logged, vec![recorded("2026-11-23 00:05:00.000", "127.0.1.4")]);
-    assert_eq!((far.len(), far[0].duration_ms), (2, None));
+    // The `failover` action records when Sentinel names the new primary: before the leading
+    // Sentinel logs +switch-master, which it does after re-pointing the other replicas.
+    let early = merge(logged.clone(), vec![recorded("2026-11-22 23:59:59.000", "127.0.1.4")]);
+    assert_eq!((early.len(), early[0].duration_ms), (1, Some(1100)), "{early:?}");
+    // A record for another node, or long before or after the switch, does not match.
+    for (time, new) in [("2026-11-23 00:05:00.000", "127.0.1.4"), ("2026-11-22 23:59:50.000", "127.0.1.4")] {
+        let far = merge(logged.clone(), vec![recorded(time, new)]);
+        assert_eq!((far.len(), far.iter().any(|f| f.duration_ms.is_none())), (2, true), "{time}");
+    }
 }
 
 #[test]
