@@ -236,8 +236,10 @@ pub struct Unit {
     /// model directory).
     pub storage: BTreeMap<String, PathBuf>,
     /// Machine mode: id → where the instance is mounted inside the unit's machine (Juju's mount
-    /// point, see [`StorageSpec::mount_point`]); the host directory is bound there. Empty in the
-    /// other modes, where the host directory is the location.
+    /// point, see [`StorageSpec::mount_point`]); the host directory is bound there when the machine
+    /// boots. Empty in the other modes, where the host directory is the location, and for a
+    /// subordinate (its principal's machine is booted already: its storage stays at its directory
+    /// in the model, which every machine sees at the same path).
     #[serde(default)]
     pub storage_mounts: BTreeMap<String, PathBuf>,
     /// True once `install` has succeeded (a unit that never installed is still `allocating`).
