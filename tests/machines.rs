@@ -8,8 +8,9 @@
 //! 3. a retired unit's services do not come back when its machine reboots;
 //! 4. the primary's whole machine vanishes: one failover, no acknowledged write lost, and when the
 //!    machine comes back its node rejoins as a replica;
-//! 6. Valkey and Sentinel run as the `valkey` system user in a systemd sandbox, their files stay
-//!    the user's and private after `CONFIG REWRITE`, and the root relay of their requests runs.
+//! 6. Valkey and Sentinel run as the `valkey` system user in a systemd sandbox (a private /tmp,
+//!    writing only the `data` storage, mounted at the charm's `location:` as on Juju), their files
+//!    stay the user's and private after `CONFIG REWRITE`, and the root relay of their requests runs.
 //! 5. the primary's Valkey dies, its data files are lost and its machine reboots: the boot does
 //!    not start its
 //!    Valkey (it would be an empty primary its replicas copy); the charm keeps it down until a
@@ -91,12 +92,32 @@ fn the_restart_delay_follows_the_deployment_and_the_config_into_systemd() {
 const STORAGE: &str =
     "$(storage-get -s \"$(storage-list --format=json data | tr -d '[]\" ' | cut -d, -f1)\" location)";
 
+/// The `location:` of the charm's `data` storage in metadata.yaml: where Juju mounts it on the
+/// unit's machine (a singleton store; `domain/storage/mount.go`, `FilesystemMountPoint`).
+fn data_location() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("metadata.yaml");
+    let meta: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).expect("metadata.yaml")).expect("metadata.yaml");
+    meta["storage"]["data"]["location"].as_str().expect("data has a location").to_string()
+}
+
 #[test]
 fn the_services_run_as_the_service_user_in_a_sandbox() {
     let Some(fixture) = on_machines("service-user", 1, &[]) else { return };
     let unit = fixture.units()[0].0.clone();
     let sentinel = format!("{APP}-{}-sentinel.service", unit.replace('/', "-"));
+    // The storage is where Juju mounts it, outside /tmp: the services get a private /tmp, and
+    // write only the storage's own directories.
+    let location = data_location();
+    assert_eq!(fixture.on_unit(&unit, &format!("echo {STORAGE}")), location, "storage-get location");
+    let writable = ["db", "etc", "run", "log"].map(|d| format!("{location}/{d}")).join(" ");
     for service in [valkey_service(&unit), sentinel] {
+        assert_eq!(property(&fixture, &unit, &service, "PrivateTmp"), "yes", "{service} PrivateTmp");
+        assert_eq!(
+            property(&fixture, &unit, &service, "ReadWritePaths"),
+            writable,
+            "{service} ReadWritePaths"
+        );
         for (key, want) in [
             ("User", "valkey"),
             ("Group", "valkey"),

@@ -8,14 +8,16 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod pending;
 mod secret;
+mod storage;
 mod teardown;
 
 pub use pending::{PendingChanges, SecretChange};
 pub use secret::Secret;
+pub use storage::{StorageSpec, STORAGE_PARENT_DIR};
 pub use teardown::TeardownOrder;
 
 /// A string-to-string map: a relation bag, a secret's content, a unit's state store.
@@ -133,6 +135,9 @@ pub struct Application {
     pub peer_endpoints: Vec<String>,
     /// Filesystem storage names from metadata.yaml (`data`), each attached to every unit.
     pub storage_names: Vec<String>,
+    /// Each storage name's `location:` and count, which say where Juju mounts its instances.
+    #[serde(default)]
+    pub storage_specs: BTreeMap<String, StorageSpec>,
     /// `provides:` endpoints from metadata.yaml, by name (what `integrate` matches).
     #[serde(default)]
     pub provides: BTreeMap<String, EndpointSpec>,
@@ -227,8 +232,16 @@ pub struct Unit {
     pub state: Bag,
     /// Ports opened with `open-port`, as `6379/tcp`.
     pub opened_ports: BTreeSet<String>,
-    /// Storage instances attached to this unit: id (`data/0`) → location.
+    /// Storage instances attached to this unit: id (`data/0`) → its directory on the host (in the
+    /// model directory).
     pub storage: BTreeMap<String, PathBuf>,
+    /// Machine mode: id → where the instance is mounted inside the unit's machine (Juju's mount
+    /// point, see [`StorageSpec::mount_point`]); the host directory is bound there when the machine
+    /// boots. Empty in the other modes, where the host directory is the location, and for a
+    /// subordinate (its principal's machine is booted already: its storage stays at its directory
+    /// in the model, which every machine sees at the same path).
+    #[serde(default)]
+    pub storage_mounts: BTreeMap<String, PathBuf>,
     /// True once `install` has succeeded (a unit that never installed is still `allocating`).
     pub installed: bool,
     /// True once `start` has succeeded: update-status waits for it, as in Juju.
@@ -274,6 +287,7 @@ impl Default for Unit {
             state: Bag::new(),
             opened_ports: BTreeSet::new(),
             storage: BTreeMap::new(),
+            storage_mounts: BTreeMap::new(),
             installed: false,
             started: false,
             machine_down: false,
@@ -285,6 +299,12 @@ impl Default for Unit {
 }
 
 impl Unit {
+    /// Where storage instance `id` is as the unit sees it (`storage-get location`,
+    /// `JUJU_STORAGE_LOCATION`, status): its mount point in machine mode, else its host directory.
+    pub fn storage_location(&self, id: &str) -> Option<&Path> {
+        self.storage_mounts.get(id).or_else(|| self.storage.get(id)).map(PathBuf::as_path)
+    }
+
     /// The principal unit whose machine this unit is on: its own name for a principal. Two
     /// units share a container-scoped relation's scope only when this matches (Juju's relation
     /// scope key ends in the principal's name: `state/relation.go`, `Relation.Unit`).

@@ -124,3 +124,27 @@ fn removing_units_and_destroying_the_model_leave_no_machine_mount_or_namespace()
     assert!(!container::is_mounted(&kept.root()), "destroy-model left a root filesystem mounted");
     assert_eq!(net::leftovers(k), Vec::<String>::new());
 }
+
+/// Juju mounts a singleton filesystem store at the charm's `location:` on the unit's machine
+/// (`domain/storage/mount.go`, `FilesystemMountPoint`: "the location is specified and it's a
+/// singleton store, so just use the location as-is"), its `rootfs` provider bind-mounting the
+/// instance's directory there (`internal/storage/provider/rootfs.go`), and `storage-get location`
+/// answers that mount point (`apiserver/common/storagecommon`, `filesystemStorageAttachmentInfo`).
+/// juju-local binds the instance's directory in the model there: what the unit writes at the
+/// location is in that directory on the host, through a reboot too.
+#[test]
+fn storage_is_mounted_at_the_charms_location_inside_the_machine() {
+    let Some(m) = TestModel::machines("machines-storage", 1) else { return };
+    let unit = "test-charm/0";
+    assert_eq!(m.exec(unit, "storage-get -s data/0 location"), "/srv/data");
+    assert_eq!(m.exec(unit, "findmnt -n -o TARGET --mountpoint /srv/data"), "/srv/data");
+    m.exec(unit, "echo written-inside > /srv/data/mark");
+    let host = m.state().units[unit].storage["data/0"].clone();
+    assert!(host.starts_with(m.dir()), "the instance's directory stays in the model: {}", host.display());
+    assert_eq!(std::fs::read_to_string(host.join("mark")).expect("the host side"), "written-inside\n");
+    let status = m.ok(&["status", "--format", "json"]);
+    assert!(status.contains("\"location\":\"/srv/data\""), "{status}");
+    m.ok(&["reboot-machine", unit]);
+    m.wait();
+    assert_eq!(m.exec(unit, "cat /srv/data/mark"), "written-inside");
+}

@@ -115,7 +115,7 @@ pub fn environment(
                 env.push(("JUJU_DEPARTING_UNIT".into(), departing.clone()));
             }
             if let Some(id) = &h.storage_id {
-                let location = u.storage.get(id).map(|p| p.display().to_string()).unwrap_or_default();
+                let location = u.storage_location(id).map(|p| p.display().to_string()).unwrap_or_default();
                 env.push(("JUJU_STORAGE_ID".into(), id.clone()));
                 env.push(("JUJU_STORAGE_LOCATION".into(), location));
                 env.push(("JUJU_STORAGE_KIND".into(), "filesystem".into()));

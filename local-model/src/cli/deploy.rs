@@ -112,6 +112,7 @@ pub fn deploy(home: &Home, model: &str, args: DeployArgs) -> Result<()> {
                 },
                 peer_endpoints: meta.peers.clone(),
                 storage_names: meta.storage.clone(),
+                storage_specs: meta.storage_specs.clone(),
                 provides: meta.provides.clone(),
                 requires: meta.requires.clone(),
                 subordinate: meta.subordinate,
@@ -236,6 +237,7 @@ pub fn refresh(home: &Home, model: &str, app: &str, path: &Path) -> Result<()> {
         a.charm_revision += 1;
         a.peer_endpoints = meta.peers.clone();
         a.storage_names = meta.storage.clone();
+        a.storage_specs = meta.storage_specs.clone();
         a.provides = meta.provides.clone();
         a.requires = meta.requires.clone();
         lifecycle::create_peer_relations(s, app);

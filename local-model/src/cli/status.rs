@@ -38,9 +38,10 @@ fn storage_json(state: &ModelState) -> Option<Value> {
     let mut filesystems = Map::new();
     for u in state.units.values() {
         let since = juju_time(u.workload_status.since);
-        for (n, (id, path)) in u.storage.iter().enumerate() {
+        for (n, id) in u.storage.keys().enumerate() {
             let attached = json!({"current": "attached", "since": since});
-            let location = path.display().to_string();
+            // The mount point on the unit's machine, as Juju reports it.
+            let location = u.storage_location(id).map(|p| p.display().to_string()).unwrap_or_default();
             storage.insert(
                 id.clone(),
                 json!({"kind": "filesystem", "life": "alive", "status": attached, "persistent": false,

@@ -9,8 +9,10 @@
 //!   builds once with debootstrap and caches under `/var/cache/juju-local/rootfs/` (read-only,
 //!   shared), under the machine's own writable layer `<model>/machines/<m>/upper`;
 //! - `systemd-nspawn --boot` runs it, joined to the unit's network namespace, with the model
-//!   directory (unit directories, charm copies, storage, the hook tools' links) and the hook-tools
-//!   binary bound in at the same paths, and the namespace's hosts file as `/etc/hosts`;
+//!   directory (unit directories, charm copies, the hook tools' links) and the hook-tools binary
+//!   bound in at the same paths, each storage instance of its unit bound at the mount point Juju
+//!   would give it (the charm's `location:`, [`crate::state::StorageSpec::mount_point`]; what
+//!   `storage-get location` answers), and the namespace's hosts file as `/etc/hosts`;
 //! - hooks, actions and `juju exec` commands run inside it through `nsenter` (every namespace of
 //!   its PID 1), so whatever the charm starts with `systemctl` is a service of *that* machine.
 //!
@@ -50,7 +52,21 @@ fn boot_of(model_dir: &Path, state: &ModelState, unit: &str, dirs: &MachineDirs)
         hosts_file: Path::new(crate::hosts::net::NETNS_ETC).join(&ns).join("hosts"),
         model_dir: model_dir.to_path_buf(),
         jujuc,
+        storage: storage_binds(state, u.container()),
     })
+}
+
+/// The storage of every unit on the machine of principal `container`: (host directory, mount
+/// point inside) for each instance that has a mount point.
+fn storage_binds(state: &ModelState, container: &str) -> Vec<(PathBuf, PathBuf)> {
+    let on_machine = state.units.values().filter(|u| u.container() == container);
+    on_machine
+        .flat_map(|u| {
+            u.storage_mounts
+                .iter()
+                .filter_map(|(id, mount)| Some((u.storage.get(id)?.clone(), mount.clone())))
+        })
+        .collect()
 }
 
 /// Creates and boots `unit`'s machine (its namespace and hosts files exist already). On failure

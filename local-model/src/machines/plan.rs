@@ -69,6 +69,9 @@ pub struct Boot {
     pub model_dir: PathBuf,
     /// The hook-tools binary the tools' links point at, bound read-only at the same path.
     pub jujuc: PathBuf,
+    /// The storage of the machine's units: each instance's directory in the model (host side),
+    /// bound at its mount point inside (as Juju's rootfs provider bind-mounts it there).
+    pub storage: Vec<(PathBuf, PathBuf)>,
 }
 
 /// The `systemd-nspawn` command line that boots the machine with systemd as PID 1.
@@ -76,10 +79,10 @@ pub struct Boot {
 /// `--register=no --keep-unit`: no machined or systemd on the host to register with.
 /// The model directory is bound without its sub-mounts (`norbind`), so no machine sees another
 /// machine's root filesystem. `--console=passive` sends the console to the process's stdout
-/// (the console log) without a terminal.
+/// (the console log) without a terminal. Each storage instance is bound at its mount point.
 pub fn nspawn_args(boot: &Boot) -> Vec<String> {
     let model = boot.model_dir.display().to_string();
-    vec![
+    let mut args = vec![
         "--quiet".into(),
         "--register=no".into(),
         "--keep-unit".into(),
@@ -95,7 +98,12 @@ pub fn nspawn_args(boot: &Boot) -> Vec<String> {
         format!("--bind={model}:{model}:norbind"),
         format!("--bind-ro={}", boot.jujuc.display()),
         format!("--bind={}:/etc/hosts", boot.hosts_file.display()),
-    ]
+    ];
+    // nspawn creates a mount point that the root filesystem lacks.
+    args.extend(
+        boot.storage.iter().map(|(host, mount)| format!("--bind={}:{}", host.display(), mount.display())),
+    );
+    args
 }
 
 /// The command line that runs `argv` inside the machine whose PID 1 is `init` (host pid): every
@@ -144,6 +152,7 @@ mod tests {
             hosts_file: "/etc/netns/jl7m2/hosts".into(),
             model_dir: "/m".into(),
             jujuc: "/t/jujuc".into(),
+            storage: vec![("/m/units/valkey-0/storage/data-0".into(), "/var/lib/valkey".into())],
         }
     }
 
@@ -159,6 +168,7 @@ mod tests {
             "--bind=/m:/m:norbind",
             "--bind-ro=/t/jujuc",
             "--bind=/etc/netns/jl7m2/hosts:/etc/hosts",
+            "--bind=/m/units/valkey-0/storage/data-0:/var/lib/valkey",
         ] {
             assert!(args.iter().any(|a| a == want), "{want} missing from {args:?}");
         }

@@ -2,7 +2,7 @@
 //! `actions.yaml`. Pure parsing: the caller reads the files.
 
 use super::ModelError;
-use crate::state::EndpointSpec;
+use crate::state::{EndpointSpec, StorageSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +18,8 @@ pub struct CharmMeta {
     pub endpoints: Vec<String>,
     /// Filesystem storage names (`storage:` keys): one instance per unit.
     pub storage: Vec<String>,
+    /// Each store's `location:` and `multiple:` (where Juju mounts it).
+    pub storage_specs: BTreeMap<String, StorageSpec>,
     /// Resource names (`resources:` keys), to validate `--resource` and `attach-resource`.
     pub resources: Vec<String>,
     /// Endpoint → its `interface:` (status shows it for each relation).
@@ -90,6 +92,18 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
             path.display()
         )));
     }
+    let storage_specs = raw
+        .storage
+        .iter()
+        .flatten()
+        .map(|(name, spec)| {
+            let location = spec.get("location").and_then(serde_yaml::Value::as_str).unwrap_or_default();
+            let range = spec.get("multiple").and_then(|m| m.get("range"));
+            let range = range
+                .and_then(|r| r.as_str().map(str::to_string).or_else(|| r.as_u64().map(|n| n.to_string())));
+            (name.clone(), StorageSpec::new(location, range.as_deref()))
+        })
+        .collect();
     let keys = |m: Option<BTreeMap<String, serde_yaml::Value>>| -> Vec<String> {
         m.map(|m| m.into_keys().collect()).unwrap_or_default()
     };
@@ -102,6 +116,7 @@ pub fn parse_metadata(text: &str, path: &Path) -> Result<CharmMeta, ModelError> 
         peers,
         endpoints,
         storage: keys(raw.storage),
+        storage_specs,
         resources: keys(raw.resources),
         interfaces,
         provides,
@@ -231,6 +246,24 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn storage_locations_and_counts_are_read() {
+        let meta = parse_metadata(
+            "name: t\nstorage:\n  data:\n    type: filesystem\n    location: /var/lib/t\n  \
+             logs:\n    type: filesystem\n    location: /srv/logs\n    multiple:\n      range: 3\n",
+            Path::new("m"),
+        )
+        .unwrap();
+        assert_eq!(
+            meta.storage_specs["data"],
+            StorageSpec { location: "/var/lib/t".into(), singleton: true }
+        );
+        assert_eq!(
+            meta.storage_specs["logs"],
+            StorageSpec { location: "/srv/logs".into(), singleton: false }
+        );
+    }
+
+    #[test]
     fn metadata_lists_peers_storage_and_resources() {
         let meta = parse_metadata(
             "name: t\npeers:\n  p:\n    interface: x\nstorage:\n  data:\n    type: filesystem\nresources:\n  bin:\n    type: file\n",
@@ -240,6 +273,7 @@ mod tests {
         assert_eq!(meta.name, "t");
         assert_eq!(meta.peers, ["p"]);
         assert_eq!(meta.storage, ["data"]);
+        assert_eq!(meta.storage_specs["data"], StorageSpec::new("", None));
         assert_eq!(meta.resources, ["bin"]);
         assert!(parse_metadata("peers: {}\n", Path::new("m")).is_err());
     }

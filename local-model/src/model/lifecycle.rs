@@ -130,6 +130,7 @@ fn place_unit(
         application.leader = Some(name.clone());
     }
     let storage_names = application.storage_names.clone();
+    let storage_specs = application.storage_specs.clone();
     let mut unit = Unit {
         name: name.clone(),
         application: app.to_string(),
@@ -149,6 +150,12 @@ fn place_unit(
         let id = format!("{storage}/{}", state.counters.storage);
         state.counters.storage += 1;
         unit.storage.insert(id.clone(), storage_dir(&name, &id));
+        if state.network_mode == crate::hosts::NetworkMode::Machines && principal.is_none() {
+            // The unit has a machine of its own: the instance is mounted where Juju mounts it.
+            let spec = storage_specs.get(storage).cloned().unwrap_or_default();
+            let mount = spec.mount_point(&id).map_err(ModelError::Usage)?;
+            unit.storage_mounts.insert(id.clone(), mount);
+        }
         let event = HookEvent { storage_id: Some(id), ..hook(format!("{storage}-storage-attached")) };
         enqueue(&mut unit, QueuedEvent::Hook(event));
     }

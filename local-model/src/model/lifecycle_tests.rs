@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::state::Application;
+use std::path::Path;
 
 fn names(unit: &Unit) -> Vec<String> {
     unit.queue
@@ -52,6 +53,40 @@ fn new_units_get_setup_hooks_and_the_first_leads() {
     assert_eq!(s.units["a/1"].storage.keys().collect::<Vec<_>>(), ["data/1"]);
     assert_eq!(s.applications["a"].leader.as_deref(), Some("a/0"));
     assert_eq!(s.relations[&0].unit_bags["a/1"]["ingress-address"], "127.0.9.3");
+}
+
+/// Machine mode: a unit's storage is located where Juju mounts it on the unit's machine (the
+/// charm's `location:` for a singleton store, `domain/storage/mount.go`, `FilesystemMountPoint`),
+/// its host directory kept; the other modes share one filesystem, so the host directory answers.
+#[test]
+fn storage_is_located_at_the_mount_point_in_machine_mode_only() {
+    let with_location = |mode| {
+        let mut s = model(0);
+        s.network_mode = mode;
+        let app = s.applications.get_mut("a").unwrap();
+        app.storage_specs.insert("data".into(), crate::state::StorageSpec::new("/var/lib/a", None));
+        add_unit(&mut s, "a", |u, id| PathBuf::from(format!("/x/{u}/{id}")), 0.0).unwrap();
+        s.units.remove("a/0").unwrap()
+    };
+    let machine = with_location(crate::hosts::NetworkMode::Machines);
+    assert_eq!(machine.storage_location("data/0"), Some(Path::new("/var/lib/a")));
+    assert_eq!(machine.storage["data/0"], Path::new("/x/a/0/data/0"), "the host directory is kept");
+    for mode in [crate::hosts::NetworkMode::Loopback, crate::hosts::NetworkMode::Hosts] {
+        let unit = with_location(mode);
+        assert_eq!(unit.storage_location("data/0"), Some(Path::new("/x/a/0/data/0")), "{mode:?}");
+    }
+    // No location: Juju's storage directory, under the storage id.
+    let mut s = model(0);
+    s.network_mode = crate::hosts::NetworkMode::Machines;
+    add_unit(&mut s, "a", |u, id| PathBuf::from(format!("/x/{u}/{id}")), 0.0).unwrap();
+    assert_eq!(s.units["a/0"].storage_location("data/0"), Some(Path::new("/var/lib/juju/storage/data/0")));
+    // A location Juju refuses is refused.
+    let mut s = model(0);
+    s.network_mode = crate::hosts::NetworkMode::Machines;
+    let spec = crate::state::StorageSpec::new("/var/lib/juju/storage/a", None);
+    s.applications.get_mut("a").unwrap().storage_specs.insert("data".into(), spec);
+    let err = add_unit(&mut s, "a", |u, id| PathBuf::from(format!("/x/{u}/{id}")), 0.0).unwrap_err();
+    assert!(err.to_string().contains("must not fall within"), "{err}");
 }
 
 #[test]

@@ -94,8 +94,7 @@ pub fn storage_get(hook: &HookContext, args: &[String], io: &mut Streams) -> Res
     let state = hook.view()?;
     let unit = unit_in(&state, hook.unit()?)?;
     let location = unit
-        .storage
-        .get(&id)
+        .storage_location(&id)
         .ok_or_else(|| ToolError::Failed(format!("storage instance \"{id}\" not found")))?;
     let attrs = json!({"kind": "filesystem", "location": location.to_string_lossy()});
     let value = match parsed.positionals.first() {
