@@ -84,7 +84,8 @@ impl SideSupervisor {
     }
 
     /// The unit file of `svc` for Juju unit `unit`. Read-only file system, no privilege gain. (No
-    /// `PrivateTmp`: a unit's charm and storage directories may live under /tmp, as a local model's do.)
+    /// `PrivateTmp`: the programs and files a side service reads may live in the unit's charm
+    /// directory, which a local model keeps under /tmp.)
     pub fn render_unit(unit: &str, svc: &SideService) -> String {
         let exec: Vec<String> =
             std::iter::once(svc.program.display().to_string()).chain(svc.args.iter().cloned()).collect();

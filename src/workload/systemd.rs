@@ -379,8 +379,9 @@ pub fn run_systemctl(program: &Path, args: &[&str]) -> Result<String, WorkloadEr
 
 /// Whether the services may get a private `/tmp`: not when the unit's storage itself lives under
 /// `/tmp` or `/var/tmp` (a temporary storage location), which a private one would hide — the
-/// services would fail at the NAMESPACE step (measured on a systemd machine of the local model,
-/// whose storage sits under the model's temp directory).
+/// services would fail at the NAMESPACE step (measured on a systemd machine of the local model
+/// when its storage still sat under the model's temp directory; it is mounted at the charm's
+/// `location:` now, as on Juju, and the services get a private `/tmp`: `tests/machines.rs`).
 pub fn private_tmp(storage: &Path) -> bool {
     !(storage.starts_with("/tmp") || storage.starts_with("/var/tmp"))
 }
