@@ -470,8 +470,9 @@ fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
 }
 
 /// Leader: keep quorum at a majority of started units, and reset Sentinels that remember
-/// departed peers or replicas. Resets run one at a time — each waits until its Sentinel sees the
-/// expected peers again before the next starts — because a reset Sentinel is blind for a while.
+/// departed peers or replicas ([`due_for_reset`]). Resets run one at a time — each waits until its
+/// Sentinel sees the expected peers again before the next starts — because a reset Sentinel is
+/// blind for a while.
 fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
     let started: Vec<_> =
         o.sentinels.iter().filter(|s| o.units().any(|u| u.name == s.unit && u.started)).collect();
@@ -482,7 +483,7 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
     let mut steps = Vec::new();
     for s in &started {
         let Some(p) = &s.primary else { continue };
-        if remembers_departed(o, p) {
+        if due_for_reset(o, s) {
             steps.push(Step::ResetSentinel {
                 unit: s.unit.clone(),
                 host: s.host.clone(),
@@ -528,6 +529,16 @@ pub fn retire(o: &Observed) -> Vec<Step> {
 pub fn remembers_departed(o: &Observed, p: &crate::valkey::MonitoredPrimary) -> bool {
     let others = (o.live_count() - 1) as u32;
     p.num_other_sentinels > others || p.num_slaves > others
+}
+
+/// Whether the leader resets this Sentinel now: it [`remembers_departed`] a unit, and it knows up
+/// no node at an address this unit has never heard of. Such a node is a peer that moved after
+/// this hook's copy of its bag was read ([`crate::readdress::unconfirmed_addresses`]): counted as
+/// departed, the reset waited for it to stop answering, which it never does, until the hook ran
+/// out of time. The peer's `-relation-changed` brings its new address and decides again.
+pub fn due_for_reset(o: &Observed, s: &crate::observe::SentinelView) -> bool {
+    s.primary.as_ref().is_some_and(|p| remembers_departed(o, p))
+        && crate::readdress::unconfirmed_addresses(o, s).is_empty()
 }
 
 /// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving
