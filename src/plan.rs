@@ -274,7 +274,8 @@ fn protocol(o: &Observed) -> Plan {
 /// majority of who started), following peers' addresses, publishing their switchover records —
 /// wait for the hook that announces the change. Resetting a Sentinel that remembers a departed
 /// unit stays: that is decided from membership, which the departed hooks already updated (a
-/// reset deferred by a failover in progress is then done when the failover's hook runs).
+/// reset deferred by a failover in progress is then done when the failover's hook runs); a peer's
+/// cached address that a move made stale puts it off ([`due_for_reset`]).
 pub fn for_exec_context(o: &Observed) -> Plan {
     let mut p = plan(o);
     p.steps.retain(|s| {
