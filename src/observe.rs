@@ -298,6 +298,16 @@ impl Observed {
             .or_else(|| self.unit_hosts.get(host).map(String::as_str))
     }
 
+    /// Every name a live unit goes by: the host each publishes, this unit's own, and each peer's
+    /// current address. *Why the address too:* a unit that just moved is reached (and re-learnt by
+    /// Sentinel) at its new IP before its hook publishes it as its host; taken for a departed node,
+    /// it kept a reset waiting its full 30 s for it to stop answering.
+    pub fn live_names(&self) -> Vec<&str> {
+        let hosts = self.units().filter_map(|u| u.host.as_deref());
+        let addresses = self.peers.iter().filter_map(|p| p.address.as_deref());
+        hosts.chain(addresses).chain(self.announce_host.as_deref()).collect()
+    }
+
     /// The `(host, unit)` pairs of the live units (this one included) that announced a host.
     pub fn live_hosts(&self) -> Vec<(&str, &str)> {
         let mine = self.announce_host.as_deref().map(|h| (h, self.me.name.as_str()));

@@ -274,7 +274,8 @@ fn protocol(o: &Observed) -> Plan {
 /// majority of who started), following peers' addresses, publishing their switchover records —
 /// wait for the hook that announces the change. Resetting a Sentinel that remembers a departed
 /// unit stays: that is decided from membership, which the departed hooks already updated (a
-/// reset deferred by a failover in progress is then done when the failover's hook runs).
+/// reset deferred by a failover in progress is then done when the failover's hook runs); a peer's
+/// cached address that a move made stale puts it off ([`due_for_reset`]).
 pub fn for_exec_context(o: &Observed) -> Plan {
     let mut p = plan(o);
     p.steps.retain(|s| {
@@ -470,8 +471,9 @@ fn choose_primary(o: &Observed) -> Result<Option<Endpoint>, String> {
 }
 
 /// Leader: keep quorum at a majority of started units, and reset Sentinels that remember
-/// departed peers or replicas. Resets run one at a time — each waits until its Sentinel sees the
-/// expected peers again before the next starts — because a reset Sentinel is blind for a while.
+/// departed peers or replicas ([`due_for_reset`]). Resets run one at a time — each waits until its
+/// Sentinel sees the expected peers again before the next starts — because a reset Sentinel is
+/// blind for a while.
 fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
     let started: Vec<_> =
         o.sentinels.iter().filter(|s| o.units().any(|u| u.name == s.unit && u.started)).collect();
@@ -482,7 +484,7 @@ fn sentinel_upkeep(o: &Observed) -> Vec<Step> {
     let mut steps = Vec::new();
     for s in &started {
         let Some(p) = &s.primary else { continue };
-        if remembers_departed(o, p) {
+        if due_for_reset(o, s) {
             steps.push(Step::ResetSentinel {
                 unit: s.unit.clone(),
                 host: s.host.clone(),
@@ -555,6 +557,16 @@ fn leaving_replicas(o: &Observed) -> Vec<Endpoint> {
 pub fn remembers_departed(o: &Observed, p: &crate::valkey::MonitoredPrimary) -> bool {
     let others = (o.live_count() - 1) as u32;
     p.num_other_sentinels > others || p.num_slaves > others
+}
+
+/// Whether the leader resets this Sentinel now: it [`remembers_departed`] a unit, and it knows up
+/// no node at an address this unit has never heard of. Such a node is a peer that moved after
+/// this hook's copy of its bag was read ([`crate::readdress::unconfirmed_addresses`]): counted as
+/// departed, the reset waited for it to stop answering, which it never does, until the hook ran
+/// out of time. The peer's `-relation-changed` brings its new address and decides again.
+pub fn due_for_reset(o: &Observed, s: &crate::observe::SentinelView) -> bool {
+    s.primary.as_ref().is_some_and(|p| remembers_departed(o, p))
+        && crate::readdress::unconfirmed_addresses(o, s).is_empty()
 }
 
 /// Whether this unit's Sentinel knows a replica that is up and linked to the primary. A leaving

@@ -299,6 +299,8 @@ fn leader_with_three(views: Vec<crate::observe::SentinelView>) -> Vec<Step> {
         .leader()
         .with_peers(vec![peer(1, true, Some(1)), peer(2, true, Some(2))])
         .running(primary_info(0, &[(1, 0), (2, 0)]));
+    // valkey/3 departed: the leader remembers its host from when it was a peer.
+    o.unit_hosts.insert(host(3), "valkey/3".into());
     o.sentinels = views;
     plan(&o).steps
 }
@@ -359,6 +361,121 @@ fn leader_resets_every_sentinel_that_remembers_departed_units_in_turn() {
             Step::AnnounceUpkeep(1)
         ]
     );
+}
+
+/// A Sentinel entry: replica (`port` 6379) or peer Sentinel at `ip`, with `flags`.
+fn knows(view: &mut crate::observe::SentinelView, ip: &str, sentinel: bool, flags: &[&str]) {
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+    if sentinel {
+        view.peers.push(crate::valkey::KnownSentinel { ip: ip.into(), port: 26379, runid: ip.into(), flags });
+    } else {
+        view.replicas.push(crate::valkey::KnownReplica {
+            ip: ip.into(),
+            port: VALKEY_PORT,
+            flags,
+            ..Default::default()
+        });
+    }
+}
+
+/// Units known by IP; valkey/0 (the leader, primary) and valkey/2 run, valkey/1 moved from its
+/// address `host(1)` to `NEW` (`juju-local change-address`). Its own hook rebound it and it
+/// announces the new address, so the Sentinels reach it there — and, until a reset, still list
+/// its old one, `s_down`: they count one replica too many. When the leader's hook is about
+/// something else (another peer's change, `update-status`, an exec context), Juju gives it
+/// valkey/1's bag as cached at its last `-changed`: the old address. The old rule took the node
+/// at `NEW` for a departed one and reset, waiting 30 s for it to stop answering, which it never
+/// does — then the next Sentinel's 30 s, past the hook's 60 s budget. The reset waits for the
+/// `-relation-changed` that brings the new address.
+#[test]
+fn a_peer_that_moved_after_the_hook_read_its_bag_is_not_taken_for_a_departed_unit() {
+    const NEW: &str = "198.18.9.3";
+    let leader = |tweak: &dyn Fn(&mut Observed)| {
+        let mut o = Observed::test(0)
+            .leader()
+            .with_peers(vec![
+                crate::peers::PeerUnit { address: Some(host(1)), ..peer(1, true, Some(1)) },
+                crate::peers::PeerUnit { address: Some(host(2)), ..peer(2, true, Some(2)) },
+            ])
+            .running(primary_info(0, &[(1, 0), (2, 0)]));
+        // valkey/1's Sentinel is reached at its host: at the old address it does not answer.
+        o.sentinels = [0, 2]
+            .into_iter()
+            .map(|n| {
+                let mut v = sentinel(n, 0, 2, 3, 0);
+                v.peers.clear();
+                knows(&mut v, &host(2 - n), true, &["sentinel"]);
+                knows(&mut v, NEW, true, &["sentinel"]);
+                knows(&mut v, &host(1), false, &["slave", "s_down", "disconnected"]);
+                knows(&mut v, NEW, false, &["slave"]);
+                if n == 0 {
+                    knows(&mut v, &host(2), false, &["slave"]);
+                }
+                v.primary.as_mut().unwrap().num_other_sentinels = 2;
+                v
+            })
+            .collect();
+        tweak(&mut o);
+        o
+    };
+    // The Sentinels a plan resets: an ordinary hook's, or an exec context's (`primary-changed`).
+    let resets = |o: &Observed, exec: bool| -> Vec<String> {
+        let steps = if exec { for_exec_context(o).steps } else { plan(o).steps };
+        steps
+            .into_iter()
+            .filter_map(|s| match s {
+                Step::ResetSentinel { unit, .. } => Some(unit),
+                _ => None,
+            })
+            .collect()
+    };
+    let none: Vec<String> = vec![];
+    let both = vec!["valkey/0".to_string(), "valkey/2".to_string()];
+    let cases: Vec<(&str, Observed, bool, Vec<String>)> = vec![
+        ("the bag as cached before the move: no reset yet", leader(&|_| {}), false, none.clone()),
+        ("in an exec context neither", leader(&|_| {}), true, none.clone()),
+        (
+            "its -relation-changed brings the new address: the old one is reset away",
+            leader(&|o| o.peers[0].address = Some(NEW.into())),
+            false,
+            both.clone(),
+        ),
+        (
+            "and after it published the new address as its host",
+            leader(&|o| {
+                o.peers[0].address = Some(NEW.into());
+                o.peers[0].host = Some(NEW.into());
+            }),
+            false,
+            both.clone(),
+        ),
+        (
+            "an address this unit remembers (a departed unit's) that still answers: reset as before",
+            leader(&|o| {
+                o.unit_hosts.insert(NEW.into(), "valkey/3".into());
+            }),
+            false,
+            both.clone(),
+        ),
+        (
+            "an address never heard of that Sentinel finds down is gone: reset",
+            leader(&|o| {
+                for v in &mut o.sentinels {
+                    for r in v.replicas.iter_mut().filter(|r| r.ip == NEW) {
+                        r.flags.push("s_down".into());
+                    }
+                    for p in v.peers.iter_mut().filter(|p| p.ip == NEW) {
+                        p.flags.push("s_down".into());
+                    }
+                }
+            }),
+            false,
+            both.clone(),
+        ),
+    ];
+    for (name, o, exec, want) in cases {
+        assert_eq!(resets(&o, exec), want, "{name}");
+    }
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //! - a replica's link to a moved primary is dead without an error until `repl-timeout` (60 s);
 //!   known by IP, it must be pointed at the new address ([`primary_moved_to`]).
 
-use crate::observe::Observed;
+use crate::observe::{Observed, SentinelView};
 use crate::plan::Step;
 use crate::valkey::{Endpoint, Role};
 use std::collections::BTreeMap;
@@ -96,6 +96,31 @@ pub fn primary_moved_to(o: &Observed) -> Option<Endpoint> {
     let (host, port) = (r.master_host.as_deref()?, r.master_port?);
     let new = renames(o).remove(host)?;
     Some(Endpoint::new(new, port))
+}
+
+/// The addresses at which a Sentinel knows a node up (a replica or a peer Sentinel not flagged
+/// `s_down` or `o_down`) that no unit this one knows goes by: neither a live unit's name
+/// ([`Observed::live_names`]) nor a host it remembers ([`Observed::unit_hosts`], departed units
+/// included). Known by IP, that is a peer that moved after this hook's copy of its bag was read:
+/// Juju re-reads a peer's settings only in a `-relation-changed` or `-joined` about that peer
+/// (`internal/worker/uniter/runner/context/cache.go`), so a hook about anything else, and every
+/// exec context, still sees its old `ingress-address` while the Sentinels already reach it at the
+/// new one. Such a node is no departed unit: resetting for it waited the full departed-stop wait
+/// for a node that never stops, and the hook ran out of time. The `-relation-changed` that brings
+/// the new address is still to come, and decides then.
+pub fn unconfirmed_addresses(o: &Observed, view: &SentinelView) -> Vec<String> {
+    let live = o.live_names();
+    let up = |flags: &[String]| !flags.iter().any(|f| matches!(f.as_str(), "s_down" | "o_down"));
+    let replicas = view.replicas.iter().filter(|r| up(&r.flags)).map(|r| &r.ip);
+    let peers = view.peers.iter().filter(|p| up(&p.flags)).map(|p| &p.ip);
+    let mut unknown: Vec<String> = replicas
+        .chain(peers)
+        .filter(|a| !live.contains(&a.as_str()) && !o.unit_hosts.contains_key(a.as_str()))
+        .cloned()
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    unknown
 }
 
 #[cfg(test)]

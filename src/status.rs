@@ -70,19 +70,38 @@ pub fn unit_status(o: &Observed, plan: &Plan, notes: &[String]) -> Status {
 /// The leader's warning while a Sentinel still counts a departed unit (until the leader's reset
 /// makes it forget): such a deployment must not look healthy. Only the leader says it — it sees
 /// every Sentinel, resets them, and looks again once it has (`charm::reconcile`); another unit
-/// would keep saying it until its next hook.
+/// would keep saying it until its next hook. A reset put off because the Sentinel knows a peer at
+/// an address this hook's relation data does not have yet ([`crate::plan::due_for_reset`]) says so.
 fn stale_sentinels(o: &Observed) -> Option<String> {
     if !o.leader {
         return None;
     }
-    let stale: Vec<&str> = o
+    let stale: Vec<&crate::observe::SentinelView> = o
         .sentinels
         .iter()
         .filter(|s| s.primary.as_ref().is_some_and(|p| crate::plan::remembers_departed(o, p)))
-        .map(|s| s.unit.as_str())
         .collect();
-    (!stale.is_empty())
-        .then(|| format!("sentinels of {} still count a departed unit: resetting them", stale.join(", ")))
+    let (due, put_off): (Vec<_>, Vec<_>) = stale.into_iter().partition(|s| crate::plan::due_for_reset(o, s));
+    let names = |v: &[&crate::observe::SentinelView]| {
+        v.iter().map(|s| s.unit.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    match (due.is_empty(), put_off.is_empty()) {
+        (true, true) => None,
+        (false, _) => {
+            Some(format!("sentinels of {} still count a departed unit: resetting them", names(&due)))
+        }
+        (true, false) => {
+            let mut unconfirmed: Vec<String> =
+                put_off.iter().flat_map(|s| crate::readdress::unconfirmed_addresses(o, s)).collect();
+            unconfirmed.sort();
+            unconfirmed.dedup();
+            Some(format!(
+                "sentinels of {} know a unit at {}, an address no peer's relation data gives yet",
+                names(&put_off),
+                unconfirmed.join(", ")
+            ))
+        }
+    }
 }
 
 fn blocked(o: &Observed) -> Option<Status> {
@@ -294,6 +313,8 @@ mod tests {
     fn the_leader_waits_while_a_sentinel_still_counts_a_departed_unit() {
         let mut o = three(Observed::test(0).running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
         o.leader = true;
+        // valkey/3 departed: the leader remembers its host from when it was a peer.
+        o.unit_hosts.insert(crate::observe::fixture::host(3), "valkey/3".into());
         o.sentinels = vec![sentinel(0, 0, 2, 2, 2), sentinel(1, 0, 2, 3, 3)];
         let unit = unit_status(&o, &Plan::default(), &[]);
         assert_eq!(
@@ -313,6 +334,33 @@ mod tests {
             unit_status(&o, &Plan::default(), &[]).kind,
             StatusKind::Active,
             "only the leader says it"
+        );
+    }
+
+    /// valkey/1 moved (known by IP) after this hook read its bag: the Sentinels list it at an
+    /// address no peer's relation data gives yet besides its old one, so they count one replica
+    /// too many. The reset is put off (`plan::due_for_reset`), and the status says why.
+    #[test]
+    fn the_leader_says_which_address_it_waits_to_hear_of_before_resetting() {
+        let mut o = three(Observed::test(0).running(primary_info(1000, &[(1, 1000), (2, 1000)])), 0);
+        o.leader = true;
+        let mut view = sentinel(0, 0, 2, 3, 2);
+        view.replicas = ["198.18.9.3", "valkey-2.test"]
+            .into_iter()
+            .map(|ip| crate::valkey::KnownReplica {
+                ip: ip.into(),
+                flags: vec!["slave".into()],
+                ..Default::default()
+            })
+            .collect();
+        o.sentinels = vec![view];
+        let unit = unit_status(&o, &Plan::default(), &[]);
+        assert_eq!(unit.kind, StatusKind::Waiting, "{unit:?}");
+        assert!(
+            unit.message.ends_with(
+                "sentinels of valkey/0 know a unit at 198.18.9.3, an address no peer's relation data gives yet"
+            ),
+            "{unit:?}"
         );
     }
 

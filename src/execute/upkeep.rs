@@ -11,9 +11,13 @@ use super::DEPARTED_STOP_WAIT;
 
 /// Before a reset: wait (bounded) until the nodes this Sentinel knows but no live unit announces
 /// — departed units — stop answering. A departing unit stops its services in its own hooks, which
-/// may run after ours; resetting while they still run would only rediscover them.
+/// may run after ours; resetting while they still run would only rediscover them. Only names this
+/// unit remembers ([`Observed::unit_hosts`]) are waited for: a node at an address no unit was ever
+/// known by is a peer that moved after this hook read its bag, alive at the new address, which
+/// would never stop (the plan puts a reset off when it sees one, `plan::due_for_reset`; this
+/// covers a Sentinel that learnt the address since).
 pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn crate::valkey::SentinelNode) {
-    let live = live_names(o);
+    let live = o.live_names();
     let mut gone: Vec<Endpoint> = Vec::new();
     for k in s.sentinels(MONITOR_NAME).unwrap_or_default() {
         gone.push(Endpoint::new(k.ip, k.port));
@@ -21,7 +25,7 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
     for r in s.replicas(MONITOR_NAME).unwrap_or_default() {
         gone.push(Endpoint::new(r.ip, r.port));
     }
-    gone.retain(|g| !live.contains(&g.host.as_str()));
+    gone.retain(|g| !live.contains(&g.host.as_str()) && o.unit_hosts.contains_key(&g.host));
     if gone.is_empty() {
         return;
     }
@@ -30,16 +34,6 @@ pub(super) fn wait_for_departed_to_stop(e: &Effects, o: &Observed, s: &mut dyn c
         let names: Vec<String> = gone.iter().map(Endpoint::to_string).collect();
         tracing::warn!("resetting although departed nodes still answer: {}", names.join(", "));
     }
-}
-
-/// Every name a live unit goes by: the host each publishes, this unit's own, and each peer's
-/// current address. *Why the address too:* a unit that just moved is reached (and re-learnt by
-/// Sentinel) at its new IP before its hook publishes it as its host; taken for a departed node,
-/// it kept a reset waiting its full 30 s for it to stop answering.
-pub(super) fn live_names(o: &Observed) -> Vec<&str> {
-    let hosts = o.units().filter_map(|u| u.host.as_deref());
-    let addresses = o.peers.iter().filter_map(|p| p.address.as_deref());
-    hosts.chain(addresses).chain(o.announce_host.as_deref()).collect()
 }
 
 /// How many Sentinels of started units other than `unit`, and how many data nodes of started
