@@ -81,6 +81,7 @@ pub fn observe(ctx: &Context, tools: &dyn HookTools) -> Result<World, ObserveErr
     if let Some(p) = &paths {
         read_files(&mut local, p, facts.me.started.then_some(()).and(supervisor.as_deref()));
     }
+    local.address_gone = bind_address.as_deref().is_some_and(|a| !workload::bound::is_local_address(a));
     let observed = Observed {
         unit: ctx.unit.clone(),
         leader: facts.leader,
@@ -172,6 +173,9 @@ pub struct LocalNode {
     pub valkey_running: bool,
     /// The supervisor reports Sentinel running.
     pub sentinel_running: bool,
+    /// The hook's bind address (`network-get`, read once per hook) is no longer this machine's:
+    /// its address changed while the hook ran (`workload::bound::is_local_address`).
+    pub address_gone: bool,
     /// Local `INFO replication`; `None` when Valkey did not answer.
     pub replication: Option<ReplicationInfo>,
     /// Local engine version; `None` when Valkey did not answer.

@@ -166,6 +166,7 @@ impl Observed {
             tuned_pid: None,
             loose_files: Vec::new(),
             state_to_move: false,
+            address_gone: false,
         };
         self.local.restart_delay = Some(crate::plan::valkey_restart_delay(&self));
         let units = self.live_count();

@@ -182,6 +182,12 @@ fn protocol(o: &Observed) -> Plan {
     let Some(host) = &o.announce_host else {
         return Plan::wait(vec![], "waiting for a network address (network-get)");
     };
+    // Everything below reaches the local services at the hook's address: with that address gone,
+    // they would look dead and be "repaired" (a fresh sentinel.conf, restarts). The next hook
+    // (config-changed, which Juju runs after an address change) follows the new one.
+    if o.local.address_gone {
+        return Plan::wait(vec![], "this unit's address changed during the hook: the next hook follows it");
+    }
     let mut steps = Vec::new();
     if o.me.host.as_ref() != Some(host) {
         steps.push(Step::PublishHost(host.clone()));

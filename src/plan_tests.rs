@@ -38,7 +38,21 @@ fn not_ready_units_wait_or_install() {
     bad_uninstalled.installed = None;
     let mut retired = Observed::test(0);
     retired.retired = true;
+    // A started replica whose Valkey and Sentinel do not answer at the hook's address, gone from
+    // the machine (it moved while the hook ran): nothing is restarted or re-rendered.
+    let mut moved = Observed::test(1).with_peers(vec![peer(0, true, Some(1))]);
+    moved.local.address_gone = true;
+    moved.local.supervised = true;
+    let mut unmoved = moved.clone();
+    unmoved.local.address_gone = false;
+    assert!(!plan(&unmoved).steps.is_empty(), "the same unit with its address plans a repair");
     let cases: Vec<(&str, Observed, Vec<Step>, Option<&str>)> = vec![
+        (
+            "address gone during the hook",
+            moved,
+            vec![],
+            Some("this unit's address changed during the hook: the next hook follows it"),
+        ),
         ("no relation", no_rel, vec![], Some("waiting for the peer relation")),
         ("no storage", no_storage, vec![], Some("waiting for data storage")),
         ("no binary", no_binary, vec![Step::Install], None),

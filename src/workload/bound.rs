@@ -9,8 +9,8 @@
 //! - the `bind` line of `sentinel.conf` (Sentinel rewrites the file, but keeps that line),
 //! - `peer-addresses.json`: the peers' addresses this unit's Sentinel last resolved.
 //!
-//! Parsing and rewriting are pure ([`conf_bind`], [`with_bind`]); [`read_bound`] and
-//! [`write_peer_addresses`] are the only effects.
+//! Parsing and rewriting are pure ([`conf_bind`], [`with_bind`]); [`read_bound`],
+//! [`write_peer_addresses`] and [`is_local_address`] are the only effects.
 
 use super::{Paths, WorkloadError};
 use std::collections::BTreeMap;
@@ -28,6 +28,19 @@ pub struct Bound {
     /// them to, so the only way to know that its resolution is stale is to remember what the
     /// addresses were when it (re)started.
     pub peers: Option<BTreeMap<String, String>>,
+}
+
+/// Whether `address` is (still) one of this machine's addresses: a socket can be bound to it.
+/// A hook reads its address once (the snapshot keeps `network-get`'s answer for all its passes), so
+/// when the machine's address changes while the hook runs, its own address is gone; Juju runs a
+/// later hook (config-changed) with the new one. Only `EADDRNOTAVAIL` says gone: a name, a
+/// wildcard or any other failure counts as local. Binds a UDP socket to port 0; sends nothing.
+pub fn is_local_address(address: &str) -> bool {
+    let Ok(ip) = address.parse::<std::net::IpAddr>() else { return true };
+    match std::net::UdpSocket::bind((ip, 0)) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AddrNotAvailable,
+    }
 }
 
 /// The file recording [`Bound::peers`].
@@ -140,6 +153,16 @@ pub fn write_peer_addresses(paths: &Paths, peers: &BTreeMap<String, String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_this_machine_does_not_have_is_not_local() {
+        assert!(is_local_address("127.0.0.1"));
+        assert!(is_local_address("127.0.3.7"), "all of 127/8 is local on Linux");
+        assert!(is_local_address("0.0.0.0"));
+        assert!(is_local_address("valkey-0"), "a name is not judged");
+        // TEST-NET-3 (RFC 5737): no machine here has it; binding fails with EADDRNOTAVAIL.
+        assert!(!is_local_address("203.0.113.9"));
+    }
 
     #[test]
     fn old_addresses_are_renamed_where_sentinel_names_instances() {
