@@ -148,6 +148,15 @@ fn a_switchover_that_does_not_settle_returns_once_the_new_primary_is_named() {
         ended && other.is_ok_and(|r| r.master_port == Some(target.port))
     });
     assert!(finished, "Sentinel did not finish the failover on its own");
+    // Asked again at once, while Sentinel still re-points the other replica, a switchover is not
+    // refused: it waits (bounded) for its target to be a replica in sync, and retries Sentinel's
+    // `INPROG` answer.
+    let (third, first_primary) = (cl.nodes[2].endpoint(), cl.nodes[0].endpoint());
+    let again = Request { settle: false, ..request(Some(&third), &[], 20) };
+    let first = switchover(&c, &cl.sentinel.endpoint(), &again).unwrap();
+    let back = Request { target: Some(&first_primary), ..again };
+    let second = switchover(&c, &cl.sentinel.endpoint(), &back);
+    assert_eq!(second.map(|d| d.new_primary).unwrap(), first_primary, "after {first:?}");
 }
 
 /// Redis 7.0 has no `SENTINEL FAILOVER … COORDINATED`: the charm pauses writes itself, waits for
