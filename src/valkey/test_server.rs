@@ -7,7 +7,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The pinned valkey-server binary (fetched by `scripts/setup-valkey` when missing).
 pub fn server_binary() -> PathBuf {
@@ -28,16 +28,7 @@ pub fn free_port() -> u16 {
 
 /// Polls `cond` every 50 ms until it holds or `limit` passes; returns whether it held.
 pub fn poll_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::switchover::poll_every(limit, Duration::from_millis(50), || cond().then_some(())).is_some()
 }
 
 /// A running server (data node or Sentinel); killed on drop.

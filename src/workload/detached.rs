@@ -11,25 +11,17 @@ use std::ffi::OsStr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Poll interval while waiting for processes.
 const POLL: Duration = Duration::from_millis(20);
 /// How long processes that outlast the stop timeout get to die after `SIGKILL`.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 
-/// Polls `done` every [`POLL`] until it holds or `timeout` passes; returns whether it held.
+/// Polls `done` every [`POLL`] until it holds or `timeout` passes; returns whether it held
+/// (the charm's one poll loop, [`crate::switchover::poll_every`]).
 pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(POLL);
-    }
+    crate::switchover::poll_every(timeout, POLL, || done().then_some(())).is_some()
 }
 
 /// Spawns `dispatch args…` in `run_dir`, detached: in a session of its own, stdin closed, stdout
