@@ -279,7 +279,6 @@ fn set_status(tools: &dyn HookTools, o: &Observed, plan: &Plan, outcome: &Outcom
 pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
     let deadline = Deadline::for_hook();
     let mut stepped_aside = false;
-    let mut said = false;
     loop {
         let mut world = observe::observe(ctx, tools)?;
         if !world.observed.retired {
@@ -289,16 +288,16 @@ pub fn retire(ctx: &Context, tools: &dyn HookTools) -> Result<(), CharmError> {
         if steps.is_empty() {
             return Ok(());
         }
-        if !said {
+        if !stepped_aside {
+            // The first pass (a second one only follows a step aside).
             let _ = tools.status_set(
                 StatusKind::Maintenance,
                 "leaving: handing over and stopping services",
                 false,
             );
-            said = true;
         }
         execute(&effects(ctx, tools, &world, &deadline), &world.observed, &steps)?;
-        if steps.iter().any(plan::Step::calls_for_another_look) && !stepped_aside {
+        if !stepped_aside && steps.iter().any(plan::Step::calls_for_another_look) {
             stepped_aside = true;
             continue;
         }

@@ -208,8 +208,8 @@ const SAME_SWITCH_BEFORE_MS: i64 = 5_000;
 
 /// The log's failovers with the durations of recorded switchovers filled in: a requested switch
 /// in the log takes the measured duration of the recorded switchover to the same new primary
-/// recorded from [`SAME_SWITCH_BEFORE_MS`] before it to [`SAME_SWITCH_MS`] after it. Recorded switchovers the log lacks (a rotated
-/// log) are kept too. Sorted by time.
+/// recorded from [`SAME_SWITCH_BEFORE_MS`] before it to [`SAME_SWITCH_MS`] after it. Recorded
+/// switchovers the log lacks (a rotated log) are kept too. Sorted by time.
 pub fn merge(mut logged: Vec<Failover>, recorded: Vec<Failover>) -> Vec<Failover> {
     let mut unmatched = Vec::new();
     for r in recorded {

@@ -219,30 +219,25 @@ fn switch_to(
     let Request { target, avoid, .. } = *request;
     let info = p.replication()?;
     let replicas = info.replicas.iter().map(endpoint_of);
-    // A target: every other replica is out of Sentinel's choice, and gets its priority back.
-    // Without one: only the leaving ones, which keep priority 0 (an unreachable one has stopped,
+    // Out of Sentinel's choice: with a target, every other replica (they get their priority
+    // back); without one, the leaving ones (they keep priority 0; an unreachable one has stopped,
     // and Sentinel does not pick a replica it is disconnected from).
-    let (lowered, leaving) = match target {
-        Some(_) => (
-            lower_priorities(connector, s, &replicas.filter(|e| e != chosen).collect::<Vec<_>>(), false)?,
-            Vec::new(),
-        ),
-        None => {
-            let leaving: Vec<Endpoint> = replicas.filter(|e| avoid.contains(e)).collect();
-            lower_priorities(connector, s, &leaving, true)?;
-            (Vec::new(), leaving)
-        }
+    let out: Vec<Endpoint> = match target {
+        Some(_) => replicas.filter(|e| e != chosen).collect(),
+        None => replicas.filter(|e| avoid.contains(e)).collect(),
     };
+    let lowered = lower_priorities(connector, s, &out, target.is_none())?;
+    let restored = if target.is_some() { lowered } else { Vec::new() };
     // Without a target Sentinel picks the replica itself, from offsets it may have read before the
     // last writes: every replica it could pick must be caught up before it picks.
     let must_catch_up: Vec<Endpoint> = if target.is_some() {
         vec![chosen.clone()]
     } else {
         let online = info.replicas.iter().filter(|r| r.state == "online").map(endpoint_of);
-        online.filter(|e| !leaving.contains(e)).collect()
+        online.filter(|e| !out.contains(e)).collect()
     };
     let result = promote(connector, s, p, old, &must_catch_up, request);
-    for (ep, value) in lowered {
+    for (ep, value) in restored {
         restore(&format!("replica-priority {value} on {ep}"), || {
             connector.data(&ep)?.config_set("replica-priority", &value)
         });
